@@ -1,0 +1,1 @@
+"""Booking service: the saga's booking steps (reserve, confirm, cancel, notify)."""

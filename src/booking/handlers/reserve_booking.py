@@ -1,0 +1,19 @@
+"""ReserveBooking: invoked by the booking saga after a seat is held."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from booking.dependencies import booking_repository
+from booking.models import ReserveBookingRequest
+from booking.service import reserve_booking
+from common.events import parse_event
+from common.observability import count, instrumented, utc_now
+
+
+@instrumented
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
+    request = parse_event(ReserveBookingRequest, event)
+    result = reserve_booking(request, booking_repository(), utc_now())
+    count("BookingReserved")
+    return result.to_event()

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from common.models import CamelModel, CurrencyCode, FlightId, MinorUnits, Uuid
+
+
+class BookingStatus(StrEnum):
+    UNCONFIRMED = "UNCONFIRMED"
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+
+
+class ReserveBookingRequest(CamelModel):
+    booking_id: Uuid
+    customer_id: Uuid
+    flight_id: FlightId
+    amount: MinorUnits
+    currency: CurrencyCode
+
+
+class BookingRequest(CamelModel):
+    """Confirm and cancel act on a booking by id only."""
+
+    booking_id: Uuid
+
+
+class Booking(CamelModel):
+    id: Uuid
+    customer_id: Uuid
+    flight_id: FlightId
+    status: BookingStatus
+    amount: MinorUnits
+    currency: CurrencyCode
+    created_at: datetime
+    booking_reference: str | None = None
+    confirmed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+
+
+class BookingStepResult(CamelModel):
+    booking_id: Uuid
+    status: BookingStatus | Literal["NOT_FOUND"]
+    booking_reference: str | None = None
+
+
+class BookingNotification(CamelModel):
+    """What NotifyBooking publishes. Confirmed notices carry the amount charged (loyalty credits it)."""
+
+    booking_id: Uuid
+    customer_id: Uuid
+    flight_id: FlightId
+    status: Literal[BookingStatus.CONFIRMED, BookingStatus.CANCELLED]
+    booking_reference: str | None = None
+    amount: MinorUnits | None = None
+    currency: CurrencyCode | None = None
+    reason: str | None = None

@@ -1,0 +1,1 @@
+"""Loyalty service: credits points for confirmed bookings and reports a customer's tier."""

@@ -1,0 +1,1 @@
+"""Payment service: collects the catalog price of a booking and refunds it when the saga compensates."""

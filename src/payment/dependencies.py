@@ -1,0 +1,21 @@
+"""Wiring: the payment provider is built on first use and reused across invocations."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from common.aws import dynamodb_client
+from common.settings import load_settings
+from payment.provider import PaymentProvider, SimulatedPaymentProvider
+from payment.repository import ChargeLedger
+from payment.settings import PaymentSettings
+
+
+@cache
+def payment_provider() -> PaymentProvider:
+    settings = load_settings(PaymentSettings)
+    return SimulatedPaymentProvider(ChargeLedger(dynamodb_client(), settings.payment_table_name))
+
+
+def reset() -> None:
+    payment_provider.cache_clear()

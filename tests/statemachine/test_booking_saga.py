@@ -1,0 +1,215 @@
+"""The real ``statemachine/booking.asl.json`` run by moto's Step Functions interpreter.
+
+Its Lambda tasks run the repository's handlers (in-process, see tests/support/lambda_runner.py) against
+tables, topic and queues built from ``template.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+
+from stacktools.catalog import Flight
+from tests.support.fixtures import get_item
+from tests.support.lambda_runner import always_fail, service_error_after_success
+from tests.support.saga import Saga
+from tests.support.stack import REGION, MockStack
+
+CUSTOMER_ID = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"
+
+
+def booking_request(flight: Flight, token: str = "tok_visa", **extra: Any) -> dict[str, Any]:
+    return {
+        "bookingId": str(uuid.uuid4()),
+        "customerId": CUSTOMER_ID,
+        "flightId": flight.id,
+        "paymentToken": token,
+        **extra,
+    }
+
+
+def seats_available(stack: MockStack, flight: Flight) -> int:
+    item = get_item(stack, "FlightTable", {"id": flight.id})
+    assert item is not None
+    return int(item["seatsAvailable"])
+
+
+def loyalty_queue_messages(stack: MockStack) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    messages = sqs.receive_message(
+        QueueUrl=stack.physical_id("LoyaltyQueue"), MaxNumberOfMessages=10, WaitTimeSeconds=0
+    ).get("Messages", [])
+    return [json.loads(message["Body"]) for message in messages]
+
+
+def booking_dead_letters(stack: MockStack) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    messages = sqs.receive_message(
+        QueueUrl=stack.physical_id("BookingDeadLetterQueue"), MaxNumberOfMessages=10
+    ).get("Messages", [])
+    return [json.loads(message["Body"]) for message in messages]
+
+
+def test_happy_path_confirms_takes_a_seat_charges_catalog_price_and_notifies(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    flight = flights["SA101"]
+    request = booking_request(flight)
+
+    result = saga.run(request)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.output is not None
+    assert result.output["status"] == "CONFIRMED"
+    assert result.output["amount"] == flight.price
+    booking = get_item(stack, "BookingTable", {"id": request["bookingId"]})
+    assert booking is not None
+    assert booking["status"] == "CONFIRMED"
+    assert booking["bookingReference"] == result.output["bookingReference"]
+    assert booking["amount"] == flight.price
+    assert seats_available(stack, flight) == flight.seat_capacity - 1
+    charge = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
+    assert charge is not None
+    assert (charge["status"], charge["amount"], charge["currency"]) == (
+        "CAPTURED",
+        flight.price,
+        flight.currency,
+    )
+    # The booking topic's loyalty subscription (filter policy from the template) got the notice.
+    [notice] = loyalty_queue_messages(stack)
+    assert notice["status"] == "CONFIRMED"
+    assert notice["bookingId"] == request["bookingId"]
+    assert notice["amount"] == flight.price
+
+
+def test_client_supplied_amount_is_ignored(saga: Saga, stack: MockStack, flights: dict[str, Flight]) -> None:
+    flight = flights["SA101"]
+    request = booking_request(flight, amount=1, currency="EUR")
+
+    result = saga.run(request)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    charge = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
+    assert charge is not None
+    assert charge["amount"] == flight.price
+
+
+def test_declined_card_cancels_releases_seat_captures_nothing_and_notifies_cancellation(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    flight = flights["SA101"]
+    request = booking_request(flight, token="tok_chargeDeclined")
+
+    result = saga.run(request)
+
+    assert result.status == "FAILED"
+    assert result.error == "BookingCancelled"
+    states = result.entered_states()
+    assert states[-5:] == [
+        "RefundPayment",
+        "CancelBooking",
+        "ReleaseFlightSeat",
+        "NotifyBookingCancelled",
+        "BookingCancelled",
+    ]
+    booking = get_item(stack, "BookingTable", {"id": request["bookingId"]})
+    assert booking is not None
+    assert booking["status"] == "CANCELLED"
+    assert seats_available(stack, flight) == flight.seat_capacity
+    charge = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
+    assert charge is not None
+    assert charge["status"] == "DECLINED"
+    [cancelled_notice] = saga.runner.invocations["NotifyBookingFunction"]
+    assert cancelled_notice["status"] == "CANCELLED"
+    assert cancelled_notice["reason"] == "PaymentDeclinedError"
+    # Cancelled bookings never reach the loyalty queue.
+    assert loyalty_queue_messages(stack) == []
+
+
+def test_no_seat_left_fails_without_creating_a_booking(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    flight = flights["SA301"]  # two seats
+    for _ in range(flight.seat_capacity):
+        assert saga.run(booking_request(flight)).status == "SUCCEEDED"
+    late = booking_request(flight)
+
+    result = saga.run(late)
+
+    assert result.status == "FAILED"
+    assert result.error == "NoSeatAvailable"
+    assert get_item(stack, "BookingTable", {"id": late["bookingId"]}) is None
+    assert get_item(stack, "PaymentTable", {"bookingId": late["bookingId"]}) is None
+    assert seats_available(stack, flight) == 0
+    assert "ReserveBookingFunction" in saga.runner.invocations
+    assert late not in [
+        {key: event.get(key) for key in late} for event in saga.runner.invocations["ReserveBookingFunction"]
+    ]
+
+
+def test_failing_confirm_refunds_cancels_and_releases_the_seat(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    flight = flights["SA101"]
+    request = booking_request(flight)
+    saga.runner.faults["ConfirmBookingFunction"] = always_fail("RuntimeError", "confirm exploded")
+
+    result = saga.run(request)
+
+    assert result.status == "FAILED"
+    assert result.error == "BookingCancelled"
+    charge = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
+    assert charge is not None
+    assert charge["status"] == "REFUNDED"
+    booking = get_item(stack, "BookingTable", {"id": request["bookingId"]})
+    assert booking is not None
+    assert booking["status"] == "CANCELLED"
+    assert seats_available(stack, flight) == flight.seat_capacity
+    assert loyalty_queue_messages(stack) == []
+
+
+@pytest.mark.parametrize(
+    "step", ["ReserveBookingFunction", "CollectPaymentFunction", "ConfirmBookingFunction"]
+)
+def test_a_retried_step_creates_nothing_twice(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight], step: str
+) -> None:
+    """The step does its work, then Lambda reports a throttle: Step Functions retries the same input."""
+    flight = flights["SA101"]
+    request = booking_request(flight)
+    saga.runner.faults[step] = service_error_after_success("TooManyRequestsException")
+
+    result = saga.run(request)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert len(saga.runner.invocations[step]) == 2
+    bookings = boto3.client("dynamodb", region_name=REGION).scan(
+        TableName=stack.physical_id("BookingTable")
+    )["Items"]
+    assert len(bookings) == 1
+    charges = boto3.client("dynamodb", region_name=REGION).scan(
+        TableName=stack.physical_id("PaymentTable")
+    )["Items"]
+    assert len(charges) == 1
+    assert seats_available(stack, flight) == flight.seat_capacity - 1
+
+
+def test_a_failed_compensation_parks_the_execution_in_the_dead_letter_queue(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    flight = flights["SA101"]
+    request = booking_request(flight, token="tok_chargeDeclined")
+    saga.runner.faults["CancelBookingFunction"] = always_fail("RuntimeError", "cancel exploded")
+
+    result = saga.run(request)
+
+    assert result.status == "FAILED"
+    assert result.error == "BookingNeedsAttention"
+    [parked] = booking_dead_letters(stack)
+    assert parked["state"]["bookingId"] == request["bookingId"]
+    assert parked["state"]["compensationError"]["Error"] == "RuntimeError"
+    assert parked["executionId"].endswith(request["bookingId"])

@@ -1,0 +1,77 @@
+"""Shared fixtures: a moto-backed stack built from the template, and the in-process Lambda runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+import booking.dependencies
+import loyalty.dependencies
+import payment.dependencies
+from common.aws import reset_clients
+from common.dynamodb import from_item, to_item
+from stacktools.catalog import Flight, sample_flights, seed
+from stacktools.template import project_template
+from tests.support.lambda_runner import InProcessLambdaRunner
+from tests.support.saga import Saga, deploy_functions, deploy_state_machine
+from tests.support.stack import REGION, MockStack, build_data_resources
+
+CATALOG_DAY = date(2030, 1, 1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clients() -> Iterator[None]:
+    """Each test gets new clients and settings, as a new Lambda execution environment would."""
+    for reset in (
+        reset_clients,
+        booking.dependencies.reset,
+        payment.dependencies.reset,
+        loyalty.dependencies.reset,
+    ):
+        reset()
+    yield
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield
+
+
+@pytest.fixture
+def stack(aws: None) -> MockStack:
+    return build_data_resources(project_template())
+
+
+@pytest.fixture
+def runner(stack: MockStack, monkeypatch: pytest.MonkeyPatch) -> InProcessLambdaRunner:
+    lambda_runner = InProcessLambdaRunner(stack)
+    lambda_runner.install(monkeypatch)
+    return lambda_runner
+
+
+@pytest.fixture
+def flights(stack: MockStack) -> dict[str, Flight]:
+    catalog = sample_flights(CATALOG_DAY)
+    seed(boto3.client("dynamodb", region_name=REGION), stack.physical_id("FlightTable"), catalog)
+    return {flight.flight_number: flight for flight in catalog}
+
+
+@pytest.fixture
+def saga(stack: MockStack, runner: InProcessLambdaRunner, flights: dict[str, Flight]) -> Saga:
+    deploy_functions(stack)
+    return Saga(stack=stack, runner=runner, state_machine_arn=deploy_state_machine(stack))
+
+
+def get_item(stack: MockStack, table_logical_id: str, key: dict[str, str]) -> dict[str, Any] | None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    response = client.get_item(
+        TableName=stack.physical_id(table_logical_id), Key=to_item(key), ConsistentRead=True
+    )
+    item = response.get("Item")
+    return from_item(item) if item else None
