@@ -54,9 +54,7 @@ _QUEUE_ATTRIBUTES = (
 
 def queue_attributes(properties: dict[str, Any]) -> dict[str, str]:
     """SQS attributes are strings; RedrivePolicy is JSON (already resolved to a queue ARN)."""
-    attributes = {
-        key: _attribute_string(properties[key]) for key in _QUEUE_ATTRIBUTES if key in properties
-    }
+    attributes = {key: _attribute_string(properties[key]) for key in _QUEUE_ATTRIBUTES if key in properties}
     if "RedrivePolicy" in properties:
         attributes["RedrivePolicy"] = json.dumps(properties["RedrivePolicy"])
     return attributes

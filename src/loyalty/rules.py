@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from loyalty.models import ConfirmedBooking, LoyaltySummary, Tier
+from loyalty.models import BookingNotice, LoyaltySummary, Tier
 
 SILVER_THRESHOLD = 50_000
 GOLD_THRESHOLD = 100_000
 
 
-def points_for(booking: ConfirmedBooking) -> int:
-    """One point per minor unit charged (a 129.00 EUR booking earns 12,900 points)."""
-    return booking.amount
+def points_for(notice: BookingNotice) -> int:
+    """One point per minor unit charged (a 129.00 EUR booking earns 12,900 points); cancelled: none."""
+    if notice.status != "CONFIRMED" or notice.amount is None:
+        return 0
+    return notice.amount
 
 
 def tier_for(points: int) -> Tier:

@@ -25,7 +25,7 @@ CATALOG_DAY = date(2030, 1, 1)
 
 
 @pytest.fixture(autouse=True)
-def _fresh_clients() -> Iterator[None]:
+def _fresh_clients() -> None:
     """Each test gets new clients and settings, as a new Lambda execution environment would."""
     for reset in (
         reset_clients,
@@ -34,7 +34,6 @@ def _fresh_clients() -> Iterator[None]:
         loyalty.dependencies.reset,
     ):
         reset()
-    yield
 
 
 @pytest.fixture

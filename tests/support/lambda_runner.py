@@ -82,7 +82,7 @@ class InProcessLambdaRunner:
             return _error_payload(action.error_type, action.message), True, ""
         try:
             result = self.call(logical_id, event)
-        except Exception as error:  # noqa: BLE001 - reported to the caller as Lambda does
+        except Exception as error:
             return _error_payload(type(error).__name__, str(error), traceback.format_exc()), True, ""
         return json.dumps(result), False, ""
 
@@ -114,6 +114,4 @@ def function_environment(variables: dict[str, str]) -> Iterator[None]:
 
 
 def _error_payload(error_type: str, message: str, trace: str = "") -> str:
-    return json.dumps(
-        {"errorType": error_type, "errorMessage": message, "stackTrace": trace.splitlines()}
-    )
+    return json.dumps({"errorType": error_type, "errorMessage": message, "stackTrace": trace.splitlines()})

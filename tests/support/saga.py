@@ -76,7 +76,7 @@ def deploy_functions(stack: MockStack) -> None:
 def state_machine_definition(stack: MockStack) -> str:
     """The ASL file with the template's DefinitionSubstitutions applied, as CloudFormation does."""
     properties = stack.template["Resources"][STATE_MACHINE_ID]["Properties"]
-    definition = (REPOSITORY_ROOT / properties["DefinitionUri"]).read_text(encoding="utf-8")
+    definition: str = (REPOSITORY_ROOT / properties["DefinitionUri"]).read_text(encoding="utf-8")
     for name, value in stack.resolver.resolve(properties["DefinitionSubstitutions"]).items():
         definition = definition.replace("${" + name + "}", str(value))
     return definition
@@ -91,7 +91,7 @@ def deploy_state_machine(stack: MockStack) -> str:
         type="STANDARD",
     )["stateMachineArn"]
     stack.resolver.refs[STATE_MACHINE_ID] = arn
-    return arn
+    return str(arn)
 
 
 @dataclass
@@ -115,7 +115,7 @@ class Saga:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"execution {execution_arn} still running")
             time.sleep(0.05)
-        history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        history: list[Any] = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
         output = description.get("output")
         return ExecutionResult(
             status=description["status"],

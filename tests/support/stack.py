@@ -48,9 +48,7 @@ def physical_name(logical_id: str) -> str:
 
 
 def new_resolver(template: dict[str, Any]) -> Resolver:
-    parameters = {
-        name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
-    }
+    parameters = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
     return Resolver(account_id=ACCOUNT_ID, region=REGION, stack_name=STACK_NAME, refs=dict(parameters))
 
 
@@ -90,7 +88,8 @@ def _create_queues(template: dict[str, Any], resolver: Resolver) -> None:
         resolver.attributes[(logical_id, "Arn")] = arn
         resolver.attributes[(logical_id, "QueueName")] = name
         properties = resolver.resolve(queues[logical_id].get("Properties", {}))
-        url = sqs.create_queue(QueueName=name, Attributes=queue_attributes(properties))["QueueUrl"]
+        attributes: Any = queue_attributes(properties)
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         resolver.refs[logical_id] = url
 
 

@@ -4,6 +4,7 @@ Reports partial batch failures: a message that cannot be processed is retried on
 the queue's maxReceiveCount, moves to the dead-letter queue; the rest of its batch is not redelivered.
 """
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -11,22 +12,27 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common.events import parse_event
+from common.events import InvalidRequestError, parse_event
 from common.observability import count, instrumented, logger, utc_now
 from loyalty.dependencies import loyalty_ledger
-from loyalty.models import ConfirmedBooking
+from loyalty.models import BookingNotice
 from loyalty.service import credit_booking
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def credit_record(record: SQSRecord) -> None:
-    booking = parse_event(ConfirmedBooking, record.json_body)
-    if credit_booking(booking, loyalty_ledger(), utc_now()):
-        count("PointsCredited")
-    else:
-        logger.info("booking already credited", extra={"bookingId": booking.booking_id})
-        count("DuplicateBookingIgnored")
+    notice = parse_event(BookingNotice, _json_body(record))
+    outcome = credit_booking(notice, loyalty_ledger(), utc_now())
+    logger.info("booking notice processed", extra={"bookingId": notice.booking_id, "outcome": outcome})
+    count(f"Notice{outcome.value.title().replace('_', '')}")
+
+
+def _json_body(record: SQSRecord) -> object:
+    try:
+        return json.loads(record.body)
+    except json.JSONDecodeError as error:
+        raise InvalidRequestError(f"message body is not JSON: {error}") from None
 
 
 @instrumented

@@ -1,0 +1,193 @@
+"""Booking handlers under moto, with the booking table and topic built from template.yaml."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from booking.errors import BookingConflictError, BookingNotConfirmableError, InvalidNotificationError
+from common.events import InvalidRequestError
+from tests.support.fixtures import get_item
+from tests.support.lambda_runner import InProcessLambdaRunner
+from tests.support.stack import REGION, MockStack
+
+BOOKING_ID = "5b0d6f52-3c1a-4f7e-9d52-8a1e0c2b7f31"
+CUSTOMER_ID = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"
+RESERVATION = {
+    "bookingId": BOOKING_ID,
+    "customerId": CUSTOMER_ID,
+    "flightId": "SA101-2030-01-08",
+    "amount": 12900,
+    "currency": "EUR",
+}
+
+
+def bookings(stack: MockStack) -> list[dict[str, Any]]:
+    client = boto3.client("dynamodb", region_name=REGION)
+    return client.scan(TableName=stack.physical_id("BookingTable"))["Items"]
+
+
+def test_reserve_creates_an_unconfirmed_booking(runner: InProcessLambdaRunner, stack: MockStack) -> None:
+    result = runner.call("ReserveBookingFunction", RESERVATION)
+
+    assert result == {"bookingId": BOOKING_ID, "status": "UNCONFIRMED"}
+    booking = get_item(stack, "BookingTable", {"id": BOOKING_ID})
+    assert booking is not None
+    assert booking["status"] == "UNCONFIRMED"
+    assert booking["customerId"] == CUSTOMER_ID
+    assert booking["amount"] == 12900
+
+
+def test_reserve_twice_keeps_one_booking_and_its_creation_time(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    runner.call("ReserveBookingFunction", RESERVATION)
+    first = get_item(stack, "BookingTable", {"id": BOOKING_ID})
+
+    again = runner.call("ReserveBookingFunction", RESERVATION)
+
+    assert again == {"bookingId": BOOKING_ID, "status": "UNCONFIRMED"}
+    assert len(bookings(stack)) == 1
+    assert get_item(stack, "BookingTable", {"id": BOOKING_ID}) == first
+
+
+def test_reserve_with_an_existing_id_but_other_details_is_a_conflict(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    runner.call("ReserveBookingFunction", RESERVATION)
+    before = get_item(stack, "BookingTable", {"id": BOOKING_ID})
+
+    with pytest.raises(BookingConflictError):
+        runner.call("ReserveBookingFunction", {**RESERVATION, "amount": 1})
+
+    assert get_item(stack, "BookingTable", {"id": BOOKING_ID}) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"bookingId": "not-a-uuid"}, "bookingId: must be a lower-case UUID"),
+        ({"amount": -5}, "amount: Input should be greater than 0"),
+        ({"amount": 12.5}, "amount: Input should be a valid integer"),
+        ({"currency": "eur"}, "currency: String should match pattern"),
+        ({"unexpected": "field"}, "unexpected: Extra inputs are not permitted"),
+    ],
+)
+def test_reserve_rejects_bad_input_and_writes_nothing(
+    runner: InProcessLambdaRunner, stack: MockStack, change: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidRequestError, match=message):
+        runner.call("ReserveBookingFunction", {**RESERVATION, **change})
+
+    assert bookings(stack) == []
+
+
+def test_confirm_sets_status_and_a_stable_reference(runner: InProcessLambdaRunner, stack: MockStack) -> None:
+    runner.call("ReserveBookingFunction", RESERVATION)
+
+    first = runner.call("ConfirmBookingFunction", {"bookingId": BOOKING_ID})
+    confirmed_at = get_item(stack, "BookingTable", {"id": BOOKING_ID})["confirmedAt"]  # type: ignore[index]
+    second = runner.call("ConfirmBookingFunction", {"bookingId": BOOKING_ID})
+
+    assert first["status"] == "CONFIRMED"
+    assert len(first["bookingReference"]) == 6
+    assert second == first
+    booking = get_item(stack, "BookingTable", {"id": BOOKING_ID})
+    assert booking is not None
+    assert booking["confirmedAt"] == confirmed_at
+
+
+def test_confirm_refuses_a_cancelled_or_missing_booking(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    runner.call("ReserveBookingFunction", RESERVATION)
+    runner.call("CancelBookingFunction", {"bookingId": BOOKING_ID})
+
+    with pytest.raises(BookingNotConfirmableError):
+        runner.call("ConfirmBookingFunction", {"bookingId": BOOKING_ID})
+    with pytest.raises(BookingNotConfirmableError):
+        runner.call("ConfirmBookingFunction", {"bookingId": "11111111-2222-4333-8444-555555555555"})
+
+    assert get_item(stack, "BookingTable", {"id": BOOKING_ID})["status"] == "CANCELLED"  # type: ignore[index]
+    assert len(bookings(stack)) == 1
+
+
+def test_cancel_is_idempotent_and_creates_nothing_for_an_unknown_booking(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    runner.call("ReserveBookingFunction", RESERVATION)
+
+    first = runner.call("CancelBookingFunction", {"bookingId": BOOKING_ID})
+    cancelled_at = get_item(stack, "BookingTable", {"id": BOOKING_ID})["cancelledAt"]  # type: ignore[index]
+    second = runner.call("CancelBookingFunction", {"bookingId": BOOKING_ID})
+    unknown = runner.call("CancelBookingFunction", {"bookingId": "11111111-2222-4333-8444-555555555555"})
+
+    assert first == second == {"bookingId": BOOKING_ID, "status": "CANCELLED"}
+    assert get_item(stack, "BookingTable", {"id": BOOKING_ID})["cancelledAt"] == cancelled_at  # type: ignore[index]
+    assert unknown["status"] == "NOT_FOUND"
+    assert len(bookings(stack)) == 1
+
+
+def receive_all(queue_url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    messages: list[Any] = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    ).get("Messages", [])
+    return messages
+
+
+def test_notify_confirmed_reaches_the_loyalty_queue_with_its_status_attribute(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    notice = {**RESERVATION, "status": "CONFIRMED", "bookingReference": "Q7KX2M"}
+
+    result = runner.call("NotifyBookingFunction", notice)
+
+    assert "messageId" in result
+    [message] = receive_all(stack.physical_id("LoyaltyQueue"))
+    assert json.loads(message["Body"]) == notice  # raw delivery: the body is the notice itself
+    assert message["MessageAttributes"]["bookingStatus"]["StringValue"] == "CONFIRMED"
+
+
+def test_notify_cancelled_is_filtered_out_of_the_loyalty_queue(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    notice = {
+        "bookingId": BOOKING_ID,
+        "customerId": CUSTOMER_ID,
+        "flightId": "SA101-2030-01-08",
+        "status": "CANCELLED",
+        "reason": "PaymentDeclinedError",
+    }
+
+    runner.call("NotifyBookingFunction", notice)
+
+    assert receive_all(stack.physical_id("LoyaltyQueue")) == []
+
+
+def test_notify_refuses_a_confirmed_notice_without_the_amount(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    notice = {
+        "bookingId": BOOKING_ID,
+        "customerId": CUSTOMER_ID,
+        "flightId": "SA101-2030-01-08",
+        "status": "CONFIRMED",
+        "bookingReference": "Q7KX2M",
+    }
+
+    with pytest.raises(InvalidNotificationError):
+        runner.call("NotifyBookingFunction", notice)
+
+    assert receive_all(stack.physical_id("LoyaltyQueue")) == []
+
+
+def test_notify_rejects_an_unknown_status(runner: InProcessLambdaRunner) -> None:
+    with pytest.raises(InvalidRequestError, match="status"):
+        runner.call(
+            "NotifyBookingFunction",
+            {"bookingId": BOOKING_ID, "customerId": CUSTOMER_ID, "flightId": "F1", "status": "MAYBE"},
+        )

@@ -1,0 +1,236 @@
+"""Loyalty handlers under moto: queue, dead-letter queue and ledger table built from template.yaml."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from typing import Any
+
+import boto3
+import pytest
+
+from common.aws import dynamodb_client
+from loyalty.repository import TOTAL_KEY, booking_key
+from tests.support.lambda_runner import InProcessLambdaRunner
+from tests.support.sqs_event_source import drain
+from tests.support.stack import REGION, MockStack
+
+CUSTOMER_ID = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"
+
+
+def confirmed_notice(amount: int = 12900, customer_id: str = CUSTOMER_ID) -> dict[str, Any]:
+    return {
+        "bookingId": str(uuid.uuid4()),
+        "customerId": customer_id,
+        "flightId": "SA101-2030-01-08",
+        "status": "CONFIRMED",
+        "bookingReference": "Q7KX2M",
+        "amount": amount,
+        "currency": "EUR",
+    }
+
+
+def send(stack: MockStack, bodies: list[str]) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    for body in bodies:
+        sqs.send_message(QueueUrl=stack.physical_id("LoyaltyQueue"), MessageBody=body)
+
+
+def deliver(stack: MockStack, runner: InProcessLambdaRunner, batches: list[list[str]] | None = None) -> int:
+    def ingest(event: dict[str, Any]) -> dict[str, Any]:
+        if batches is not None:
+            batches.append(sorted(record["body"] for record in event["Records"]))
+        result: dict[str, Any] = runner.call("IngestLoyaltyFunction", event)
+        return result
+
+    return drain(stack.physical_id("LoyaltyQueue"), ingest)
+
+
+def get_loyalty(runner: InProcessLambdaRunner, customer_id: str) -> tuple[int, dict[str, Any]]:
+    with open("events/get_loyalty.json", encoding="utf-8") as sample:
+        event = json.load(sample)
+    event["path"] = f"/loyalty/{customer_id}/get"
+    event["pathParameters"] = {"customerId": customer_id}
+    response = runner.call("GetLoyaltyFunction", event)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_points_are_credited_once_per_booking_under_duplicate_delivery(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    notice = confirmed_notice(12900)
+    other = confirmed_notice(5000)
+    send(stack, [json.dumps(notice), json.dumps(notice), json.dumps(other)])
+    deliver(stack, runner)
+    send(stack, [json.dumps(notice)])  # redelivered later, e.g. after a visibility timeout
+    deliver(stack, runner)
+
+    status, body = get_loyalty(runner, CUSTOMER_ID)
+
+    assert status == 200
+    assert body["points"] == 12900 + 5000
+
+
+def test_a_cancelled_booking_earns_nothing_and_is_not_a_failure(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    cancelled = {**confirmed_notice(), "status": "CANCELLED"}
+    send(stack, [json.dumps(cancelled)])
+
+    deliver(stack, runner)
+
+    assert get_loyalty(runner, CUSTOMER_ID)[1]["points"] == 0
+
+
+def test_a_poison_message_goes_to_the_dead_letter_queue_while_its_batch_succeeds(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    good = [confirmed_notice(1000), confirmed_notice(2000)]
+    poison = "{not json"
+    send(stack, [json.dumps(good[0]), poison, json.dumps(good[1])])
+
+    batches: list[list[str]] = []
+
+    deliveries = deliver(stack, runner, batches)
+
+    # The good notices were delivered once; only the poison message came back, until redriven.
+    assert batches[0] == sorted([json.dumps(good[0]), poison, json.dumps(good[1])])
+    assert all(batch == [poison] for batch in batches[1:])
+    assert get_loyalty(runner, CUSTOMER_ID)[1]["points"] == 3000
+    dead = boto3.client("sqs", region_name=REGION).receive_message(
+        QueueUrl=stack.physical_id("LoyaltyDeadLetterQueue"), MaxNumberOfMessages=10
+    )["Messages"]
+    assert [message["Body"] for message in dead] == [poison]
+    # maxReceiveCount (3, from the template) deliveries of the poison message, then redrive.
+    redrive = json.loads(
+        boto3.client("sqs", region_name=REGION).get_queue_attributes(
+            QueueUrl=stack.physical_id("LoyaltyQueue"), AttributeNames=["RedrivePolicy"]
+        )["Attributes"]["RedrivePolicy"]
+    )
+    assert deliveries == int(redrive["maxReceiveCount"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({**confirmed_notice(), "amount": -1}),
+        json.dumps({**confirmed_notice(), "customerId": "someone"}),
+        json.dumps({**confirmed_notice(), "amount": "12900"}),
+    ],
+)
+def test_an_invalid_notice_fails_alone_and_is_dead_lettered(
+    runner: InProcessLambdaRunner, stack: MockStack, body: str
+) -> None:
+    good = confirmed_notice(700)
+    send(stack, [json.dumps(good), body])
+
+    deliver(stack, runner)
+
+    assert get_loyalty(runner, CUSTOMER_ID)[1]["points"] == 700
+    dead = boto3.client("sqs", region_name=REGION).receive_message(
+        QueueUrl=stack.physical_id("LoyaltyDeadLetterQueue"), MaxNumberOfMessages=10
+    )["Messages"]
+    assert [message["Body"] for message in dead] == [body]
+
+
+@pytest.mark.parametrize(
+    ("points", "level", "remaining"),
+    [
+        (0, "bronze", 50_000),
+        (49_999, "bronze", 1),
+        (50_000, "silver", 50_000),
+        (99_999, "silver", 1),
+        (100_000, "gold", 0),
+    ],
+)
+def test_tiers_at_their_boundaries(
+    runner: InProcessLambdaRunner, stack: MockStack, points: int, level: str, remaining: int
+) -> None:
+    customer = str(uuid.uuid4())
+    if points:
+        send(stack, [json.dumps(confirmed_notice(points, customer))])
+        deliver(stack, runner)
+
+    status, body = get_loyalty(runner, customer)
+
+    assert status == 200
+    assert body == {"points": points, "level": level, "remainingPoints": remaining}
+
+
+@pytest.mark.parametrize(
+    "customer_id", ["not-a-uuid", "0D3C3A1E-5B7F-4C1E-9A8E-2F6B1D4C7E90", "%27%20OR%201%3D1"]
+)
+def test_an_invalid_customer_id_is_a_400_with_a_clear_message(
+    runner: InProcessLambdaRunner, customer_id: str
+) -> None:
+    status, body = get_loyalty(runner, customer_id)
+
+    assert status == 400
+    assert body == {
+        "message": "invalid request: customerId: must be a lower-case UUID, "
+        "e.g. 6f1c2f0e-8d3b-4b5e-9a51-2f0f6a1c9d27"
+    }
+
+
+class DynamoDBCallRecorder:
+    """Counts DynamoDB requests and the items they return, via botocore's event hooks."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.items_returned = 0
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("after-call.dynamodb", self._after_call)
+
+    def _after_call(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+        self.items_returned += len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)
+
+
+def _seed_history(stack: MockStack, customer_id: str, bookings: int) -> None:
+    """Write ``bookings`` ledger entries (as IngestLoyalty would) and the matching total."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    table = stack.physical_id("LoyaltyTable")
+    for start in range(0, bookings, 25):
+        client.batch_write_item(
+            RequestItems={
+                table: [
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                "customerId": {"S": customer_id},
+                                "sk": {"S": booking_key(str(uuid.uuid4()))},
+                                "points": {"N": "10"},
+                            }
+                        }
+                    }
+                    for _ in range(start, min(start + 25, bookings))
+                ]
+            }
+        )
+    client.put_item(
+        TableName=table,
+        Item={"customerId": {"S": customer_id}, "sk": {"S": TOTAL_KEY}, "points": {"N": str(10 * bookings)}},
+    )
+
+
+def test_get_loyalty_reads_the_same_for_one_or_ten_thousand_bookings(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    recorder = DynamoDBCallRecorder()
+    recorder.attach(dynamodb_client())
+    observed = {}
+    for bookings in (1, 10_000):
+        customer = str(uuid.uuid4())
+        _seed_history(stack, customer, bookings)
+        recorder.calls.clear()
+        recorder.items_returned = 0
+
+        status, body = get_loyalty(runner, customer)
+
+        assert status == 200
+        assert body["points"] == 10 * bookings
+        observed[bookings] = (dict(recorder.calls), recorder.items_returned)
+
+    assert observed[1] == observed[10_000] == ({"GetItem": 1}, 1)
