@@ -15,11 +15,11 @@ import loyalty.dependencies
 import payment.dependencies
 from common.aws import reset_clients
 from common.dynamodb import from_item, to_item
+from localcloud.inprocess import InProcessLambdaRunner
+from localcloud.saga import Saga, deploy_functions, deploy_state_machine
+from localcloud.stack import REGION, MockStack, build_data_resources
 from stacktools.catalog import Flight, sample_flights, seed
 from stacktools.template import project_template
-from tests.support.lambda_runner import InProcessLambdaRunner
-from tests.support.saga import Saga, deploy_functions, deploy_state_machine
-from tests.support.stack import REGION, MockStack, build_data_resources
 
 CATALOG_DAY = date(2030, 1, 1)
 
@@ -48,10 +48,9 @@ def stack(aws: None) -> MockStack:
 
 
 @pytest.fixture
-def runner(stack: MockStack, monkeypatch: pytest.MonkeyPatch) -> InProcessLambdaRunner:
-    lambda_runner = InProcessLambdaRunner(stack)
-    lambda_runner.install(monkeypatch)
-    return lambda_runner
+def runner(stack: MockStack) -> Iterator[InProcessLambdaRunner]:
+    with InProcessLambdaRunner(stack).installed() as lambda_runner:
+        yield lambda_runner
 
 
 @pytest.fixture

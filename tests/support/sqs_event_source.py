@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from tests.support.stack import ACCOUNT_ID, REGION
+from localcloud.stack import ACCOUNT_ID, REGION
 
 BatchHandler = Callable[[dict[str, Any]], dict[str, Any]]
 

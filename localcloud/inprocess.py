@@ -1,4 +1,4 @@
-"""Runs the repository's handlers where moto would start a Docker container.
+"""Runs the repository's handlers in this process where moto would start a Docker container.
 
 moto executes Lambda code only in Docker. This runner plugs into the same place
 (``LambdaFunction._invoke_lambda``, moto 5.2.5) and calls the handler named in the template
@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from unittest.mock import patch
 
-import pytest
 from moto.awslambda.models import LambdaFunction
 from moto.core.exceptions import JsonRESTError
 
-from tests.support.lambda_context import FakeLambdaContext
-from tests.support.stack import ACCOUNT_ID, REGION, MockStack, physical_name
+from localcloud.lambda_context import FakeLambdaContext
+from localcloud.stack import ACCOUNT_ID, REGION, MockStack, physical_name
 
 Fault = Callable[[dict[str, Any], int], "FaultAction | None"]
 """(event, 1-based attempt number) -> what to do instead of a plain invocation, or None."""
@@ -60,14 +60,17 @@ class InProcessLambdaRunner:
     faults: dict[str, Fault] = field(default_factory=dict)
     invocations: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
 
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    @contextmanager
+    def installed(self) -> Iterator[InProcessLambdaRunner]:
+        """While active, moto's Lambda invocations (Step Functions' too) run through this runner."""
         runner = self
 
         def invoke_in_process(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
             logical_id = function.function_name.removeprefix(physical_name(""))
             return runner.invoke(logical_id, event or {})
 
-        monkeypatch.setattr(LambdaFunction, "_invoke_lambda", invoke_in_process)
+        with patch.object(LambdaFunction, "_invoke_lambda", invoke_in_process):
+            yield self
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> tuple[str, bool, str]:
         self.invocations[logical_id].append(event)

@@ -11,9 +11,9 @@ from typing import Any
 
 import boto3
 
+from localcloud.inprocess import InProcessLambdaRunner
+from localcloud.stack import ACCOUNT_ID, REGION, MockStack, physical_name
 from stacktools.template import REPOSITORY_ROOT, resources_of_type
-from tests.support.lambda_runner import InProcessLambdaRunner
-from tests.support.stack import ACCOUNT_ID, REGION, MockStack, physical_name
 
 STATE_MACHINE_ID = "BookingStateMachine"
 EXECUTION_TIMEOUT_SECONDS = 60
