@@ -59,6 +59,8 @@ class InProcessLambdaRunner:
     stack: MockStack
     faults: dict[str, Fault] = field(default_factory=dict)
     invocations: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    environment_overrides: dict[str, str] = field(default_factory=dict)
+    """Applied over each function's template environment (e.g. a quieter log level)."""
 
     @contextmanager
     def installed(self) -> Iterator[InProcessLambdaRunner]:
@@ -98,7 +100,7 @@ class InProcessLambdaRunner:
             memory_limit_in_mb=spec.memory_size,
             invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{physical_name(logical_id)}",
         )
-        with function_environment(self.stack.environment_of(logical_id)):
+        with function_environment({**self.stack.environment_of(logical_id), **self.environment_overrides}):
             return handler(event, context)
 
 

@@ -1,7 +1,7 @@
-"""What a Lambda SQS event source mapping does, for tests: poll, invoke with a batch, delete successes.
+"""What a Lambda SQS event source mapping does: poll, invoke with a batch, delete successes.
 
 Failed records (reported through ``batchItemFailures``) are made visible again at once instead of
-after the visibility timeout, so redrive to the dead-letter queue happens within the test.
+after the visibility timeout, so redrive to the dead-letter queue happens without waiting.
 """
 
 from __future__ import annotations

@@ -1,0 +1,70 @@
+# Serverless Airline - every command a user or CI needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON313 := $(shell scripts/find-python313.sh 2>/dev/null)
+VENV := .venv
+SAM_ENV := .tools/sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_ENV)/bin/sam
+# `sam build` (no container) needs the functions' runtime, python3.13, on PATH: the venv provides it.
+SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
+export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
+
+.PHONY: help setup demo test lint typecheck validate build unit-tests deployed-tests seed invoke clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/dev.in requirements/dev.txt src/requirements.txt
+	@test -n "$(PYTHON313)" || scripts/find-python313.sh
+	@echo "-> creating $(VENV) with $(PYTHON313)"
+	@$(PYTHON313) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --upgrade pip
+	@$(VENV)/bin/pip install --quiet -r requirements/dev.in -c requirements/dev.txt
+	@touch $@
+
+$(SAM_ENV)/.installed: requirements/sam.in requirements/sam.txt
+	@test -n "$(PYTHON313)" || scripts/find-python313.sh
+	@echo "-> creating $(SAM_ENV) (aws-sam-cli, cfn-lint) with $(PYTHON313)"
+	@$(PYTHON313) -m venv $(SAM_ENV)
+	@$(SAM_ENV)/bin/pip install --quiet --upgrade pip
+	@$(SAM_ENV)/bin/pip install --quiet -r requirements/sam.in -c requirements/sam.txt
+	@touch $@
+
+setup: $(VENV)/.installed $(SAM_ENV)/.installed ## create the environments (idempotent)
+
+demo: $(VENV)/.installed ## the local walkthrough: book, compensate, earn points - every step checked
+	@$(PY) -m localcloud.demo
+
+test: setup lint typecheck validate build unit-tests ## every gate CI runs: lint, types, template checks, build, tests
+
+lint: $(VENV)/.installed ## ruff (lint and formatting)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed ## mypy --strict
+	$(VENV)/bin/mypy src stacktools localcloud tests
+
+validate: $(SAM_ENV)/.installed ## sam validate --lint, and cfn-lint with the serverless rules (.cfnlintrc.yaml)
+	$(SAM_RUN) validate --lint
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(SAM_ENV)/bin/cfn-lint
+
+build: setup ## sam build, without a container
+	$(SAM_RUN) build
+
+unit-tests: $(VENV)/.installed ## pytest: unit, component (moto), state machine, template
+	$(VENV)/bin/pytest
+
+deployed-tests: $(VENV)/.installed ## opt-in tests against a deployed stack: AIRLINE_STACK_NAME=... make deployed-tests
+	$(VENV)/bin/pytest tests/deployed -m deployed -v
+
+seed: $(VENV)/.installed ## load sample flights into a deployed stack: make seed STACK=airline-dev
+	@test -n "$(STACK)" || { echo "usage: make seed STACK=<stack name>"; exit 2; }
+	$(PY) -m stacktools.catalog --stack-name $(STACK)
+
+invoke: build ## sam local invoke (needs Docker): make invoke FUNCTION=GetLoyaltyFunction EVENT=events/get_loyalty.json
+	$(SAM_RUN) local invoke $(FUNCTION) -e $(EVENT)
+
+clean: ## remove build output and caches (keeps the environments)
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,99 @@
+"""The deployed loyalty API admits the AppSync loyalty data-source role on its one route, and no one else."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+from botocore.exceptions import ClientError
+from requests_aws4auth import AWS4Auth
+
+from tests.deployed.conftest import DeployedStack
+
+pytestmark = pytest.mark.deployed
+TIMEOUT = 15
+
+
+def _auth(access_key: str, secret_key: str, token: str | None, region: str) -> AWS4Auth:
+    return AWS4Auth(access_key, secret_key, region, "execute-api", session_token=token)
+
+
+@pytest.fixture(scope="module")
+def appsync_role_auth(deployed_stack: DeployedStack) -> AWS4Auth:
+    sts = deployed_stack.session.client("sts")
+    try:
+        credentials = sts.assume_role(
+            RoleArn=deployed_stack.output("LoyaltyDataSourceRoleArn"),
+            RoleSessionName="loyalty-boundary-test",
+            DurationSeconds=900,
+        )["Credentials"]
+    except ClientError as error:
+        pytest.skip(
+            f"cannot assume the loyalty data-source role ({error.response['Error']['Code']}): deploy the "
+            "test stack with IntegrationTestPrincipalArn=<the ARN you run the tests as>"
+        )
+    return _auth(
+        credentials["AccessKeyId"],
+        credentials["SecretAccessKey"],
+        credentials["SessionToken"],
+        deployed_stack.session.region_name,
+    )
+
+
+@pytest.fixture(scope="module")
+def own_auth(deployed_stack: DeployedStack) -> AWS4Auth:
+    credentials = deployed_stack.session.get_credentials()
+    assert credentials is not None
+    frozen = credentials.get_frozen_credentials()
+    return _auth(
+        str(frozen.access_key), str(frozen.secret_key), frozen.token, deployed_stack.session.region_name
+    )
+
+
+def _url(stack: DeployedStack, path: str) -> str:
+    return stack.output("LoyaltyApiUrl").rstrip("/") + path
+
+
+def test_the_appsync_role_reads_loyalty(deployed_stack: DeployedStack, appsync_role_auth: AWS4Auth) -> None:
+    response = requests.get(
+        _url(deployed_stack, f"/loyalty/{uuid.uuid4()}/get"), auth=appsync_role_auth, timeout=TIMEOUT
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"points": 0, "level": "bronze", "remainingPoints": 50_000}
+
+
+def test_the_appsync_role_gets_a_clear_400_for_a_bad_id(
+    deployed_stack: DeployedStack, appsync_role_auth: AWS4Auth
+) -> None:
+    response = requests.get(
+        _url(deployed_stack, "/loyalty/nope/get"), auth=appsync_role_auth, timeout=TIMEOUT
+    )
+
+    assert response.status_code == 400
+    assert "customerId" in response.json()["message"]
+
+
+def test_the_test_runner_itself_is_refused(deployed_stack: DeployedStack, own_auth: AWS4Auth) -> None:
+    response = requests.get(
+        _url(deployed_stack, f"/loyalty/{uuid.uuid4()}/get"), auth=own_auth, timeout=TIMEOUT
+    )
+
+    assert response.status_code == 403, response.text
+
+
+def test_an_unsigned_call_is_refused(deployed_stack: DeployedStack) -> None:
+    response = requests.get(_url(deployed_stack, f"/loyalty/{uuid.uuid4()}/get"), timeout=TIMEOUT)
+
+    assert response.status_code == 403
+
+
+def test_the_appsync_role_is_refused_off_its_route(
+    deployed_stack: DeployedStack, appsync_role_auth: AWS4Auth
+) -> None:
+    response = requests.post(
+        _url(deployed_stack, f"/loyalty/{uuid.uuid4()}/get"), auth=appsync_role_auth, timeout=TIMEOUT
+    )
+
+    assert response.status_code == 403

@@ -1,0 +1,271 @@
+"""Mutation.processBooking: look the flight up, then start the booking saga for the caller."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from localcloud.appsync.resolver_runtime import AppSyncError, ResolverRuntime
+from tests.unit.graphql.contexts import (
+    CUSTOMER,
+    FUNCTIONS,
+    OTHER_CUSTOMER,
+    RESOLVERS,
+    STATE_MACHINE_ARN,
+    UUID_V4,
+    context,
+    customer,
+    flight_item,
+    http_result,
+    iam_caller,
+)
+
+PIPELINE = RESOLVERS / "pipeline.js"
+LOOK_UP_FLIGHT = FUNCTIONS / "lookUpFlight.js"
+START_BOOKING = FUNCTIONS / "startBooking.js"
+FLIGHT_ID = "SA101-2030-01-08"
+INPUT = {"input": {"flightId": FLIGHT_ID, "paymentToken": "tok_visa"}}
+START_EXECUTION_HEADERS = {
+    "content-type": "application/x-amz-json-1.0",
+    "x-amz-target": "AWSStepFunctions.StartExecution",
+}
+
+
+def booking_context(**changes: Any) -> dict[str, Any]:
+    arguments = changes.pop("arguments", INPUT)
+    identity = changes.pop("identity", customer())
+    return context("Mutation", "processBooking", arguments=arguments, identity=identity, **changes)
+
+
+def start_request(runtime: ResolverRuntime, **changes: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Evaluates startBooking's request; returns the HTTP request and the StartExecution body."""
+    result = runtime.evaluate(
+        START_BOOKING, "request", booking_context(prev={"result": {"id": FLIGHT_ID}}, **changes)
+    )
+    assert result.ok, result.error
+    return result.value, json.loads(result.value["params"]["body"])
+
+
+def test_the_pipeline_needs_a_customer(runtime: ResolverRuntime) -> None:
+    result = runtime.evaluate(PIPELINE, "request", booking_context(identity=iam_caller()))
+
+    assert result.error == AppSyncError(
+        "Not Authorized to access processBooking on type Mutation", "Unauthorized"
+    )
+
+
+def test_the_pipeline_starts_for_a_customer(runtime: ResolverRuntime) -> None:
+    assert runtime.evaluate(PIPELINE, "request", booking_context()).value == {}
+
+
+def test_the_pipeline_answers_what_the_last_function_returned(runtime: ResolverRuntime) -> None:
+    process = {"id": "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f", "status": "PENDING"}
+
+    result = runtime.evaluate(PIPELINE, "response", booking_context(prev={"result": process}))
+
+    assert result.value == process
+
+
+def test_the_flight_is_looked_up_by_id(runtime: ResolverRuntime) -> None:
+    result = runtime.evaluate(LOOK_UP_FLIGHT, "request", booking_context(prev={"result": {}}))
+
+    assert result.value == {"operation": "GetItem", "key": {"id": {"S": FLIGHT_ID}}}
+
+
+def test_a_malformed_flight_id_is_refused(runtime: ResolverRuntime) -> None:
+    arguments = {"input": {"flightId": "SA101#2030", "paymentToken": "tok_visa"}}
+
+    result = runtime.evaluate(LOOK_UP_FLIGHT, "request", booking_context(arguments=arguments))
+
+    assert result.error is not None
+    assert result.error.type == "BadRequest"
+
+
+def test_a_missing_flight_stops_the_booking(runtime: ResolverRuntime) -> None:
+    result = runtime.evaluate(LOOK_UP_FLIGHT, "response", booking_context(result=None))
+
+    assert result.value is None
+    assert result.error == AppSyncError("Flight not found", "NotFound")
+
+
+def test_only_the_flight_id_goes_down_the_pipeline(runtime: ResolverRuntime) -> None:
+    result = runtime.evaluate(LOOK_UP_FLIGHT, "response", booking_context(result=flight_item(FLIGHT_ID)))
+
+    assert result.value == {"id": FLIGHT_ID}
+
+
+def test_a_failed_look_up_is_passed_on(runtime: ResolverRuntime) -> None:
+    error = {"message": "Throttled", "type": "DynamoDB:ThrottlingException"}
+
+    result = runtime.evaluate(LOOK_UP_FLIGHT, "response", booking_context(error=error))
+
+    assert result.error == AppSyncError("Throttled", "DynamoDB:ThrottlingException")
+
+
+def test_the_saga_is_started_with_the_step_functions_api(runtime: ResolverRuntime) -> None:
+    request, body = start_request(runtime)
+
+    assert request["method"] == "POST"
+    assert request["resourcePath"] == "/"
+    assert request["params"]["headers"] == START_EXECUTION_HEADERS
+    assert set(request["params"]) == {"headers", "body"}
+    assert set(body) == {"stateMachineArn", "name", "input"}
+    assert body["stateMachineArn"] == STATE_MACHINE_ARN
+
+
+def test_the_saga_input_is_exactly_the_four_fields_it_takes(runtime: ResolverRuntime) -> None:
+    _, body = start_request(runtime)
+
+    saga_input = json.loads(body["input"])
+    assert saga_input == {
+        "bookingId": body["name"],
+        "customerId": CUSTOMER,
+        "flightId": FLIGHT_ID,
+        "paymentToken": "tok_visa",
+    }
+    assert re.match(UUID_V4, saga_input["bookingId"])
+
+
+def test_the_customer_is_always_the_caller(runtime: ResolverRuntime) -> None:
+    # ProcessBookingInput has no customer or price; a request that smuggled them in changes nothing.
+    arguments = {
+        "input": {
+            "flightId": FLIGHT_ID,
+            "paymentToken": "tok_visa",
+            "customerId": OTHER_CUSTOMER,
+            "amount": 1,
+            "price": 1,
+        }
+    }
+
+    _, body = start_request(runtime, arguments=arguments)
+
+    saga_input = json.loads(body["input"])
+    assert saga_input["customerId"] == CUSTOMER
+    assert set(saga_input) == {"bookingId", "customerId", "flightId", "paymentToken"}
+
+
+def test_every_booking_gets_a_new_id(runtime: ResolverRuntime) -> None:
+    names = {start_request(runtime)[1]["name"] for _ in range(3)}
+
+    assert len(names) == 3
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "visa",
+        "tok_",
+        "tok_ visa",
+        "tok_visa\n",
+        "TOK_visa",
+        "tok_visa-2",
+        "tok_" + "a" * 65,
+        "pm_card_visa",
+    ],
+)
+def test_a_malformed_payment_token_is_refused(runtime: ResolverRuntime, token: str) -> None:
+    arguments = {"input": {"flightId": FLIGHT_ID, "paymentToken": token}}
+
+    result = runtime.evaluate(
+        START_BOOKING, "request", booking_context(arguments=arguments, prev={"result": {"id": FLIGHT_ID}})
+    )
+
+    assert result.value is None
+    assert result.error == AppSyncError("paymentToken must be a payment token, e.g. tok_visa", "BadRequest")
+    assert "bookingId" not in result.stash
+
+
+@pytest.mark.parametrize("token", ["tok_visa", "tok_chargeDeclined", "tok_" + "a" * 64, "tok_1_2"])
+def test_well_formed_payment_tokens_are_accepted(runtime: ResolverRuntime, token: str) -> None:
+    arguments = {"input": {"flightId": FLIGHT_ID, "paymentToken": token}}
+
+    _, body = start_request(runtime, arguments=arguments)
+
+    assert json.loads(body["input"])["paymentToken"] == token
+
+
+def test_a_started_saga_answers_the_booking_id_as_pending(runtime: ResolverRuntime) -> None:
+    booking_id = "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
+    started = json.dumps({"executionArn": f"arn:aws:states:::execution:x:{booking_id}", "startDate": 1.9e9})
+
+    result = runtime.evaluate(
+        START_BOOKING,
+        "response",
+        booking_context(stash={"bookingId": booking_id}, result=http_result(200, started)),
+    )
+
+    assert result.value == {"id": booking_id, "status": "PENDING"}
+
+
+@pytest.mark.parametrize(
+    ("error_type", "expected"),
+    [
+        ("com.amazonaws.swf.service.v2.model#ExecutionLimitExceeded", "ExecutionLimitExceeded"),
+        ("StateMachineDoesNotExist", "StateMachineDoesNotExist"),
+        (
+            "ExecutionAlreadyExists:http://internal.amazon.com/coral/com.amazonaws.swf/",
+            "ExecutionAlreadyExists",
+        ),
+    ],
+)
+def test_a_refused_start_is_an_error_of_the_step_functions_type(
+    runtime: ResolverRuntime, error_type: str, expected: str
+) -> None:
+    body = json.dumps(
+        {"__type": error_type, "message": f"State Machine Does Not Exist: '{STATE_MACHINE_ARN}'"}
+    )
+
+    result = runtime.evaluate(
+        START_BOOKING,
+        "response",
+        booking_context(stash={"bookingId": "b"}, result=http_result(400, body)),
+    )
+
+    assert result.value is None
+    # The type tells the client what happened; the message keeps the state machine's ARN to itself.
+    assert result.error == AppSyncError("The booking could not be started", expected)
+
+
+@pytest.mark.parametrize("body", ["", "<html>Service Unavailable</html>", json.dumps({"message": "no type"})])
+def test_a_failure_without_an_error_type_is_a_workflow_error(runtime: ResolverRuntime, body: str) -> None:
+    result = runtime.evaluate(
+        START_BOOKING, "response", booking_context(stash={"bookingId": "b"}, result=http_result(503, body))
+    )
+
+    assert result.error == AppSyncError("The booking could not be started", "BookingWorkflowError")
+
+
+def test_a_failed_call_is_passed_on(runtime: ResolverRuntime) -> None:
+    error = {"message": "Connection reset", "type": "HttpDataSourceError"}
+
+    result = runtime.evaluate(
+        START_BOOKING, "response", booking_context(stash={"bookingId": "b"}, error=error)
+    )
+
+    assert result.error == AppSyncError("Connection reset", "HttpDataSourceError")
+
+
+def test_the_whole_pipeline_answers_the_id_of_the_execution_it_started(runtime: ResolverRuntime) -> None:
+    # Each step's output and the stash carried on to the next, as AppSync runs a pipeline resolver.
+    before = runtime.evaluate(PIPELINE, "request", booking_context())
+    look_up = runtime.evaluate(LOOK_UP_FLIGHT, "request", booking_context(prev={"result": before.value}))
+    assert look_up.value["operation"] == "GetItem"
+    found = runtime.evaluate(LOOK_UP_FLIGHT, "response", booking_context(result=flight_item(FLIGHT_ID)))
+    start = runtime.evaluate(START_BOOKING, "request", booking_context(prev={"result": found.value}))
+    started = runtime.evaluate(
+        START_BOOKING,
+        "response",
+        booking_context(stash=start.stash, result=http_result(200, json.dumps({"executionArn": "arn"}))),
+    )
+    after = runtime.evaluate(
+        PIPELINE, "response", booking_context(stash=started.stash, prev={"result": started.value})
+    )
+
+    execution = json.loads(start.value["params"]["body"])
+    assert after.value == {"id": execution["name"], "status": "PENDING"}
+    assert json.loads(execution["input"])["bookingId"] == execution["name"]

@@ -1,0 +1,103 @@
+"""The template and the graphql/ directory agree: every code file it names exists, and no file is unused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stacktools.template import REPOSITORY_ROOT, load_template, resources_of_type
+from tests.unit.graphql import sdl
+from tests.unit.graphql.contexts import GRAPHQL, SCHEMA
+
+APPSYNC_JS = {"Name": "APPSYNC_JS", "RuntimeVersion": "1.0.0"}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+def _with_code(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        **resources_of_type(template, "AWS::AppSync::Resolver"),
+        **resources_of_type(template, "AWS::AppSync::FunctionConfiguration"),
+    }
+
+
+def test_every_code_file_the_template_names_exists(template: dict[str, Any]) -> None:
+    for logical_id, resource in _with_code(template).items():
+        path = REPOSITORY_ROOT / resource["Properties"]["CodeS3Location"]
+        assert path.is_file(), f"{logical_id} names {path}, which does not exist"
+
+
+def test_every_code_file_is_used_by_the_template(template: dict[str, Any]) -> None:
+    named = {
+        (REPOSITORY_ROOT / resource["Properties"]["CodeS3Location"]).resolve()
+        for resource in _with_code(template).values()
+    }
+    on_disk = {path.resolve() for path in GRAPHQL.rglob("*.js")}
+    assert on_disk - named == set(), "code files that no resolver or function uses"
+
+
+def test_the_schema_file_is_the_one_deployed(template: dict[str, Any]) -> None:
+    schemas = resources_of_type(template, "AWS::AppSync::GraphQLSchema")
+    assert [resource["Properties"]["DefinitionS3Location"] for resource in schemas.values()] == [
+        "graphql/schema.graphql"
+    ]
+    assert (REPOSITORY_ROOT / "graphql/schema.graphql").resolve() == SCHEMA.resolve()
+
+
+def test_all_code_runs_on_the_javascript_runtime(template: dict[str, Any]) -> None:
+    for logical_id, resource in _with_code(template).items():
+        assert resource["Properties"]["Runtime"] == APPSYNC_JS, logical_id
+
+
+def test_each_query_and_mutation_field_has_one_resolver(template: dict[str, Any]) -> None:
+    schema = sdl.load(SCHEMA)
+    resolved = [
+        (resource["Properties"]["TypeName"], resource["Properties"]["FieldName"])
+        for resource in resources_of_type(template, "AWS::AppSync::Resolver").values()
+    ]
+    fields = [(type_name, field) for type_name in ("Query", "Mutation") for field in schema[type_name].fields]
+    assert sorted(resolved) == sorted(fields)
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "code", "data_source"),
+    [
+        ("SearchFlightsResolver", "graphql/resolvers/Query.searchFlights.js", "FlightDataSource"),
+        ("GetFlightResolver", "graphql/resolvers/Query.getFlight.js", "FlightDataSource"),
+        ("GetBookingResolver", "graphql/resolvers/Query.getBooking.js", "BookingDataSource"),
+        ("ListBookingsResolver", "graphql/resolvers/Query.listBookings.js", "BookingDataSource"),
+        ("GetLoyaltyResolver", "graphql/resolvers/Query.getLoyalty.js", "LoyaltyDataSource"),
+        ("LookUpFlightFunction", "graphql/functions/lookUpFlight.js", "FlightDataSource"),
+        ("StartBookingFunction", "graphql/functions/startBooking.js", "BookingWorkflowDataSource"),
+    ],
+)
+def test_each_file_runs_against_the_data_source_it_is_written_for(
+    template: dict[str, Any], logical_id: str, code: str, data_source: str
+) -> None:
+    properties = template["Resources"][logical_id]["Properties"]
+    assert properties["CodeS3Location"] == code
+    assert properties["DataSourceName"] == {"Fn::GetAtt": [data_source, "Name"]}
+
+
+def test_process_booking_looks_the_flight_up_before_starting_the_saga(template: dict[str, Any]) -> None:
+    properties = template["Resources"]["ProcessBookingResolver"]["Properties"]
+    assert properties["Kind"] == "PIPELINE"
+    assert properties["CodeS3Location"] == "graphql/resolvers/pipeline.js"
+    assert properties["PipelineConfig"]["Functions"] == [
+        {"Fn::GetAtt": ["LookUpFlightFunction", "FunctionId"]},
+        {"Fn::GetAtt": ["StartBookingFunction", "FunctionId"]},
+    ]
+
+
+def test_the_environment_variables_the_resolvers_read_are_set(template: dict[str, Any]) -> None:
+    variables = template["Resources"]["GraphQLApi"]["Properties"]["EnvironmentVariables"]
+    read = set()
+    for path in GRAPHQL.rglob("*.js"):
+        text = path.read_text(encoding="utf-8")
+        read |= {name for name in variables if f"ctx.env.{name}" in text}
+        assert text.count("ctx.env.") == sum(text.count(f"ctx.env.{name}") for name in variables), path
+    assert read == set(variables)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from stacktools.catalog import route_key, sample_flights
+from stacktools.intrinsics import Resolver, UnresolvableError
+from stacktools.template import function_specs, project_template
+
+
+def resolver() -> Resolver:
+    return Resolver(
+        account_id="123456789012",
+        region="eu-west-1",
+        stack_name="airline",
+        refs={"Stage": "dev", "LoyaltyApi": "abc123"},
+        attributes={("LoyaltyDataSourceRole", "Arn"): "arn:aws:iam::123456789012:role/ds"},
+        conditions={"On": True},
+    )
+
+
+def test_sub_with_pseudo_parameters_refs_and_attributes() -> None:
+    value = {
+        "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LoyaltyApi}/${Stage}"
+    }
+
+    assert resolver().resolve(value) == "arn:aws:execute-api:eu-west-1:123456789012:abc123/dev"
+
+
+def test_sub_with_local_variables_and_escapes() -> None:
+    value = {"Fn::Sub": ["${Name}-${!Literal}-${LoyaltyDataSourceRole.Arn}", {"Name": {"Ref": "Stage"}}]}
+
+    assert resolver().resolve(value) == "dev-${Literal}-arn:aws:iam::123456789012:role/ds"
+
+
+def test_join_if_and_no_value() -> None:
+    value = {
+        "A": {"Fn::Join": ["/", [{"Ref": "Stage"}, "x"]]},
+        "B": {"Fn::If": ["On", "yes", "no"]},
+        "C": {"Ref": "AWS::NoValue"},
+    }
+
+    assert resolver().resolve(value) == {"A": "dev/x", "B": "yes"}
+
+
+def test_an_unknown_reference_is_an_error_not_a_blank() -> None:
+    with pytest.raises(UnresolvableError, match="Ref Missing"):
+        resolver().resolve({"Ref": "Missing"})
+
+
+def test_function_specs_apply_globals() -> None:
+    spec = function_specs(project_template())["GetLoyaltyFunction"]
+
+    assert spec.timeout == 6  # its own value wins over Globals
+    assert spec.memory_size == 256  # from Globals
+    assert spec.environment["POWERTOOLS_SERVICE_NAME"] == "loyalty"
+    assert spec.environment["POWERTOOLS_METRICS_NAMESPACE"] == "ServerlessAirline"
+    assert (spec.module, spec.function_name) == ("loyalty.handlers.get_loyalty", "handler")
+
+
+def test_sample_flights_depart_relative_to_the_seeding_day() -> None:
+    flights = sample_flights(date(2030, 1, 1))
+
+    sa101 = next(flight for flight in flights if flight.flight_number == "SA101")
+    assert sa101.id == "SA101-2030-01-08"
+    assert sa101.departure_date == "2030-01-08"
+    assert sa101.departure_date_time == "2030-01-08T08:05:00+00:00"
+    assert sa101.to_item()["route"] == {"S": route_key("LGW", "MAD")} == {"S": "LGW#MAD"}
+    assert sa101.to_item()["seatsAvailable"] == sa101.to_item()["seatCapacity"]
+    assert len({flight.id for flight in flights}) == len(flights)
