@@ -44,7 +44,7 @@ lint: $(VENV)/.installed ## ruff (lint and formatting)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed ## mypy --strict
-	$(VENV)/bin/mypy src stacktools localcloud tests
+	$(VENV)/bin/mypy src stacktools localcloud iam_eval tests
 
 validate: $(SAM_ENV)/.installed ## sam validate --lint, and cfn-lint with the serverless rules (.cfnlintrc.yaml)
 	$(SAM_RUN) validate --lint
