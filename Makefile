@@ -32,7 +32,15 @@ $(SAM_ENV)/.installed: requirements/sam.in requirements/sam.txt
 	@$(SAM_ENV)/bin/pip install --quiet -r requirements/sam.in -c requirements/sam.txt
 	@touch $@
 
-setup: $(VENV)/.installed $(SAM_ENV)/.installed ## create the environments (idempotent)
+# ESLint with AWS's APPSYNC_JS rules, for the resolvers in graphql/ (running them needs no packages).
+APPSYNC_RUNTIME := localcloud/appsync/runtime
+$(APPSYNC_RUNTIME)/node_modules/.installed: $(APPSYNC_RUNTIME)/package.json $(APPSYNC_RUNTIME)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: Node.js 20+ and npm are required (the AppSync resolvers are JavaScript)"; exit 1; }
+	@echo "-> installing the APPSYNC_JS linter (npm ci)"
+	@npm ci --prefix $(APPSYNC_RUNTIME) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed $(SAM_ENV)/.installed $(APPSYNC_RUNTIME)/node_modules/.installed ## create the environments (idempotent)
 
 demo: $(VENV)/.installed ## the local walkthrough: book, compensate, earn points - every step checked
 	@$(PY) -m localcloud.demo
@@ -53,7 +61,7 @@ validate: $(SAM_ENV)/.installed ## sam validate --lint, and cfn-lint with the se
 build: setup ## sam build, without a container
 	$(SAM_RUN) build
 
-unit-tests: $(VENV)/.installed ## pytest: unit, component (moto), state machine, template
+unit-tests: $(VENV)/.installed $(APPSYNC_RUNTIME)/node_modules/.installed ## pytest: unit, component (moto), state machine, template
 	$(VENV)/bin/pytest
 
 deployed-tests: $(VENV)/.installed ## opt-in tests against a deployed stack: AIRLINE_STACK_NAME=... make deployed-tests

@@ -1,0 +1,32 @@
+/**
+ * processBooking, step 1: the flight must exist in the catalog (GetItem on the flight table).
+ * Seats are not checked here: the saga takes one atomically, or cancels the booking if none is left.
+ */
+import { util } from '@aws-appsync/utils';
+
+// The catalog's flight ids, e.g. "SA101-2030-01-08" (the booking service checks the same pattern).
+const FLIGHT_ID = '^[A-Za-z0-9-]{1,64}$';
+
+/** @param {import('@aws-appsync/utils').Context} ctx */
+export function request(ctx) {
+  const { flightId } = ctx.args.input;
+  if (!util.matches(FLIGHT_ID, flightId)) {
+    util.error('flightId must be a flight id, e.g. SA101-2030-01-08', 'BadRequest');
+  }
+  return {
+    operation: 'GetItem',
+    key: util.dynamodb.toMapValues({ id: flightId }),
+  };
+}
+
+/** @param {import('@aws-appsync/utils').Context} ctx */
+export function response(ctx) {
+  if (ctx.error) {
+    util.error(ctx.error.message, ctx.error.type);
+  }
+  if (!ctx.result) {
+    util.error('Flight not found', 'NotFound');
+  }
+  // Only the id goes on down the pipeline: the saga reads the price from the catalog itself.
+  return { id: ctx.result.id };
+}

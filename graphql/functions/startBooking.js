@@ -1,0 +1,73 @@
+/**
+ * processBooking, step 2: start the booking saga through the Step Functions StartExecution API
+ * (an HTTP data source signing for the "states" service; its role may start this state machine only).
+ *
+ * The execution's input is exactly what the saga accepts: the new booking's id, the caller's Cognito
+ * sub, the flight and the payment token. No price: the saga charges the catalog's price, so a caller
+ * cannot choose what they pay. The execution is named after the booking, so a booking id can only
+ * ever start one execution.
+ */
+import { util } from '@aws-appsync/utils';
+
+// The payment provider's card tokens, e.g. "tok_visa" (the payment service checks the same pattern).
+const PAYMENT_TOKEN = '^tok_[A-Za-z0-9_]{1,64}$';
+
+/** @param {import('@aws-appsync/utils').Context} ctx */
+export function request(ctx) {
+  const { paymentToken } = ctx.args.input;
+  if (!util.matches(PAYMENT_TOKEN, paymentToken)) {
+    util.error('paymentToken must be a payment token, e.g. tok_visa', 'BadRequest');
+  }
+  const bookingId = util.autoId();
+  ctx.stash.bookingId = bookingId;
+  const input = {
+    bookingId,
+    customerId: ctx.identity.sub,
+    flightId: ctx.prev.result.id,
+    paymentToken,
+  };
+  return {
+    method: 'POST',
+    resourcePath: '/',
+    params: {
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AWSStepFunctions.StartExecution',
+      },
+      body: JSON.stringify({
+        stateMachineArn: ctx.env.BOOKING_STATE_MACHINE_ARN,
+        name: bookingId,
+        input: JSON.stringify(input),
+      }),
+    },
+  };
+}
+
+/** @param {import('@aws-appsync/utils').Context} ctx */
+export function response(ctx) {
+  if (ctx.error) {
+    util.error(ctx.error.message, ctx.error.type);
+  }
+  if (ctx.result.statusCode !== 200) {
+    // Step Functions' own message can name the state machine's ARN: the caller gets its error type only.
+    util.error('The booking could not be started', errorTypeOf(ctx.result.body));
+  }
+  return { id: ctx.stash.bookingId, status: 'PENDING' };
+}
+
+/**
+ * The error's name from an AWS JSON protocol error body: its "__type", less the namespace that may come
+ * before a "#" (e.g. "com.amazonaws.swf.service.v2.model#ExecutionLimitExceeded") and anything after
+ * a ":", as the protocol tells clients to read it.
+ */
+function errorTypeOf(body) {
+  if (typeof body !== 'string' || !body.startsWith('{')) {
+    return 'BookingWorkflowError';
+  }
+  const type = JSON.parse(body).__type;
+  if (typeof type !== 'string' || type === '') {
+    return 'BookingWorkflowError';
+  }
+  const parts = type.split('#');
+  return parts[parts.length - 1].split(':')[0];
+}

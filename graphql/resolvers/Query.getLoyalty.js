@@ -1,0 +1,69 @@
+/**
+ * Query.getLoyalty: a customer's loyalty points, from the loyalty REST API
+ * (GET /{stage}/loyalty/{customerId}/get, signed with SigV4 by the HTTP data source).
+ *
+ * The REST API trusts whoever signs with the data source's role, so this resolver is where customers
+ * are kept apart: a customer reads their own points; reading another customer's takes membership of
+ * the Admin group.
+ */
+import { util } from '@aws-appsync/utils';
+
+const ADMIN_GROUP = 'Admin';
+// Customer ids are Cognito subs (UUIDs). The id becomes a path segment, so nothing else may pass:
+// a "/" or ".." would point the signed request at another route.
+const CUSTOMER_ID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
+/** @param {import('@aws-appsync/utils').Context} ctx */
+export function request(ctx) {
+  const callerId = ctx.identity?.sub;
+  if (!callerId) {
+    util.unauthorized();
+  }
+  const customerId = ctx.args.customerId ?? callerId;
+  if (customerId !== callerId && !(ctx.identity.groups ?? []).includes(ADMIN_GROUP)) {
+    util.unauthorized();
+  }
+  if (!util.matches(CUSTOMER_ID, customerId)) {
+    util.error('customerId must be a customer id (a UUID)', 'BadRequest');
+  }
+  return {
+    method: 'GET',
+    resourcePath: `/${ctx.env.LOYALTY_API_STAGE}/loyalty/${customerId}/get`,
+    params: {
+      headers: { accept: 'application/json' },
+    },
+  };
+}
+
+/** @param {import('@aws-appsync/utils').Context} ctx */
+export function response(ctx) {
+  if (ctx.error) {
+    util.error(ctx.error.message, ctx.error.type);
+  }
+  const { statusCode, body } = ctx.result;
+  if (statusCode === 200) {
+    const summary = JSON.parse(body);
+    return {
+      points: summary.points,
+      level: summary.level,
+      remainingPoints: summary.remainingPoints,
+    };
+  }
+  if (statusCode === 400) {
+    util.error(messageOf(body) ?? 'The loyalty service rejected the request', 'BadRequest');
+  }
+  if (statusCode === 403) {
+    // API Gateway refused the data source's signed call: its message names roles and ARNs, which are
+    // no business of the caller, so it is not passed on.
+    util.error('The loyalty service refused the request', 'Forbidden');
+  }
+  util.error(`The loyalty service failed (HTTP ${statusCode})`, 'LoyaltyServiceError');
+}
+
+/** The "message" of a JSON error body, if there is one. */
+function messageOf(body) {
+  if (typeof body !== 'string' || !body.startsWith('{')) {
+    return null;
+  }
+  return JSON.parse(body).message ?? null;
+}

@@ -1,0 +1,1 @@
+"""AppSync on one machine: the resolvers' JavaScript runtime."""
