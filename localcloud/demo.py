@@ -22,11 +22,10 @@ import boto3
 from moto import mock_aws
 
 from localcloud.inprocess import InProcessLambdaRunner
-from localcloud.saga import Saga, deploy_functions, deploy_state_machine
+from localcloud.saga import Saga
 from localcloud.sqs_event_source import drain
-from localcloud.stack import REGION, MockStack, build_data_resources
+from localcloud.stack import REGION, MockStack, deploy_embedded
 from stacktools.catalog import Flight, sample_flights, seed
-from stacktools.template import project_template
 
 CUSTOMER_ID = str(uuid.UUID(int=0x0D3C3A1E5B7F4C1E9A8E2F6B1D4C7E90))
 
@@ -83,12 +82,11 @@ def _points(runner: InProcessLambdaRunner, stack: MockStack) -> dict[str, Any]:
 
 def walk(trail: Trail) -> None:
     trail.section("Stack built from template.yaml (embedded moto)")
-    stack = build_data_resources(project_template())
+    stack = deploy_embedded()
+    trail.check("deployed", True, f"{len(stack.deployed.resources)} resources of the translated template")
     quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
     with InProcessLambdaRunner(stack, environment_overrides=quiet).installed() as runner:
-        deploy_functions(stack)
-        saga = Saga(stack=stack, runner=runner, state_machine_arn=deploy_state_machine(stack))
-        trail.check("state machine", True, "statemachine/booking.asl.json with its substitutions")
+        saga = Saga(stack=stack, runner=runner)
         flights = {f.flight_number: f for f in sample_flights(datetime.now(UTC).date())}
         added = seed(
             boto3.client("dynamodb", region_name=REGION),
@@ -167,7 +165,11 @@ def _isolate_from_real_aws() -> None:
 def main() -> int:
     _isolate_from_real_aws()
     trail = Trail()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    config: Any = {
+        "stepfunctions": {"execute_state_machine": True},
+        "iam": {"load_aws_managed_policies": True},
+    }
+    with mock_aws(config=config):
         walk(trail)
     if trail.failures:
         print(f"\n{len(trail.failures)} of {trail.count} checks FAILED: {', '.join(trail.failures)}")

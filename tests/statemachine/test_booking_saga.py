@@ -21,6 +21,8 @@ from localcloud.stack import REGION, MockStack
 from stacktools.catalog import Flight
 from tests.support.fixtures import get_item
 
+pytestmark = pytest.mark.whole_stack
+
 CUSTOMER_ID = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"
 
 
@@ -40,12 +42,18 @@ def seats_available(stack: MockStack, flight: Flight) -> int:
     return int(item["seatsAvailable"])
 
 
-def loyalty_queue_messages(stack: MockStack) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=REGION)
-    messages = sqs.receive_message(
-        QueueUrl=stack.physical_id("LoyaltyQueue"), MaxNumberOfMessages=10, WaitTimeSeconds=0
-    ).get("Messages", [])
-    return [json.loads(message["Body"]) for message in messages]
+def notices_delivered_to_loyalty(saga: Saga) -> list[dict[str, Any]]:
+    """What reached IngestLoyalty: topic -> filtered subscription -> queue -> event source mapping."""
+    return [
+        json.loads(record["body"])
+        for event in saga.runner.invocations.get("IngestLoyaltyFunction", [])
+        for record in event["Records"]
+    ]
+
+
+def points_of(stack: MockStack, customer_id: str) -> int:
+    total = get_item(stack, "LoyaltyTable", {"customerId": customer_id, "sk": "TOTAL"})
+    return int(total["points"]) if total else 0
 
 
 def booking_dead_letters(stack: MockStack) -> list[dict[str, Any]]:
@@ -81,11 +89,12 @@ def test_happy_path_confirms_takes_a_seat_charges_catalog_price_and_notifies(
         flight.price,
         flight.currency,
     )
-    # The booking topic's loyalty subscription (filter policy from the template) got the notice.
-    [notice] = loyalty_queue_messages(stack)
+    # The booking topic's loyalty subscription (filter policy from the template) passed the notice on.
+    [notice] = notices_delivered_to_loyalty(saga)
     assert notice["status"] == "CONFIRMED"
     assert notice["bookingId"] == request["bookingId"]
     assert notice["amount"] == flight.price
+    assert points_of(stack, CUSTOMER_ID) == flight.price
 
 
 def test_client_supplied_amount_is_ignored(saga: Saga, stack: MockStack, flights: dict[str, Flight]) -> None:
@@ -128,8 +137,9 @@ def test_declined_card_cancels_releases_seat_captures_nothing_and_notifies_cance
     [cancelled_notice] = saga.runner.invocations["NotifyBookingFunction"]
     assert cancelled_notice["status"] == "CANCELLED"
     assert cancelled_notice["reason"] == "PaymentDeclinedError"
-    # Cancelled bookings never reach the loyalty queue.
-    assert loyalty_queue_messages(stack) == []
+    # Cancelled bookings never reach the loyalty service.
+    assert notices_delivered_to_loyalty(saga) == []
+    assert points_of(stack, CUSTOMER_ID) == 0
 
 
 def test_no_seat_left_fails_without_creating_a_booking(
@@ -169,7 +179,7 @@ def test_failing_confirm_refunds_cancels_and_releases_the_seat(
     assert booking is not None
     assert booking["status"] == "CANCELLED"
     assert seats_available(stack, flight) == flight.seat_capacity
-    assert loyalty_queue_messages(stack) == []
+    assert notices_delivered_to_loyalty(saga) == []
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,9 @@ import payment.dependencies
 from common.aws import reset_clients
 from common.dynamodb import from_item, to_item
 from localcloud.inprocess import InProcessLambdaRunner
-from localcloud.saga import Saga, deploy_functions, deploy_state_machine
-from localcloud.stack import REGION, MockStack, build_data_resources
+from localcloud.saga import STATE_MACHINE_ID, Saga
+from localcloud.stack import DATA_RESOURCE_TYPES, REGION, MockStack, deploy_embedded
 from stacktools.catalog import Flight, sample_flights, seed
-from stacktools.template import project_template
 
 CATALOG_DAY = date(2030, 1, 1)
 
@@ -38,13 +37,19 @@ def _fresh_clients() -> None:
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    config: Any = {
+        "stepfunctions": {"execute_state_machine": True},
+        "iam": {"load_aws_managed_policies": True},
+    }
+    with mock_aws(config=config):
         yield
 
 
 @pytest.fixture
-def stack(aws: None) -> MockStack:
-    return build_data_resources(project_template())
+def stack(aws: None, request: pytest.FixtureRequest) -> MockStack:
+    """The data resources only; tests marked ``whole_stack`` get every resource of the template."""
+    whole = request.node.get_closest_marker("whole_stack") is not None
+    return deploy_embedded(only_types=None if whole else DATA_RESOURCE_TYPES)
 
 
 @pytest.fixture
@@ -62,8 +67,9 @@ def flights(stack: MockStack) -> dict[str, Flight]:
 
 @pytest.fixture
 def saga(stack: MockStack, runner: InProcessLambdaRunner, flights: dict[str, Flight]) -> Saga:
-    deploy_functions(stack)
-    return Saga(stack=stack, runner=runner, state_machine_arn=deploy_state_machine(stack))
+    if STATE_MACHINE_ID not in stack.deployed.resources:
+        raise RuntimeError("mark the test `whole_stack`: it needs the functions and the state machine")
+    return Saga(stack=stack, runner=runner)
 
 
 def get_item(stack: MockStack, table_logical_id: str, key: dict[str, str]) -> dict[str, Any] | None:

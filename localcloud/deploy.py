@@ -1,0 +1,557 @@
+"""Deploy ``template.yaml`` to the local cloud: translate it as SAM would, then create each resource.
+
+There is no hand-kept copy of any resource or policy here: roles get exactly the policy documents of
+the translated template (SAM policy templates expanded, intrinsics resolved), tables their keys and
+indexes, queues their redrive policies, the state machine its definition with its substitutions.
+A change to ``template.yaml`` changes the next local deployment.
+
+Resources the AWS endpoint serves (IAM, DynamoDB, SQS, SNS, Lambda, Step Functions, Cognito, Logs) are
+created through its API with the local cloud's administrator credentials. Those served by the local
+cloud's own endpoints (the REST API, the GraphQL API) are recorded with their resolved properties for
+those endpoints to serve.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import secrets
+import string
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from stacktools.intrinsics import Resolver
+from stacktools.resources import (
+    create_table_kwargs,
+    point_in_time_recovery,
+    queue_attributes,
+    subscription_attributes,
+)
+
+
+class DeploymentError(RuntimeError):
+    """A resource could not be created; the message names it."""
+
+
+@dataclass
+class DeployedResource:
+    logical_id: str
+    type: str
+    physical_id: str
+    properties: dict[str, Any]
+    """The resource's properties with every intrinsic resolved."""
+
+
+@dataclass
+class DeployedStack:
+    name: str
+    account_id: str
+    region: str
+    resources: dict[str, DeployedResource] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    resolver: Resolver | None = None
+
+    def physical_id(self, logical_id: str) -> str:
+        return self.resources[logical_id].physical_id
+
+    def of_type(self, resource_type: str) -> list[DeployedResource]:
+        return [resource for resource in self.resources.values() if resource.type == resource_type]
+
+
+@dataclass
+class FunctionCode:
+    """Where each deployed function's code lives on this machine (``sam build`` output)."""
+
+    directories: dict[str, Path] = field(default_factory=dict)
+    """Function name -> directory with the handler's package and its dependencies."""
+
+
+_NAME_LIMITS = {
+    "AWS::IAM::Role": 64,
+    "AWS::Lambda::Function": 64,
+    "AWS::SQS::Queue": 80,
+    "AWS::SNS::Topic": 256,
+    "AWS::StepFunctions::StateMachine": 80,
+    "AWS::DynamoDB::Table": 255,
+}
+
+
+def physical_name(stack_name: str, logical_id: str, resource_type: str) -> str:
+    """Like CloudFormation's generated names (stack-LogicalId), within the service's length limit."""
+    name = f"{stack_name}-{logical_id}"
+    return name[: _NAME_LIMITS.get(resource_type, 128)]
+
+
+def _short_id(length: int) -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+class Deployer:
+    def __init__(
+        self,
+        session: boto3.Session,
+        *,
+        account_id: str,
+        region: str,
+        stack_name: str,
+        endpoint_url: str | None = None,
+        function_code: FunctionCode | None = None,
+        code_root: Path | None = None,
+    ) -> None:
+        self._session = session
+        self._endpoint_url = endpoint_url
+        self._account_id = account_id
+        self._region = region
+        self._stack_name = stack_name
+        self._code_root = code_root
+        self.function_code = function_code or FunctionCode()
+        self._handlers: dict[str, Callable[[str, dict[str, Any]], tuple[str, dict[str, str]]]] = {
+            "AWS::DynamoDB::Table": self._table,
+            "AWS::SQS::Queue": self._queue,
+            "AWS::SQS::QueuePolicy": self._queue_policy,
+            "AWS::SNS::Topic": self._topic,
+            "AWS::SNS::Subscription": self._subscription,
+            "AWS::Logs::LogGroup": self._log_group,
+            "AWS::IAM::Role": self._role,
+            "AWS::IAM::Policy": self._role_policy,
+            "AWS::Lambda::Function": self._function,
+            "AWS::Lambda::Permission": self._permission,
+            "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
+            "AWS::StepFunctions::StateMachine": self._state_machine,
+            "AWS::Cognito::UserPool": self._user_pool,
+            "AWS::Cognito::UserPoolClient": self._user_pool_client,
+            "AWS::Cognito::UserPoolGroup": self._user_pool_group,
+            "AWS::ApiGateway::RestApi": self._rest_api,
+            "AWS::ApiGateway::Deployment": self._recorded(lambda: _short_id(6)),
+            "AWS::ApiGateway::Stage": self._stage,
+            "AWS::ApiGateway::Account": self._recorded(lambda: f"{self._account_id}-apigateway"),
+            "AWS::AppSync::GraphQLApi": self._graphql_api,
+            "AWS::AppSync::GraphQLSchema": self._recorded(lambda: _short_id(8)),
+            "AWS::AppSync::DataSource": self._data_source,
+            "AWS::AppSync::FunctionConfiguration": self._appsync_function,
+            "AWS::AppSync::Resolver": self._appsync_resolver,
+        }
+
+    def _client(self, service: str) -> Any:
+        return self._session.client(  # type: ignore[call-overload]
+            service, region_name=self._region, endpoint_url=self._endpoint_url
+        )
+
+    # ------------------------------------------------------------------ the whole stack
+
+    def deploy(
+        self,
+        template: dict[str, Any],
+        parameters: Mapping[str, str] | None = None,
+        only_types: Iterable[str] | None = None,
+    ) -> DeployedStack:
+        """Create the template's resources (all, or only those of ``only_types``) in dependency order."""
+        resolver = Resolver(account_id=self._account_id, region=self._region, stack_name=self._stack_name)
+        resolver.refs.update(_parameter_values(template, parameters or {}))
+        resolver.conditions.update(_evaluate_conditions(template, resolver))
+        self._resolver = resolver
+        stack = DeployedStack(
+            name=self._stack_name, account_id=self._account_id, region=self._region, resolver=resolver
+        )
+        wanted = set(only_types) if only_types is not None else None
+        resources = {
+            logical_id: resource
+            for logical_id, resource in template["Resources"].items()
+            if resolver.conditions.get(resource.get("Condition", ""), True)
+            and (wanted is None or resource["Type"] in wanted)
+        }
+        for logical_id in _creation_order(resources):
+            resource = resources[logical_id]
+            handler = self._handlers.get(resource["Type"])
+            if handler is None:
+                raise DeploymentError(f"{logical_id}: the local cloud cannot create {resource['Type']}")
+            try:
+                properties = resolver.resolve(resource.get("Properties", {}))
+                physical_id, attributes = handler(logical_id, properties)
+            except DeploymentError:
+                raise
+            except Exception as error:
+                raise DeploymentError(f"{logical_id} ({resource['Type']}): {error}") from error
+            resolver.refs[logical_id] = physical_id
+            for name, value in attributes.items():
+                resolver.attributes[(logical_id, name)] = value
+            stack.resources[logical_id] = DeployedResource(
+                logical_id, resource["Type"], physical_id, properties
+            )
+        if wanted is None:
+            stack.outputs = {
+                name: str(resolver.resolve(output["Value"]))
+                for name, output in template.get("Outputs", {}).items()
+                if resolver.conditions.get(output.get("Condition", ""), True)
+            }
+        return stack
+
+    # ------------------------------------------------------------------ data and messaging
+
+    def _table(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        name = properties.get("TableName") or physical_name(
+            self._stack_name, logical_id, "AWS::DynamoDB::Table"
+        )
+        dynamodb = self._client("dynamodb")
+        table = dynamodb.create_table(**create_table_kwargs(properties, name))["TableDescription"]
+        if point_in_time_recovery(properties):
+            dynamodb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
+        return name, {"Arn": table["TableArn"]}
+
+    def _queue(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        name = properties.get("QueueName") or physical_name(self._stack_name, logical_id, "AWS::SQS::Queue")
+        url = self._client("sqs").create_queue(QueueName=name, Attributes=queue_attributes(properties))[
+            "QueueUrl"
+        ]
+        arn = f"arn:aws:sqs:{self._region}:{self._account_id}:{name}"
+        return url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
+
+    def _queue_policy(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        sqs = self._client("sqs")
+        for url in properties["Queues"]:
+            sqs.set_queue_attributes(
+                QueueUrl=url, Attributes={"Policy": json.dumps(properties["PolicyDocument"])}
+            )
+        return logical_id, {}
+
+    def _topic(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        name = properties.get("TopicName") or physical_name(self._stack_name, logical_id, "AWS::SNS::Topic")
+        arn = self._client("sns").create_topic(Name=name)["TopicArn"]
+        return arn, {"TopicArn": arn, "TopicName": name}
+
+    def _subscription(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        arn = self._client("sns").subscribe(
+            TopicArn=properties["TopicArn"],
+            Protocol=properties["Protocol"],
+            Endpoint=properties["Endpoint"],
+            Attributes=subscription_attributes(properties),
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        return arn, {"Arn": arn}
+
+    def _log_group(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        name = properties.get("LogGroupName") or f"/{self._stack_name}/{logical_id}"
+        logs = self._client("logs")
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in properties:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(properties["RetentionInDays"]))
+        arn = f"arn:aws:logs:{self._region}:{self._account_id}:log-group:{name}:*"
+        return name, {"Arn": arn}
+
+    # ------------------------------------------------------------------ identities
+
+    def _role(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        name = properties.get("RoleName") or physical_name(self._stack_name, logical_id, "AWS::IAM::Role")
+        iam = self._client("iam")
+        role = iam.create_role(
+            RoleName=name,
+            Path=properties.get("Path", "/"),
+            AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
+            Description=properties.get("Description", ""),
+        )["Role"]
+        for policy in properties.get("Policies", []):
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName=policy["PolicyName"],
+                PolicyDocument=_policy_text(policy["PolicyDocument"]),
+            )
+        for policy_arn in properties.get("ManagedPolicyArns", []):
+            iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+        return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+
+    def _role_policy(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        iam = self._client("iam")
+        for role_name in properties.get("Roles", []):
+            iam.put_role_policy(
+                RoleName=role_name,
+                PolicyName=properties["PolicyName"],
+                PolicyDocument=_policy_text(properties["PolicyDocument"]),
+            )
+        return logical_id, {}
+
+    # ------------------------------------------------------------------ compute
+
+    def _function(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        name = properties.get("FunctionName") or physical_name(
+            self._stack_name, logical_id, "AWS::Lambda::Function"
+        )
+        if self._code_root is not None:
+            directory = self._code_root / logical_id
+            if not directory.is_dir():
+                raise DeploymentError(f"{logical_id}: no built code in {directory} (run sam build)")
+            self.function_code.directories[name] = directory
+        placeholder = io.BytesIO()
+        with zipfile.ZipFile(placeholder, "w") as archive:
+            archive.writestr(
+                "README.txt", "The local cloud runs this function's code from its build directory."
+            )
+        function = self._client("lambda").create_function(
+            FunctionName=name,
+            Runtime=properties["Runtime"],
+            Role=properties["Role"],
+            Handler=properties["Handler"],
+            Code={"ZipFile": placeholder.getvalue()},
+            Timeout=int(properties.get("Timeout", 3)),
+            MemorySize=int(properties.get("MemorySize", 128)),
+            Environment={
+                "Variables": {
+                    key: str(value)
+                    for key, value in properties.get("Environment", {}).get("Variables", {}).items()
+                }
+            },
+            Architectures=properties.get("Architectures", ["x86_64"]),
+            Description=properties.get("Description", ""),
+        )
+        return name, {"Arn": function["FunctionArn"]}
+
+    def _permission(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        arguments = {
+            "FunctionName": properties["FunctionName"],
+            "StatementId": logical_id,
+            "Action": properties["Action"],
+            "Principal": properties["Principal"],
+        }
+        for optional in ("SourceArn", "SourceAccount"):
+            if optional in properties:
+                arguments[optional] = properties[optional]
+        self._client("lambda").add_permission(**arguments)
+        return logical_id, {}
+
+    def _event_source_mapping(
+        self, logical_id: str, properties: dict[str, Any]
+    ) -> tuple[str, dict[str, str]]:
+        arguments: dict[str, Any] = {
+            "EventSourceArn": properties["EventSourceArn"],
+            "FunctionName": properties["FunctionName"],
+            "BatchSize": int(properties.get("BatchSize", 10)),
+            "Enabled": bool(properties.get("Enabled", True)),
+        }
+        if "FunctionResponseTypes" in properties:
+            arguments["FunctionResponseTypes"] = properties["FunctionResponseTypes"]
+        mapping = self._client("lambda").create_event_source_mapping(**arguments)
+        return str(mapping["UUID"]), {}
+
+    def _state_machine(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        name = properties.get("StateMachineName") or physical_name(
+            self._stack_name, logical_id, "AWS::StepFunctions::StateMachine"
+        )
+        definition = properties.get("DefinitionString") or json.dumps(properties["Definition"])
+        for placeholder, value in properties.get("DefinitionSubstitutions", {}).items():
+            definition = definition.replace("${" + placeholder + "}", str(value))
+        unresolved = re.findall(r"\$\{(\w+)\}", definition)
+        if unresolved:
+            raise DeploymentError(f"{logical_id}: no substitution for {', '.join(sorted(set(unresolved)))}")
+        arn = self._client("stepfunctions").create_state_machine(
+            name=name,
+            definition=definition,
+            roleArn=properties["RoleArn"],
+            type=properties.get("StateMachineType", "STANDARD"),
+        )["stateMachineArn"]
+        return arn, {"Arn": arn, "Name": name}
+
+    # ------------------------------------------------------------------ customers
+
+    def _user_pool(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        allowed = (
+            "Policies",
+            "UsernameAttributes",
+            "AutoVerifiedAttributes",
+            "MfaConfiguration",
+            "AdminCreateUserConfig",
+            "AccountRecoverySetting",
+            "Schema",
+        )
+        pool = self._client("cognito-idp").create_user_pool(
+            PoolName=properties.get("UserPoolName")
+            or physical_name(self._stack_name, logical_id, "AWS::Cognito::UserPool"),
+            **{key: properties[key] for key in allowed if key in properties},
+        )["UserPool"]
+        provider = f"cognito-idp.{self._region}.amazonaws.com/{pool['Id']}"
+        return pool["Id"], {
+            "Arn": pool["Arn"],
+            "ProviderName": provider,
+            "ProviderURL": f"https://{provider}",
+        }
+
+    def _user_pool_client(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        allowed = (
+            "GenerateSecret",
+            "ExplicitAuthFlows",
+            "PreventUserExistenceErrors",
+            "EnableTokenRevocation",
+            "AccessTokenValidity",
+            "IdTokenValidity",
+            "TokenValidityUnits",
+        )
+        client = self._client("cognito-idp").create_user_pool_client(
+            UserPoolId=properties["UserPoolId"],
+            ClientName=properties.get("ClientName") or f"{self._stack_name}-{logical_id}",
+            **{key: properties[key] for key in allowed if key in properties},
+        )["UserPoolClient"]
+        return str(client["ClientId"]), {}
+
+    def _user_pool_group(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        self._client("cognito-idp").create_group(
+            GroupName=properties["GroupName"],
+            UserPoolId=properties["UserPoolId"],
+            Description=properties.get("Description", ""),
+        )
+        return str(properties["GroupName"]), {}
+
+    # ------------------------------------------------------------------ served by the local cloud itself
+
+    def _recorded(
+        self, new_id: Callable[[], str]
+    ) -> Callable[[str, dict[str, Any]], tuple[str, dict[str, str]]]:
+        return lambda _logical_id, _properties: (new_id(), {})
+
+    def _rest_api(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        return _short_id(10), {"RootResourceId": _short_id(10)}
+
+    def _stage(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        return str(properties["StageName"]), {}
+
+    def _graphql_api(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        api_id = _short_id(26)
+        arn = f"arn:aws:appsync:{self._region}:{self._account_id}:apis/{api_id}"
+        host = f"{api_id}.appsync-api.{self._region}.amazonaws.com"
+        return arn, {
+            "ApiId": api_id,
+            "Arn": arn,
+            "GraphQLUrl": f"https://{host}/graphql",
+            "GraphQLDns": host,
+        }
+
+    def _data_source(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        api = f"arn:aws:appsync:{self._region}:{self._account_id}:apis/{properties['ApiId']}"
+        arn = f"{api}/datasources/{properties['Name']}"
+        return arn, {"Name": str(properties["Name"]), "DataSourceArn": arn}
+
+    def _appsync_function(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        function_id = _short_id(26)
+        api = f"arn:aws:appsync:{self._region}:{self._account_id}:apis/{properties['ApiId']}"
+        arn = f"{api}/functions/{function_id}"
+        return arn, {"FunctionId": function_id, "FunctionArn": arn, "Name": str(properties["Name"])}
+
+    def _appsync_resolver(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        arn = (
+            f"arn:aws:appsync:{self._region}:{self._account_id}:apis/{properties['ApiId']}"
+            f"/types/{properties['TypeName']}/resolvers/{properties['FieldName']}"
+        )
+        return arn, {"ResolverArn": arn}
+
+
+# ---------------------------------------------------------------------- template evaluation
+
+
+def _policy_text(document: dict[str, Any]) -> str:
+    """IAM accepts a policy without Version (it then means 2008-10-17, under which policy variables
+    are plain text); moto's IAM refuses one. SAM's policy templates produce such documents. Giving
+    them 2012-10-17 changes nothing as long as they contain no policy variable, which is checked."""
+    text = json.dumps(document)
+    if "Version" in document:
+        return text
+    if "${" in text:
+        raise DeploymentError(f"a policy without Version uses a policy variable: {text}")
+    return json.dumps({"Version": "2012-10-17", **document})
+
+
+def _parameter_values(template: dict[str, Any], given: Mapping[str, str]) -> dict[str, str]:
+    values = {}
+    for name, spec in template.get("Parameters", {}).items():
+        if name in given:
+            values[name] = str(given[name])
+        elif "Default" in spec:
+            values[name] = str(spec["Default"])
+        else:
+            raise DeploymentError(f"parameter {name} has no value and no default")
+    unknown = set(given) - set(values)
+    if unknown:
+        raise DeploymentError(f"unknown parameters: {', '.join(sorted(unknown))}")
+    return values
+
+
+def _evaluate_conditions(template: dict[str, Any], resolver: Resolver) -> dict[str, bool]:
+    definitions = template.get("Conditions", {})
+    results: dict[str, bool] = {}
+
+    def evaluate(expression: Any) -> bool:
+        ((function, argument),) = expression.items()
+        if function == "Condition":
+            return condition(argument)
+        if function == "Fn::Equals":
+            left, right = (resolver.resolve(item) for item in argument)
+            return bool(str(left) == str(right))
+        if function == "Fn::Not":
+            return not evaluate(argument[0])
+        if function == "Fn::And":
+            return all(evaluate(item) for item in argument)
+        if function == "Fn::Or":
+            return any(evaluate(item) for item in argument)
+        raise DeploymentError(f"unsupported condition function {function}")
+
+    def condition(name: str) -> bool:
+        if name not in results:
+            results[name] = evaluate(definitions[name])
+        return results[name]
+
+    for name in definitions:
+        condition(name)
+    return results
+
+
+def _references(value: Any) -> set[str]:
+    """Logical ids a value refers to through Ref, Fn::GetAtt or Fn::Sub."""
+    found: set[str] = set()
+    if isinstance(value, list):
+        for item in value:
+            found |= _references(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str):
+                found.add(item)
+            elif key == "Fn::GetAtt":
+                found.add(item[0] if isinstance(item, list) else str(item).split(".", 1)[0])
+            elif key == "Fn::Sub":
+                text = item[0] if isinstance(item, list) else item
+                for name in re.findall(r"\$\{([^}!][^}]*)\}", text):
+                    found.add(name.split(".", 1)[0])
+                if isinstance(item, list):
+                    found |= _references(item[1])
+            else:
+                found |= _references(item)
+    return found
+
+
+def _creation_order(resources: dict[str, Any]) -> list[str]:
+    dependencies: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        depends_on = resource.get("DependsOn", [])
+        explicit = {depends_on} if isinstance(depends_on, str) else set(depends_on)
+        dependencies[logical_id] = (_references(resource.get("Properties", {})) | explicit) & set(resources)
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(logical_id: str) -> None:
+        if logical_id in order:
+            return
+        if logical_id in visiting:
+            raise DeploymentError(f"circular dependency through {logical_id}")
+        visiting.add(logical_id)
+        for dependency in sorted(dependencies[logical_id]):
+            visit(dependency)
+        visiting.discard(logical_id)
+        order.append(logical_id)
+
+    for logical_id in sorted(resources):
+        visit(logical_id)
+    return order
