@@ -1,0 +1,363 @@
+"""IAM on the local AWS endpoint: every request is authorised for its real action and resource.
+
+Stock moto (5.2.5) checks a request's signature and then evaluates the caller's policies for the
+action against the resource ``*`` for most services (so a policy scoped to one table denies even that
+table), names some actions wrongly (``lambda:Invoke``) and evaluates some policies incorrectly. The
+local cloud replaces moto's authorisation step
+(``ActionAuthenticatorMixin._authenticate_and_authorize_normal_action``) with :class:`Enforcement`:
+
+1. moto still verifies the signature and finds the access key (its ``IAMRequest``);
+2. the caller's principal and identity policies come from the local cloud's identity directory;
+3. :func:`requested_access` names the IAM actions and resource ARNs the request needs (one request
+   may need several: a DynamoDB transaction needs the action of each of its items on each table);
+4. ``iam_eval`` decides each one, with the resource's own policy where the service has one (an SQS
+   queue policy, a Lambda function policy, a role's trust policy for ``sts:AssumeRole``).
+
+Every decision is recorded (principal, action, resource, allowed, why): the walkthrough prints refusals
+from it, and a permissions audit can compare what each role used with what it was granted.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from moto.awslambda.models import lambda_backends
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import JsonRESTError, _RESTError
+from moto.iam.access_control import IAMRequest
+from moto.iam.models import iam_backends
+from moto.sqs.models import sqs_backends
+
+from iam_eval import AccessRequest, Decision, evaluate
+from localcloud.identity import Caller, MotoIdentityDirectory
+
+Access = tuple[str, str]
+"""(IAM action, resource ARN)"""
+
+# Services whose errors moto renders as XML (query protocol): botocore reads the code from the body.
+_XML_SERVICES = frozenset({"sns", "sts", "iam", "cloudformation", "ses", "autoscaling", "ec2", "elb"})
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    time: datetime
+    principal_arn: str
+    action: str
+    resource: str
+    allowed: bool
+    reasons: tuple[str, ...]
+
+
+class AccessDeniedJsonError(JsonRESTError):
+    code = 403
+
+
+class AccessDeniedXmlError(_RESTError):
+    code = 403
+
+    def __init__(self, message: str) -> None:
+        super().__init__("AccessDenied", message)
+
+
+class Enforcement:
+    def __init__(self, directory: MotoIdentityDirectory, *, account_id: str, region: str) -> None:
+        self._directory = directory
+        self._account_id = account_id
+        self._region = region
+        self.enabled = False
+        self.records: list[AccessRecord] = []
+        self._records_lock = threading.Lock()
+        self._original: Any = None
+        self.listeners: list[Callable[[AccessRecord], None]] = []
+
+    # -------------------------------------------------------------- installation
+
+    def install(self) -> None:
+        enforcement = self
+        self._original = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
+
+        def authorize(response: Any, resource: str = "*") -> None:
+            enforcement.authorize(response)
+
+        ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authorize  # type: ignore[method-assign,assignment]
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = self._original  # type: ignore[method-assign]
+            self._original = None
+
+    # -------------------------------------------------------------- one request
+
+    def authorize(self, response: Any) -> None:
+        if not self.enabled:
+            return
+        operation = response._get_action()
+        if response.headers.get("X-Amz-Target") in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
+            return  # unauthenticated by design, e.g. Cognito's InitiateAuth
+        if "Authorization" not in response.headers:
+            raise _denied(response, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        caller = self._caller(response, operation)
+        if response.service_name == "sts" and operation == "GetCallerIdentity":
+            return  # always allowed, even with every other permission denied
+        for action, resource in requested_access(response, self._account_id, self._region):
+            decision = self._decide(caller, action, resource)
+            self._record(caller, action, resource, decision)
+            if not decision.allowed:
+                explicit = " with an explicit deny" if decision.outcome.name == "EXPLICIT_DENY" else ""
+                message = (
+                    f"User: {caller.principal.arn} is not authorized to perform: {action} "
+                    f"on resource: {resource}{explicit}"
+                )
+                raise _denied(response, "AccessDeniedException", message)
+
+    def _caller(self, response: Any, operation: str) -> Caller:
+        request = IAMRequest(
+            account_id=self._account_id,
+            method=response.method,
+            path=_raw_path(response),
+            data=response.data,
+            body=response.raw_body,
+            headers=response.headers,
+            action=operation,
+        )
+        request.check_signature()  # raises moto's InvalidClientTokenId / SignatureDoesNotMatch
+        access_key_id: str = request._access_key._access_key_id
+        caller = self._directory.caller_for(access_key_id)
+        if caller is None:
+            raise _denied(
+                response,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            )
+        if caller.expiration is not None and caller.expiration <= datetime.now(UTC):
+            raise _denied(
+                response, "ExpiredTokenException", "The security token included in the request is expired"
+            )
+        return caller
+
+    def _decide(self, caller: Caller, action: str, resource: str) -> Decision:
+        context: dict[str, Any] = {
+            "aws:CurrentTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:SecureTransport": False,
+            "aws:RequestedRegion": self._region,
+        }
+        return evaluate(
+            AccessRequest(caller.principal, action, resource, context),
+            identity_policies=list(caller.identity_policies),
+            resource_policy=self._resource_policy(action, resource),
+            resource_account=self._account_id,
+        )
+
+    def _resource_policy(self, action: str, resource: str) -> Mapping[str, Any] | None:
+        service = action.split(":", 1)[0].lower()
+        try:
+            if service == "sqs":
+                queue = sqs_backends[self._account_id][self._region].get_queue(resource.rsplit(":", 1)[-1])
+                policy = queue.policy
+                return json.loads(policy) if isinstance(policy, str) and policy else None
+            if service == "lambda" and ":function:" in resource:
+                backend = lambda_backends[self._account_id][self._region]
+                function = backend.get_function(resource)
+                text = function.policy.get_policy() if function.policy else None
+                document = json.loads(text["Policy"]) if isinstance(text, dict) else None
+                return document if document and document.get("Statement") else None
+            if service == "sts" and ":role/" in resource:
+                role = iam_backends[self._account_id]["aws"].get_role_by_arn(resource)
+                trust: Mapping[str, Any] = json.loads(role.assume_role_policy_document)
+                return trust
+        except Exception:  # the resource does not exist: the service reports that itself
+            return None
+        return None
+
+    def _record(self, caller: Caller, action: str, resource: str, decision: Decision) -> None:
+        record = AccessRecord(
+            time=datetime.now(UTC),
+            principal_arn=caller.principal.principal_arn or caller.principal.kind.value,
+            action=action,
+            resource=resource,
+            allowed=decision.allowed,
+            reasons=decision.reasons,
+        )
+        with self._records_lock:
+            self.records.append(record)
+        for listener in self.listeners:
+            listener(record)
+
+
+def _raw_path(response: Any) -> str:
+    query = urlparse(response.uri).query
+    path: str = response.raw_path
+    return f"{path}?{query}" if query else path
+
+
+def _denied(response: Any, error_type: str, message: str) -> Exception:
+    if response.service_name in _XML_SERVICES:
+        return AccessDeniedXmlError(message)
+    return AccessDeniedJsonError(error_type, message)
+
+
+# ------------------------------------------------------------------ what a request needs
+
+
+def _parameters(response: Any) -> dict[str, Any]:
+    body = response.body
+    if isinstance(body, dict):  # some services' responses have parsed the JSON body already
+        return body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    if body and body.lstrip().startswith("{"):
+        try:
+            parsed: dict[str, Any] = json.loads(body)
+            return parsed
+        except json.JSONDecodeError:
+            pass
+    values = parse_qs(body or "") if body else {}
+    values.update(parse_qs(urlparse(response.uri).query))
+    # Query-protocol services (SNS, STS, IAM): moto has parsed the form into ``querystring`` already.
+    for key, items in (getattr(response, "querystring", None) or {}).items():
+        values.setdefault(key, items)
+    return {key: items[0] for key, items in values.items() if items}
+
+
+_DYNAMODB_TRANSACTION_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def requested_access(response: Any, account_id: str, region: str) -> list[Access]:
+    """The IAM actions and resources a request needs, as AWS authorises it."""
+    service = response.service_name
+    operation = response._get_action()
+    parameters = _parameters(response)
+    resolver = _SERVICE_ACCESS.get(service)
+    if resolver is None:
+        return [(f"{_signing_name(response)}:{operation}", "*")]
+    return resolver(operation, parameters, response, account_id, region)
+
+
+def _dynamodb(
+    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
+) -> list[Access]:
+    def table(name: str, index: str | None = None) -> str:
+        arn = f"arn:aws:dynamodb:{region}:{account}:table/{name}"
+        return f"{arn}/index/{index}" if index else arn
+
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        needed = []
+        for item in parameters.get("TransactItems", []):
+            ((kind, body),) = item.items()
+            needed.append((f"dynamodb:{_DYNAMODB_TRANSACTION_ACTIONS[kind]}", table(body["TableName"])))
+        return needed
+    if operation in ("BatchWriteItem", "BatchGetItem"):
+        return [(f"dynamodb:{operation}", table(name)) for name in parameters.get("RequestItems", {})]
+    if "TableName" in parameters:
+        return [(f"dynamodb:{operation}", table(parameters["TableName"], parameters.get("IndexName")))]
+    return [(f"dynamodb:{operation}", "*")]
+
+
+def _sqs(
+    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
+) -> list[Access]:
+    # The batch operations are authorised as their single-message actions.
+    action = "sqs:" + operation.removesuffix("Batch")
+    url = parameters.get("QueueUrl") or ""
+    name = url.rstrip("/").rsplit("/", 1)[-1] if url else parameters.get("QueueName")
+    return [(action, f"arn:aws:sqs:{region}:{account}:{name}" if name else "*")]
+
+
+def _sns(
+    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
+) -> list[Access]:
+    action = "sns:Publish" if operation == "PublishBatch" else f"sns:{operation}"
+    return [(action, parameters.get("TopicArn") or parameters.get("TargetArn") or "*")]
+
+
+def _lambda(
+    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
+) -> list[Access]:
+    action = {"Invoke": "lambda:InvokeFunction", "InvokeAsync": "lambda:InvokeAsync"}.get(
+        operation, f"lambda:{operation}"
+    )
+    parts = response.path.split("/")
+    name = unquote(parts[3]) if len(parts) > 3 and parts[2] == "functions" else None
+    if name and not name.startswith("arn:"):
+        name = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    if name and name.count(":") > 6:  # a qualified ARN (version or alias) is its own resource
+        return [(action, name)]
+    return [(action, name or "*")]
+
+
+def _states(
+    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
+) -> list[Access]:
+    resource = parameters.get("stateMachineArn") or parameters.get("executionArn") or "*"
+    return [(f"states:{operation}", resource)]
+
+
+def _sts(
+    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
+) -> list[Access]:
+    return [(f"sts:{operation}", parameters.get("RoleArn") or "*")]
+
+
+def _logs(
+    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
+) -> list[Access]:
+    group = parameters.get("logGroupName")
+    if not group:
+        return [(f"logs:{operation}", "*")]
+    arn = f"arn:aws:logs:{region}:{account}:log-group:{group}"
+    stream = parameters.get("logStreamName")
+    return [(f"logs:{operation}", f"{arn}:log-stream:{stream}" if stream else f"{arn}:*")]
+
+
+def _cognito(
+    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
+) -> list[Access]:
+    pool = parameters.get("UserPoolId")
+    resource = f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool}" if pool else "*"
+    return [(f"cognito-idp:{operation}", resource)]
+
+
+def _iam(
+    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
+) -> list[Access]:
+    if "RoleName" in parameters:
+        return [(f"iam:{operation}", f"arn:aws:iam::{account}:role/{parameters['RoleName']}")]
+    if "UserName" in parameters:
+        return [(f"iam:{operation}", f"arn:aws:iam::{account}:user/{parameters['UserName']}")]
+    return [(f"iam:{operation}", parameters.get("PolicyArn") or "*")]
+
+
+def _signing_name(response: Any) -> str:
+    """The service part of the credential scope: the IAM prefix for most services."""
+    authorization = response.headers.get("Authorization", "")
+    try:
+        signing = authorization.split("Credential=")[1].split("/")[3]
+    except IndexError:
+        return str(response.service_name)
+    return {"monitoring": "cloudwatch"}.get(str(signing), str(signing))
+
+
+_SERVICE_ACCESS: dict[str, Callable[[str, dict[str, Any], Any, str, str], list[Access]]] = {
+    "dynamodb": _dynamodb,
+    "sqs": _sqs,
+    "sns": _sns,
+    "lambda": _lambda,
+    "awslambda": _lambda,
+    "stepfunctions": _states,
+    "sts": _sts,
+    "logs": _logs,
+    "cognito-idp": _cognito,
+    "iam": _iam,
+}

@@ -1,0 +1,203 @@
+"""SQS event source mappings as Lambda runs them: poll with the function's role, invoke with a batch.
+
+moto (5.2.5) invokes the function inside SendMessage, one message at a time, ignores
+``batchItemFailures`` and deletes what failed. The local cloud detaches moto's trigger when a mapping is
+created and polls instead, as the Lambda service does:
+
+* it receives with the function's role credentials, so the role needs ``sqs:ReceiveMessage``,
+  ``sqs:DeleteMessage`` and ``sqs:GetQueueAttributes`` on the queue, as in AWS;
+* a function error leaves the whole batch on the queue; with ``ReportBatchItemFailures`` only the
+  listed records stay; both come back after the queue's visibility timeout and move to the queue's
+  dead-letter queue after its ``maxReceiveCount``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from moto.awslambda.models import EventSourceMapping, LambdaBackend, LambdaFunction, lambda_backends
+from moto.sqs.models import sqs_backends
+
+from localcloud.identity import MotoIdentityDirectory
+from localcloud.lambda_service import InvocationResult
+
+POLL_WAIT_SECONDS = 1
+ERROR_BACKOFF_SECONDS = 2
+
+
+@dataclass
+class _Mapping:
+    uuid: str
+    function_arn: str
+    queue_arn: str
+    batch_size: int
+    report_batch_item_failures: bool
+
+
+def sqs_records(messages: list[dict[str, Any]], queue_arn: str, region: str) -> list[dict[str, Any]]:
+    """Received SQS messages as the records of a Lambda SQS event."""
+    return [
+        {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {
+                name: {
+                    "stringValue": value.get("StringValue"),
+                    "binaryValue": value.get("BinaryValue"),
+                    "stringListValues": [],
+                    "binaryListValues": [],
+                    "dataType": value["DataType"],
+                }
+                for name, value in message.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": region,
+        }
+        for message in messages
+    ]
+
+
+def failed_message_ids(result: InvocationResult, records: list[dict[str, Any]], partial: bool) -> set[str]:
+    """Which records stay on the queue after an invocation."""
+    every = {record["messageId"] for record in records}
+    if result.function_error:
+        return every
+    if not partial:
+        return set()
+    response = result.json()
+    if not isinstance(response, dict):
+        return set()
+    failures = response.get("batchItemFailures") or []
+    identifiers = {
+        str(failure.get("itemIdentifier", "")) for failure in failures if isinstance(failure, dict)
+    }
+    # An identifier that is not in the batch (or is empty) makes Lambda retry the whole batch.
+    return every if not identifiers <= every else identifiers
+
+
+class SqsEventSources:
+    def __init__(
+        self,
+        directory: MotoIdentityDirectory,
+        *,
+        account_id: str,
+        region: str,
+        endpoint_url: Callable[[], str],
+        invoke: Callable[[LambdaFunction, dict[str, Any]], InvocationResult],
+    ) -> None:
+        self._directory = directory
+        self._account_id = account_id
+        self._region = region
+        self._endpoint_url = endpoint_url
+        self._invoke = invoke
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._original_create: Any = None
+        self.errors: list[str] = []
+
+    def install(self) -> None:
+        sources = self
+        self._original_create = LambdaBackend.create_event_source_mapping
+
+        def create(backend: LambdaBackend, spec: dict[str, Any]) -> EventSourceMapping:
+            mapping: EventSourceMapping = sources._original_create(backend, spec)
+            for queue in sqs_backends[backend.account_id][backend.region_name].queues.values():
+                if queue.queue_arn == mapping.event_source_arn:
+                    queue.lambda_event_source_mappings.pop(mapping.function_arn, None)
+                    sources._start(mapping)
+            return mapping
+
+        LambdaBackend.create_event_source_mapping = create  # type: ignore[method-assign,assignment]
+
+    def uninstall(self) -> None:
+        if self._original_create is not None:
+            LambdaBackend.create_event_source_mapping = self._original_create  # type: ignore[method-assign]
+            self._original_create = None
+
+    def _start(self, mapping: EventSourceMapping) -> None:
+        poller = _Mapping(
+            uuid=mapping.uuid,
+            function_arn=mapping.function_arn,
+            queue_arn=mapping.event_source_arn,
+            batch_size=int(mapping.batch_size or 10),
+            report_batch_item_failures="ReportBatchItemFailures" in (mapping.function_response_types or []),
+        )
+        thread = threading.Thread(target=self._poll, args=(poller,), name=f"esm-{poller.uuid}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _function(self, function_arn: str) -> LambdaFunction:
+        function: LambdaFunction = lambda_backends[self._account_id][self._region].get_function(function_arn)
+        return function
+
+    def _queue_client(self, function: LambdaFunction) -> Any:
+        credentials = self._directory.service_role_credentials(
+            function.role,
+            "lambda.amazonaws.com",
+            function.function_name,
+            {"aws:SourceAccount": self._account_id},
+        )
+        return boto3.client(
+            "sqs",
+            region_name=self._region,
+            endpoint_url=self._endpoint_url(),
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            aws_session_token=credentials.session_token,
+            config=Config(retries={"max_attempts": 0}),
+        )
+
+    def _poll(self, mapping: _Mapping) -> None:
+        queue_url = f"{self._endpoint_url()}/{self._account_id}/{mapping.queue_arn.rsplit(':', 1)[-1]}"
+        while not self._stopping.is_set():
+            try:
+                function = self._function(mapping.function_arn)
+                sqs = self._queue_client(function)
+                sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])
+                self._poll_once(mapping, function, sqs, queue_url)
+            except (BotoCoreError, ClientError, PermissionError) as error:
+                # As in AWS, a mapping whose role lacks permissions keeps failing (and says so).
+                self.errors.append(f"{mapping.function_arn}: {error}")
+                self._stopping.wait(ERROR_BACKOFF_SECONDS)
+
+    def _poll_once(self, mapping: _Mapping, function: LambdaFunction, sqs: Any, queue_url: str) -> None:
+        messages = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=min(mapping.batch_size, 10),
+            WaitTimeSeconds=POLL_WAIT_SECONDS,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return
+        records = sqs_records(messages, mapping.queue_arn, self._region)
+        result = self._invoke(function, {"Records": records})
+        stay = failed_message_ids(result, records, mapping.report_batch_item_failures)
+        done = [
+            {"Id": str(index), "ReceiptHandle": record["receiptHandle"]}
+            for index, record in enumerate(records)
+            if record["messageId"] not in stay
+        ]
+        if done:
+            sqs.delete_message_batch(QueueUrl=queue_url, Entries=done)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=POLL_WAIT_SECONDS + 5)
+        self.uninstall()
+
+    def idle_for(self, seconds: float) -> None:
+        """Give pollers time to pick up what was just sent (used by the walkthrough)."""
+        time.sleep(seconds)

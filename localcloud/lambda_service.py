@@ -1,0 +1,285 @@
+"""Lambda on the local cloud: each function runs in its own processes under its own role.
+
+moto runs function code only in Docker. The local cloud replaces ``LambdaFunction.invoke`` (moto 5.2.5)
+so that every invocation - by the Lambda API, by Step Functions, by an event source mapping, by the
+local API Gateway - runs the handler from ``sam build``'s output in a worker process
+(``lambda_worker.py``) whose environment holds:
+
+* the function's variables from the template,
+* temporary credentials of the function's own role, obtained as Lambda obtains them (the role's trust
+  policy must admit ``lambda.amazonaws.com``),
+* the local AWS endpoint (``AWS_ENDPOINT_URL``), so every call the code makes is authorised there.
+
+Workers stay warm between invocations, as execution environments do; one serves one invocation at a
+time, so concurrent invocations get their own workers (up to ``MAX_WORKERS_PER_FUNCTION``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from moto.awslambda.models import LambdaFunction
+
+from localcloud.identity import Credentials, MotoIdentityDirectory
+
+WORKER = Path(__file__).with_name("lambda_worker.py")
+MAX_WORKERS_PER_FUNCTION = 4
+LOG_LINES_KEPT = 2000
+CREDENTIALS_MARGIN_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    payload: bytes
+    function_error: str | None
+    """None on success; "Unhandled" when the handler raised, timed out or could not start."""
+
+    def json(self) -> Any:
+        return json.loads(self.payload)
+
+
+@dataclass
+class FunctionLog:
+    """What a function printed, newest last: kept for the walkthrough and for debugging."""
+
+    lines: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES_KEPT))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, line: str) -> None:
+        with self.lock:
+            self.lines.append(line)
+
+
+class _Worker:
+    def __init__(self, command: list[str], environment: dict[str, str], log: FunctionLog, expires: float):
+        self.expires = expires
+        self._process = subprocess.Popen(  # noqa: S603 - our own worker script, no shell
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environment,
+            text=True,
+            bufsize=1,
+        )
+        assert self._process.stderr is not None
+        self._log_reader = threading.Thread(
+            target=self._read_log, args=(self._process.stderr, log), daemon=True
+        )
+        self._log_reader.start()
+
+    @staticmethod
+    def _read_log(stream: IO[str], log: FunctionLog) -> None:
+        for line in stream:
+            log.add(line.rstrip("\n"))
+
+    def alive(self) -> bool:
+        return self._process.poll() is None and time.time() < self.expires
+
+    def invoke(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        """The worker's reply, or None if it did not answer within ``timeout`` seconds."""
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
+        self._process.stdin.write(json.dumps(request) + "\n")
+        self._process.stdin.flush()
+        reply: list[str] = []
+        reader = threading.Thread(target=lambda: reply.append(self._process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        reader.join(timeout)
+        if reader.is_alive() or not reply or not reply[0]:
+            return None
+        answer: dict[str, Any] = json.loads(reply[0])
+        return answer
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait(timeout=10)
+        for stream in (self._process.stdin, self._process.stdout, self._process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+class LambdaRuntime:
+    """Runs functions for the local cloud. ``install()`` makes moto's Lambda service use it."""
+
+    def __init__(
+        self,
+        directory: MotoIdentityDirectory,
+        *,
+        account_id: str,
+        region: str,
+        endpoint_url: Callable[[], str],
+        code_directories: Mapping[str, Path],
+        python: str = sys.executable,
+        extra_environment: Mapping[str, str] | None = None,
+    ) -> None:
+        self._directory = directory
+        self._account_id = account_id
+        self._region = region
+        self._endpoint_url = endpoint_url
+        self._code_directories = code_directories
+        self._python = python
+        self._extra_environment = dict(extra_environment or {})
+        self._idle: dict[str, list[_Worker]] = {}
+        self._busy: dict[str, int] = {}
+        self._lock = threading.Condition()
+        self.logs: dict[str, FunctionLog] = {}
+        self._original_invoke: Any = None
+
+    # -------------------------------------------------------------- moto integration
+
+    def install(self) -> None:
+        runtime = self
+        self._original_invoke = LambdaFunction.invoke
+
+        def invoke(function: LambdaFunction, body: str, request_headers: Any, response_headers: Any) -> bytes:
+            event = json.loads(body) if body else {}
+            result = runtime.invoke(function, event)
+            if result.function_error:
+                response_headers["x-amz-function-error"] = result.function_error
+            return result.payload
+
+        LambdaFunction.invoke = invoke  # type: ignore[method-assign,assignment]
+
+    def uninstall(self) -> None:
+        if self._original_invoke is not None:
+            LambdaFunction.invoke = self._original_invoke  # type: ignore[method-assign]
+            self._original_invoke = None
+
+    # -------------------------------------------------------------- invocations
+
+    def invoke(self, function: LambdaFunction, event: Any) -> InvocationResult:
+        request_id = str(uuid.uuid4())
+        timeout = float(function.timeout)
+        worker = self._acquire(function)
+        if isinstance(worker, InvocationResult):
+            return worker
+        request = {"event": event, "requestId": request_id, "deadlineMs": int((time.time() + timeout) * 1000)}
+        log = self._log_of(function.function_name)
+        log.add(f"START RequestId: {request_id}")
+        started = time.monotonic()
+        try:
+            reply = worker.invoke(request, timeout)
+        except (BrokenPipeError, OSError, json.JSONDecodeError) as error:
+            reply = {
+                "ok": False,
+                "payload": _failure("Runtime.ExitError", f"the function's process failed: {error}"),
+            }
+        elapsed_ms = (time.monotonic() - started) * 1000
+        if reply is None:
+            worker.stop()
+            self._release(function.function_name, None)
+            log.add(f"END RequestId: {request_id} Task timed out after {timeout:.2f} seconds")
+            return InvocationResult(
+                json.dumps(
+                    _failure("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")
+                ).encode(),
+                "Unhandled",
+            )
+        self._release(function.function_name, worker)
+        log.add(f"END RequestId: {request_id} Duration: {elapsed_ms:.1f} ms")
+        payload = json.dumps(reply["payload"]).encode()
+        return InvocationResult(payload, None if reply["ok"] else "Unhandled")
+
+    def _log_of(self, function_name: str) -> FunctionLog:
+        with self._lock:
+            return self.logs.setdefault(function_name, FunctionLog())
+
+    def _acquire(self, function: LambdaFunction) -> _Worker | InvocationResult:
+        name = function.function_name
+        with self._lock:
+            while True:
+                idle = self._idle.setdefault(name, [])
+                while idle:
+                    worker = idle.pop()
+                    if worker.alive():
+                        self._busy[name] = self._busy.get(name, 0) + 1
+                        return worker
+                    worker.stop()
+                if self._busy.get(name, 0) < MAX_WORKERS_PER_FUNCTION:
+                    self._busy[name] = self._busy.get(name, 0) + 1
+                    break
+                self._lock.wait(timeout=1)
+        try:
+            return self._start_worker(function)
+        except Exception as error:
+            self._release(name, None)
+            return InvocationResult(
+                json.dumps(_failure("Runtime.InitError", str(error))).encode(), "Unhandled"
+            )
+
+    def _release(self, function_name: str, worker: _Worker | None) -> None:
+        with self._lock:
+            self._busy[function_name] -= 1
+            if worker is not None:
+                self._idle.setdefault(function_name, []).append(worker)
+            self._lock.notify_all()
+
+    def _start_worker(self, function: LambdaFunction) -> _Worker:
+        code = self._code_directories.get(function.function_name)
+        if code is None:
+            raise RuntimeError(f"no code is known for {function.function_name}")
+        credentials = self._directory.service_role_credentials(
+            function.role,
+            "lambda.amazonaws.com",
+            function.function_name,
+            {"aws:SourceAccount": self._account_id, "aws:SourceArn": function.function_arn},
+        )
+        expires = (
+            credentials.expiration.timestamp() - CREDENTIALS_MARGIN_SECONDS
+            if credentials.expiration
+            else time.time() + 3600
+        )
+        environment = self._environment(function, code, credentials)
+        return _Worker(
+            [self._python, "-I", str(WORKER)], environment, self._log_of(function.function_name), expires
+        )
+
+    def _environment(self, function: LambdaFunction, code: Path, credentials: Credentials) -> dict[str, str]:
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            "LAMBDA_TASK_ROOT": str(code.resolve()),
+            "_HANDLER": function.handler,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.run_time}",
+            "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.function_name}",
+            "AWS_LAMBDA_LOG_STREAM_NAME": f"local/[$LATEST]{uuid.uuid4().hex}",
+            "LOCALCLOUD_FUNCTION_ARN": function.function_arn,
+            "AWS_REGION": self._region,
+            "AWS_DEFAULT_REGION": self._region,
+            "AWS_ENDPOINT_URL": self._endpoint_url(),
+            **self._extra_environment,
+            **{key: str(value) for key, value in function.environment_vars.items()},
+            # Last, so the template cannot replace them: the function acts as its role and nothing else.
+            "AWS_ACCESS_KEY_ID": credentials.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_access_key,
+            "AWS_SESSION_TOKEN": credentials.session_token or "",
+        }
+
+    def stop(self) -> None:
+        with self._lock:
+            workers = [worker for idle in self._idle.values() for worker in idle]
+            self._idle.clear()
+        for worker in workers:
+            worker.stop()
+        self.uninstall()
+
+
+def _failure(error_type: str, message: str) -> dict[str, Any]:
+    return {"errorType": error_type, "errorMessage": message, "stackTrace": []}

@@ -1,0 +1,80 @@
+"""A function's execution environment: one process, one handler, invocations one at a time.
+
+Started by the local cloud with the function's environment (its role's temporary credentials, its
+template variables, the local endpoint). Protocol, one JSON line each way on the process's original
+stdout/stdin: ``{"event": ..., "requestId": ..., "deadlineMs": ...}`` ->
+``{"ok": true, "payload": ...}`` or ``{"ok": false, "payload": {"errorType", "errorMessage", "stackTrace"}}``.
+Whatever the handler prints (its logs) goes to stderr, which the local cloud keeps as the function's log.
+
+This file must stay importable with the standard library alone: it runs before the function's code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+from typing import IO, Any
+
+
+class _Context:
+    """The Lambda context object the handler receives."""
+
+    def __init__(self, request_id: str, deadline_ms: int) -> None:
+        self.aws_request_id = request_id
+        self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.invoked_function_arn = os.environ["LOCALCLOUD_FUNCTION_ARN"]
+        self.memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+def _error(error: BaseException) -> dict[str, Any]:
+    return {
+        "errorType": type(error).__name__,
+        "errorMessage": str(error),
+        "stackTrace": traceback.format_exception(error),
+    }
+
+
+def main() -> None:
+    protocol: IO[str] = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    sys.stdout = sys.stderr  # the handler's prints and logs are the function's log, not protocol
+    # The function's own packages come from its build directory. Its third-party dependencies come from
+    # this interpreter's environment (the same pinned versions): the build holds them compiled for the
+    # Lambda architecture, which may not be this machine's.
+    sys.path.append(os.environ["LAMBDA_TASK_ROOT"])
+    module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
+    try:
+        handler = getattr(importlib.import_module(module_name), function_name)
+        init_error: dict[str, Any] | None = None
+    except Exception as error:  # an import failure is reported on every invocation, as Lambda does
+        handler = None
+        init_error = {**_error(error), "errorType": "Runtime.ImportModuleError"}
+    for line in sys.stdin:
+        request = json.loads(line)
+        if handler is None:
+            reply: dict[str, Any] = {"ok": False, "payload": init_error}
+        else:
+            context = _Context(request["requestId"], request["deadlineMs"])
+            try:
+                reply = {"ok": True, "payload": handler(request["event"], context)}
+            except Exception as error:  # reported to the caller as a function error
+                reply = {"ok": False, "payload": _error(error)}
+        try:
+            protocol.write(json.dumps(reply) + "\n")
+        except (TypeError, ValueError) as error:
+            protocol.write(json.dumps({"ok": False, "payload": _error(error)}) + "\n")
+        sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""Calls AWS services make on your behalf, made with the identity AWS would use.
+
+* Step Functions: moto's interpreter (5.2.5) calls Lambda, DynamoDB and SQS with fixed fake
+  credentials. Here it uses temporary credentials of the state machine's role (its trust policy must
+  admit ``states.amazonaws.com``), so each task is authorised against that role's policies.
+* SNS delivering to SQS: AWS delivers only if the queue's policy allows ``sns.amazonaws.com`` to send
+  for that topic; moto delivers regardless. Here a delivery the queue policy refuses is dropped, as
+  AWS drops it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import moto.stepfunctions.parser as stepfunctions_parser
+from botocore.config import Config
+from moto.sns.models import Subscription
+from moto.sqs.models import sqs_backends
+
+from iam_eval import AccessRequest, Principal, evaluate
+from localcloud.identity import MotoIdentityDirectory
+
+STATE_MACHINE_SESSION = "StepFunctions-execution"
+_TASK_TIMEOUT_SECONDS = 99_999  # the interpreter applies the state's own TimeoutSeconds
+
+
+class StepFunctionsCredentials:
+    def __init__(
+        self, directory: MotoIdentityDirectory, *, account_id: str, endpoint_url: Callable[[], str]
+    ) -> None:
+        self._directory = directory
+        self._account_id = account_id
+        self._endpoint_url = endpoint_url
+        self._patched: list[tuple[Any, Any]] = []
+
+    def client_for(self, region: str, service: str, state_credentials: Any = None) -> Any:
+        role_arn = getattr(state_credentials, "role_arn", None)
+        if not role_arn:
+            raise PermissionError("a state machine task ran without the state machine's role")
+        credentials = self._directory.service_role_credentials(
+            role_arn, "states.amazonaws.com", STATE_MACHINE_SESSION, {"aws:SourceAccount": self._account_id}
+        )
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name=region,
+            endpoint_url=self._endpoint_url(),
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            aws_session_token=credentials.session_token,
+            config=Config(
+                parameter_validation=False,
+                retries={"max_attempts": 0, "total_max_attempts": 1},
+                connect_timeout=_TASK_TIMEOUT_SECONDS,
+                read_timeout=_TASK_TIMEOUT_SECONDS,
+            ),
+        )
+
+    def install(self) -> None:
+        """Every interpreter module imported ``boto_client_for`` by name: rebind it in each."""
+        for module_info in pkgutil.walk_packages(
+            stepfunctions_parser.__path__, stepfunctions_parser.__name__ + "."
+        ):
+            try:
+                module = importlib.import_module(module_info.name)
+            except ImportError:
+                continue  # a few modules (usage analytics) do not import in moto; moto never uses them
+            if hasattr(module, "boto_client_for"):
+                self._patched.append((module, module.boto_client_for))
+                module.boto_client_for = self.client_for  # type: ignore[attr-defined]
+
+    def uninstall(self) -> None:
+        for module, original in self._patched:
+            module.boto_client_for = original
+        self._patched.clear()
+
+
+class SnsToSqsDelivery:
+    def __init__(self, *, account_id: str) -> None:
+        self._account_id = account_id
+        self._original: Any = None
+        self.dropped: list[str] = []
+        self._lock = threading.Lock()
+
+    def allowed(self, topic_arn: str, queue_arn: str) -> bool:
+        region = queue_arn.split(":")[3]
+        queue = sqs_backends[self._account_id][region].get_queue(queue_arn.rsplit(":", 1)[-1])
+        policy = json.loads(queue.policy) if isinstance(queue.policy, str) and queue.policy else None
+        decision = evaluate(
+            AccessRequest(
+                Principal.service("sns.amazonaws.com"),
+                "sqs:SendMessage",
+                queue_arn,
+                {"aws:SourceArn": topic_arn},
+            ),
+            identity_policies=[],
+            resource_policy=policy,
+            resource_account=self._account_id,
+        )
+        return decision.allowed
+
+    def install(self) -> None:
+        delivery = self
+        self._original = Subscription.publish
+
+        def publish(subscription: Subscription, message: str, *args: Any, **kwargs: Any) -> None:
+            if subscription.protocol == "sqs" and not delivery.allowed(
+                subscription.topic.arn, subscription.endpoint
+            ):
+                with delivery._lock:
+                    delivery.dropped.append(f"{subscription.topic.arn} -> {subscription.endpoint}")
+                return
+            delivery._original(subscription, message, *args, **kwargs)
+
+        Subscription.publish = publish  # type: ignore[method-assign,assignment]
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            Subscription.publish = self._original  # type: ignore[method-assign]
+            self._original = None
