@@ -58,6 +58,15 @@ class Endpoints:
     loyalty_api: str | None = None
 
 
+@dataclass(frozen=True)
+class Customer:
+    email: str
+    password: str
+    sub: str
+    """The customer's id: their Cognito ``sub``."""
+    id_token: str
+
+
 class _AwsEndpoint:
     """moto's server application on 127.0.0.1, in a thread of this process."""
 
@@ -277,6 +286,29 @@ class LocalCloud:
                 "Unhandled",
             )
         return self.lambdas.invoke(function, event)
+
+    def create_customer(self, email: str, password: str, *, admin: bool = False) -> Customer:
+        """A user in the stack's user pool, signed in (USER_PASSWORD_AUTH) like the demo's customer."""
+        if self.stack is None:
+            raise LocalCloudError("the local cloud is not running")
+        cognito = self.client("cognito-idp")
+        pool_id = self.stack.outputs["UserPoolId"]
+        created = cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=email,
+            MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        )["User"]
+        cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=password, Permanent=True)
+        if admin:
+            cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName="Admin")
+        tokens = self.client("cognito-idp").initiate_auth(
+            ClientId=self.stack.outputs["UserPoolClientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )["AuthenticationResult"]
+        sub = next(attribute["Value"] for attribute in created["Attributes"] if attribute["Name"] == "sub")
+        return Customer(email=email, password=password, sub=sub, id_token=tokens["IdToken"])
 
     def role_credentials(self, logical_id: str, service: str | None = None) -> Credentials:
         """Temporary credentials of one of the stack's roles (for demonstrations and tests).
