@@ -19,7 +19,7 @@ import os
 import secrets
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,6 +32,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from iam_eval import AccessRequest, Principal, evaluate
+from localcloud.apigateway import LocalRestApi, RestApiDefinition, Stage
+from localcloud.apigateway.server import ApiServer, PortInUseError
 from localcloud.deploy import DeployedStack, Deployer
 from localcloud.enforcement import Enforcement
 from localcloud.event_sources import SqsEventSources
@@ -102,8 +104,16 @@ class LocalCloud:
         build_directory: Path = REPOSITORY_ROOT / ".aws-sam" / "build",
         parameters: Mapping[str, str] | None = None,
         aws_port: int = 0,
+        api_port: int = 0,
+        graphql_port: int = 0,
         stack_name: str = STACK_NAME,
     ) -> None:
+        self._api_port = api_port
+        self._graphql_port = graphql_port
+        self.rest_apis: dict[str, LocalRestApi] = {}
+        self.rest_api_urls: dict[str, str] = {}
+        """API id -> base URL of the local server for it (what AppSync's HTTP data sources call)."""
+        self.api_access_log: list[str] = []
         self._template_path = template_path
         self._build_directory = build_directory
         self._parameters = dict(parameters or {})
@@ -167,6 +177,7 @@ class LocalCloud:
             self._admin = self._bootstrap_administrator()
             self.enforcement.enabled = True
             self.stack = self._deploy()
+            self._serve_rest_apis(self.stack)
         except BaseException:
             self.stop()
             raise
@@ -255,6 +266,32 @@ class LocalCloud:
         self._code_directories.update(deployer.function_code.directories)
         return stack
 
+    def _serve_rest_apis(self, stack: DeployedStack) -> None:
+        stages = stack.of_type("AWS::ApiGateway::Stage")
+        for api in stack.of_type("AWS::ApiGateway::RestApi"):
+            [stage] = [s for s in stages if s.properties["RestApiId"] == api.physical_id]
+            definition = RestApiDefinition.from_swagger(
+                api.properties["Body"],
+                api_id=api.physical_id,
+                stage=Stage.from_cloudformation(stage.properties),
+                account_id=ACCOUNT_ID,
+                region=REGION,
+            )
+            app = LocalRestApi(
+                definition,
+                directory=self.directory,
+                invoke=self.invoke_for_api_gateway,
+                access_log=self.api_access_log.append,
+            )
+            self.rest_apis[api.logical_id] = app
+            try:
+                server = ApiServer(app, port=self._api_port).start()
+            except PortInUseError as error:
+                raise LocalCloudError(f"{error}: choose another port for the REST API") from None
+            self._servers.append(server)
+            self.rest_api_urls[api.physical_id] = server.url
+            self.endpoints = replace(self.endpoints, loyalty_api=f"{server.url}/{definition.stage.name}")
+
     # -------------------------------------------------------------- for the endpoints and the walkthrough
 
     def invoke_for_api_gateway(
@@ -262,7 +299,7 @@ class LocalCloud:
     ) -> InvocationResult:
         """API Gateway invoking its integration: allowed only by the function's resource-based policy."""
         function: LambdaFunction = lambda_backends[ACCOUNT_ID][REGION].get_function(function_arn)
-        policy_text = function.policy.get_policy()["Policy"] if function.policy else None
+        policy = function.policy.get_policy()["Policy"] if function.policy else None
         decision = evaluate(
             AccessRequest(
                 Principal.service("apigateway.amazonaws.com"),
@@ -271,20 +308,12 @@ class LocalCloud:
                 {"aws:SourceArn": source_arn, "aws:SourceAccount": ACCOUNT_ID},
             ),
             identity_policies=[],
-            resource_policy=json.loads(policy_text) if policy_text else None,
+            resource_policy=json.loads(policy) if isinstance(policy, str) else policy,
             resource_account=ACCOUNT_ID,
         )
         if not decision.allowed:
-            return InvocationResult(
-                json.dumps(
-                    {
-                        "errorType": "AccessDeniedException",
-                        "errorMessage": f"API Gateway may not invoke {function.function_arn} "
-                        f"for {source_arn}",
-                    }
-                ).encode(),
-                "Unhandled",
-            )
+            # API Gateway answers 500 when it may not invoke its integration.
+            raise PermissionError(f"API Gateway may not invoke {function.function_arn} for {source_arn}")
         return self.lambdas.invoke(function, event)
 
     def create_customer(self, email: str, password: str, *, admin: bool = False) -> Customer:

@@ -164,8 +164,8 @@ class Enforcement:
             if service == "lambda" and ":function:" in resource:
                 backend = lambda_backends[self._account_id][self._region]
                 function = backend.get_function(resource)
-                text = function.policy.get_policy() if function.policy else None
-                document = json.loads(text["Policy"]) if isinstance(text, dict) else None
+                policy = function.policy.get_policy()["Policy"] if function.policy else None
+                document = json.loads(policy) if isinstance(policy, str) else policy
                 return document if document and document.get("Statement") else None
             if service == "sts" and ":role/" in resource:
                 role = iam_backends[self._account_id]["aws"].get_role_by_arn(resource)

@@ -42,10 +42,11 @@ class Resolver:
                 f"arn:{self.partition}:cloudformation:{self.region}:{self.account_id}:"
                 f"stack/{self.stack_name}/00000000-0000-0000-0000-000000000000"
             ),
-            "AWS::NoValue": "",
         }
 
     def ref(self, name: str) -> str:
+        if name == "AWS::NoValue":
+            return NO_VALUE
         pseudo = self.pseudo()
         if name in pseudo:
             return pseudo[name]
@@ -61,7 +62,7 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(item) for item in value if not _is_no_value(item)]
+            return [item for item in (self.resolve(entry) for entry in value) if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -69,7 +70,8 @@ class Resolver:
             function = self._functions().get(key)
             if function is not None:
                 return function(argument)
-        return {key: self.resolve(item) for key, item in value.items() if not _is_no_value(item)}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def _functions(self) -> dict[str, Callable[[Any], Any]]:
         return {
@@ -111,5 +113,10 @@ class Resolver:
         return _SUB_VARIABLE.sub(replace, text).replace("${!", "${")
 
 
-def _is_no_value(value: Any) -> bool:
-    return isinstance(value, dict) and value == {"Ref": "AWS::NoValue"}
+class _NoValue(str):
+    """What ``Ref: AWS::NoValue`` resolves to: the property or list entry holding it disappears."""
+
+    __slots__ = ()
+
+
+NO_VALUE = _NoValue()
