@@ -11,7 +11,7 @@ SAM := $(SAM_ENV)/bin/sam
 SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help setup demo test lint typecheck validate build unit-tests deployed-tests seed invoke clean
+.PHONY: help setup demo local local-invoke test lint typecheck validate build unit-tests deployed-tests seed invoke clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -42,8 +42,15 @@ $(APPSYNC_RUNTIME)/node_modules/.installed: $(APPSYNC_RUNTIME)/package.json $(AP
 
 setup: $(VENV)/.installed $(SAM_ENV)/.installed $(APPSYNC_RUNTIME)/node_modules/.installed ## create the environments (idempotent)
 
-demo: $(VENV)/.installed ## the local walkthrough: book, compensate, earn points - every step checked
-	@$(PY) -m localcloud.demo
+demo: build ## the walkthrough on the local cloud: book, compensate, earn points, every boundary checked
+	@$(PY) -m localcloud demo
+
+local: build ## run the local cloud until Ctrl-C and print its endpoints (AWS, GraphQL, loyalty API)
+	@$(PY) -m localcloud up
+
+local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCTION=GetLoyaltyFunction EVENT=events/get_loyalty.json
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make local-invoke FUNCTION=<logical id> EVENT=<events/file.json>"; exit 2; }
+	@$(PY) -m localcloud invoke $(FUNCTION) -e $(EVENT)
 
 test: setup lint typecheck validate build unit-tests ## every gate CI runs: lint, types, template checks, build, tests
 

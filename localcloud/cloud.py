@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import threading
 from collections.abc import Mapping
@@ -28,18 +27,25 @@ import boto3
 from botocore.config import Config
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.core.config import default_user_config
+from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from iam_eval import AccessRequest, Principal, evaluate
 from localcloud.apigateway import LocalRestApi, RestApiDefinition, Stage
 from localcloud.apigateway.server import ApiServer, PortInUseError
+from localcloud.appsync.auth import JwksEndpoint
+from localcloud.appsync.datasources import aws_endpoint_router
+from localcloud.appsync.server import AppSyncServer
+from localcloud.appsync.server import PortInUseError as AppSyncPortInUseError
+from localcloud.appsync.template import definition_from_template
 from localcloud.deploy import DeployedStack, Deployer
 from localcloud.enforcement import Enforcement
 from localcloud.event_sources import SqsEventSources
 from localcloud.identity import Credentials, MotoIdentityDirectory
 from localcloud.lambda_service import InvocationResult, LambdaRuntime
 from localcloud.service_integrations import SnsToSqsDelivery, StepFunctionsCredentials
+from localcloud.sigv4 import verify
 from stacktools.template import REPOSITORY_ROOT, load_template
 from stacktools.translate import translate
 
@@ -146,6 +152,7 @@ class LocalCloud:
         self.stack: DeployedStack | None = None
         self.endpoints = Endpoints(aws="")
         self._admin: Credentials | None = None
+        self._saved_config: dict[str, Any] = {}
         self._servers: list[Any] = []
 
     def _aws_url(self) -> str:
@@ -158,11 +165,16 @@ class LocalCloud:
     def start(self) -> LocalCloud:
         if not (self._build_directory / "template.yaml").is_file():
             raise LocalCloudError(f"no build in {self._build_directory}: run `make build` (sam build) first")
-        # AWS managed policies (AWSLambdaBasicExecutionRole...) with their real documents.
+        # A clean account, AWS managed policies (AWSLambdaBasicExecutionRole...) with their real
+        # documents, and Step Functions that executes its state machines.
+        moto_api_backend.reset()
+        self._saved_config = {key: default_user_config.get(key) for key in ("iam", "stepfunctions")}
         default_user_config["iam"] = {"load_aws_managed_policies": True}
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
-        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        # moto's interpreter logs every Fail state at ERROR; a failed booking is an expected outcome,
+        # and describe_execution reports it.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         for part in (
             self.enforcement,
             self.lambdas,
@@ -178,6 +190,7 @@ class LocalCloud:
             self.enforcement.enabled = True
             self.stack = self._deploy()
             self._serve_rest_apis(self.stack)
+            self._serve_graphql_apis(self.stack)
         except BaseException:
             self.stop()
             raise
@@ -195,6 +208,13 @@ class LocalCloud:
         if self._endpoint is not None:
             self._endpoint.stop()
             self._endpoint = None
+        # moto's state lives in this process: leave nothing behind for whatever runs next.
+        self.directory.forget_sessions()
+        moto_api_backend.reset()
+        for key, value in self._saved_config.items():
+            if value is not None:
+                default_user_config[key] = value  # type: ignore[literal-required]
+        self._saved_config = {}
 
     def __enter__(self) -> LocalCloud:
         return self
@@ -291,6 +311,47 @@ class LocalCloud:
             self._servers.append(server)
             self.rest_api_urls[api.physical_id] = server.url
             self.endpoints = replace(self.endpoints, loyalty_api=f"{server.url}/{definition.stage.name}")
+
+    def _serve_graphql_apis(self, stack: DeployedStack) -> None:
+        assert stack.resolver is not None
+        resources = {
+            resource.logical_id: {"Type": resource.type, "Properties": resource.properties}
+            for resource in stack.resources.values()
+        }
+        function_ids = {
+            function.logical_id: stack.resolver.get_att(function.logical_id, "FunctionId")
+            for function in stack.of_type("AWS::AppSync::FunctionConfiguration")
+        }
+        for api in stack.of_type("AWS::AppSync::GraphQLApi"):
+            definition = definition_from_template(
+                resources,
+                api_logical_id=api.logical_id,
+                api_id=stack.resolver.get_att(api.logical_id, "ApiId"),
+                account_id=ACCOUNT_ID,
+                region=REGION,
+                base_path=self._template_path.parent,
+                function_ids=function_ids,
+            )
+            server = AppSyncServer(
+                definition,
+                self.directory,
+                aws_endpoint_url=self._aws_url(),
+                http_endpoint=aws_endpoint_router(self._aws_url(), self._rest_api_url),
+                keys=JwksEndpoint.under(self._aws_url()),
+                verify_signature=verify,
+                port=self._graphql_port,
+            )
+            try:
+                server.start()
+            except AppSyncPortInUseError as error:
+                raise LocalCloudError(f"{error}: choose another port for the GraphQL API") from None
+            self._servers.append(server)
+            self.endpoints = replace(self.endpoints, graphql=server.url)
+
+    def _rest_api_url(self, api_id: str, region: str) -> str:
+        if api_id not in self.rest_api_urls:
+            raise LookupError(f"no REST API {api_id} in the local cloud")
+        return self.rest_api_urls[api_id]
 
     # -------------------------------------------------------------- for the endpoints and the walkthrough
 

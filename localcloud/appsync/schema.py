@@ -1,0 +1,161 @@
+"""The API's schema as AppSync builds it: its scalars, its auth directives, its introspection switch.
+
+A schema written for AppSync uses AppSync's scalars and directives without declaring them; they are
+declared here before graphql-core builds it. The auth directives then decide, field by field, which
+authorization modes may read it (:func:`field_auth_rules`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DirectiveNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    Node,
+    ValidationContext,
+    ValidationRule,
+    build_schema,
+    is_introspection_type,
+    value_from_ast_untyped,
+)
+from localcloud.appsync.definition import AuthenticationType, DefinitionError
+from localcloud.appsync.scalars import SCALAR_DECLARATIONS, install_scalars
+
+# AppSync's own directives. Only the user pool and IAM modes are served locally; the others are
+# declared so that a schema using them still builds, and a field they guard admits no local caller.
+DIRECTIVE_DECLARATIONS = """
+directive @aws_cognito_user_pools(cognito_groups: [String]) on OBJECT | INTERFACE | FIELD_DEFINITION
+directive @aws_iam on OBJECT | INTERFACE | FIELD_DEFINITION
+directive @aws_api_key on OBJECT | INTERFACE | FIELD_DEFINITION
+directive @aws_oidc on OBJECT | INTERFACE | FIELD_DEFINITION
+directive @aws_lambda on OBJECT | INTERFACE | FIELD_DEFINITION
+directive @aws_auth(cognito_groups: [String]) on FIELD_DEFINITION
+directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION
+"""
+
+_MODE_DIRECTIVES = {
+    "aws_cognito_user_pools": AuthenticationType.AMAZON_COGNITO_USER_POOLS,
+    # The legacy form of the user pool directive: it names the groups of the default user pool mode.
+    "aws_auth": AuthenticationType.AMAZON_COGNITO_USER_POOLS,
+    "aws_iam": AuthenticationType.AWS_IAM,
+}
+_UNSERVED_MODE_DIRECTIVES = {"aws_api_key", "aws_oidc", "aws_lambda"}
+
+
+def build_appsync_schema(sdl: str) -> GraphQLSchema:
+    """graphql-core's schema for AppSync SDL; a DefinitionError if AppSync would not accept it either."""
+    try:
+        schema = build_schema(f"{SCALAR_DECLARATIONS}\n{DIRECTIVE_DECLARATIONS}\n{sdl}")
+    except (GraphQLError, TypeError) as error:
+        raise DefinitionError(f"the schema is not valid: {error}") from error
+    install_scalars(schema)
+    return schema
+
+
+@dataclass(frozen=True)
+class FieldAuth:
+    """Who may read a field: its authorization modes, and for user pool callers, which groups."""
+
+    modes: frozenset[AuthenticationType]
+    cognito_groups: frozenset[str] | None = None
+    """None: any user of the pool; otherwise members of one of these groups only."""
+
+    def admits(self, mode: AuthenticationType, groups: frozenset[str]) -> bool:
+        if mode not in self.modes:
+            return False
+        if mode is AuthenticationType.AMAZON_COGNITO_USER_POOLS and self.cognito_groups is not None:
+            return bool(self.cognito_groups & groups)
+        return True
+
+
+def field_auth_rules(
+    schema: GraphQLSchema, default_mode: AuthenticationType
+) -> dict[tuple[str, str], FieldAuth]:
+    """(type, field) -> who may read it, for every field of every object type.
+
+    As in AppSync: a field's own directives decide; a field without any takes its type's; a field of a
+    type without any admits the API's default mode only.
+    """
+    rules: dict[tuple[str, str], FieldAuth] = {}
+    for type_ in schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or is_introspection_type(type_):
+            continue
+        type_nodes: list[Node | None] = [type_.ast_node, *type_.extension_ast_nodes]
+        type_rule = _rule_of(_directives(type_nodes))
+        for name, field in type_.fields.items():
+            rule = _rule_of(_directives([field.ast_node])) or type_rule
+            rules[(type_.name, name)] = rule or FieldAuth(frozenset({default_mode}))
+    return rules
+
+
+def _directives(nodes: list[Node | None]) -> list[DirectiveNode]:
+    found: list[DirectiveNode] = []
+    for node in nodes:
+        found.extend(getattr(node, "directives", None) or ())
+    return found
+
+
+def _rule_of(directives: list[DirectiveNode]) -> FieldAuth | None:
+    """The modes the auth directives name; None when there are no auth directives at all."""
+    modes: set[AuthenticationType] = set()
+    groups: set[str] | None = None
+    named_any = False
+    for directive in directives:
+        name = directive.name.value
+        if name in _UNSERVED_MODE_DIRECTIVES:
+            named_any = True
+            continue
+        mode = _MODE_DIRECTIVES.get(name)
+        if mode is None:
+            continue
+        named_any = True
+        modes.add(mode)
+        listed = _cognito_groups(directive)
+        if listed is not None:
+            groups = (groups or set()) | listed
+    if not named_any:
+        return None
+    return FieldAuth(frozenset(modes), frozenset(groups) if groups is not None else None)
+
+
+def _cognito_groups(directive: DirectiveNode) -> set[str] | None:
+    for argument in directive.arguments or ():
+        if argument.name.value == "cognito_groups":
+            value: Any = value_from_ast_untyped(argument.value)
+            return {str(group) for group in value or ()}
+    return None
+
+
+class IntrospectionDisabledRule(ValidationRule):
+    """AppSync with introspection disabled: the introspection types have no fields to select.
+
+    The document fails validation the way AppSync reports an unknown field, so ``__schema`` and
+    ``__type`` give nothing away, while ``__typename`` (not introspection of the schema) still works.
+    """
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self._undefined: set[int] = set()
+
+    def enter_field(self, node: FieldNode, _key: Any, _parent: Any, _path: Any, ancestors: list[Any]) -> None:
+        parent = self.context.get_parent_type()
+        if parent is None or not is_introspection_type(parent):
+            return
+        fields = [ancestor for ancestor in ancestors if isinstance(ancestor, FieldNode)]
+        # Below an undefined field there is nothing to know: only the outermost one is reported.
+        if any(id(ancestor) in self._undefined for ancestor in fields):
+            return
+        self._undefined.add(id(node))
+        path = "/".join([*(ancestor.name.value for ancestor in fields), node.name.value])
+        self.report_error(
+            GraphQLError(
+                f"Validation error of type FieldUndefined: Field '{node.name.value}' in type "
+                f"'{parent.name}' is undefined @ '{path}'",
+                node,
+            )
+        )

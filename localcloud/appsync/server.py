@@ -1,0 +1,247 @@
+"""The local AppSync endpoint: ``POST /graphql`` on 127.0.0.1, in a background thread.
+
+    with AppSyncServer(definition, directory, aws_endpoint_url=..., http_endpoint=..., keys=...) as api:
+        requests.post(api.url, json={"query": "{ getFlight(id: \\"SA101-2030-01-08\\") { id } }"},
+                      headers={"Authorization": id_token})
+
+The server owns one Node.js process for the resolvers (started and stopped with it; the runtime
+serialises evaluations, so concurrent requests take turns there) and the data sources' clients.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import socket
+import threading
+from types import TracebackType
+from typing import Any, Self
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from localcloud.appsync.auth import (
+    AppSyncDirectory,
+    Authenticator,
+    KeySource,
+    RequestRefusedError,
+    SignatureVerifier,
+)
+from localcloud.appsync.datasources import DataSources, EndpointRouter
+from localcloud.appsync.definition import ApiDefinition
+from localcloud.appsync.engine import GraphQLEngine, RequestContext
+from localcloud.appsync.resolver_runtime import ResolverRuntime
+
+logger = logging.getLogger(__name__)
+
+GRAPHQL_PATH = "/graphql"
+HOST = "127.0.0.1"
+
+
+class PortInUseError(OSError):
+    """The port asked for is taken."""
+
+
+class GraphQLApplication:
+    """The WSGI application: authenticates each request, then executes it."""
+
+    def __init__(self, engine: GraphQLEngine, authenticator: Authenticator) -> None:
+        self._engine = engine
+        self._authenticator = authenticator
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        try:
+            response = self._respond(request)
+        except HTTPException as error:
+            response = _json(
+                {"errors": [{"errorType": type(error).__name__, "message": error.description}]},
+                error.code or 500,
+            )
+        except Exception as error:
+            # A fault of the local cloud itself (the user pool's keys cannot be fetched, say): the
+            # caller gets an error in AppSync's shape, the log gets the traceback.
+            logger.exception("the GraphQL request failed")
+            response = _json(
+                {
+                    "errors": [
+                        {"errorType": "InternalFailure", "message": f"An internal failure occurred: {error}"}
+                    ]
+                },
+                500,
+            )
+        return response(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        if request.path != GRAPHQL_PATH:
+            raise NotFound(f"{request.path} is not served; POST GraphQL requests to {GRAPHQL_PATH}")
+        if request.method != "POST":
+            raise MethodNotAllowed(valid_methods=["POST"])
+        body = request.get_data(cache=True)
+        source_ip = request.remote_addr or HOST
+        # The URL as the client sent it: SigV4 signs the path exactly as it came over the wire.
+        raw_path = request.environ.get("RAW_URI") or request.full_path.rstrip("?")
+        headers = dict(request.headers.items())
+        try:
+            auth = self._authenticator.authenticate(
+                request.method, f"{request.scheme}://{request.host}{raw_path}", headers, body, source_ip
+            )
+            payload = _payload(body)
+            result = self._engine.execute(
+                payload,
+                RequestContext(
+                    auth=auth,
+                    headers={name.lower(): value for name, value in headers.items()},
+                    source_ip=source_ip,
+                ),
+            )
+        except RequestRefusedError as refused:
+            return _json(
+                {"errors": [{"errorType": refused.error_type, "message": refused.message}]},
+                refused.status,
+                {"x-amzn-ErrorType": refused.error_type},
+            )
+        return _json(result, 200)
+
+
+def _payload(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise RequestRefusedError(400, "MalformedHttpRequestException", "Unable to parse GraphQL query.")
+    return payload
+
+
+def _json(document: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(document), status=status, headers=headers, content_type="application/json")
+
+
+def _listen(port: int) -> socket.socket:
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # As socketserver does: a port left in TIME_WAIT by a stopped server can be bound again at once.
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((HOST, port))
+        listening.listen(128)
+    except OSError as error:
+        listening.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUseError(error.errno, f"port {port} on {HOST} is already in use") from error
+        raise
+    return listening
+
+
+class _QuietRequestHandler(WSGIRequestHandler):
+    """Logs requests at debug level: a busy test run should not print a line per request."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        logger.debug("%s %s", self.requestline, code)
+
+
+class AppSyncServer:
+    """A local AppSync GraphQL endpoint for one API; use it as a context manager, or start() and stop().
+
+    directory: who callers are, and the data sources' role credentials.
+    aws_endpoint_url: the local AWS endpoint (DynamoDB data sources).
+    http_endpoint: where each HTTP data source's requests go (``datasources.aws_endpoint_router``).
+    keys: the user pools' signing keys (``auth.JwksEndpoint`` or ``auth.StaticKeys``).
+    verify_signature: the SigV4 verifier; ``localcloud.sigv4.verify`` unless given.
+    port: 0 for any free port.
+    node: the Node.js executable for the resolvers (default: ``node`` on PATH).
+    """
+
+    def __init__(
+        self,
+        definition: ApiDefinition,
+        directory: AppSyncDirectory,
+        *,
+        aws_endpoint_url: str,
+        http_endpoint: EndpointRouter,
+        keys: KeySource | None = None,
+        verify_signature: SignatureVerifier | None = None,
+        port: int = 0,
+        node: str | None = None,
+    ) -> None:
+        self.definition = definition
+        self._authenticator = Authenticator(
+            definition, directory, keys=keys, verify_signature=verify_signature
+        )
+        self._data_sources = DataSources(
+            definition, directory, aws_endpoint_url=aws_endpoint_url, http_endpoint=http_endpoint
+        )
+        self._node = node
+        # Built now, so that a schema or resolver the API cannot serve fails before anything starts.
+        self._runtime, self._engine = self._new_engine()
+        self._runtime_used = False
+        self._port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The GraphQL endpoint, like the API's GraphQLUrl: ``http://127.0.0.1:{port}/graphql``."""
+        if self._server is None:
+            raise RuntimeError("the server is not running")
+        return f"http://{HOST}:{self._server.port}{GRAPHQL_PATH}"
+
+    def start(self) -> None:
+        if self._server is not None:
+            raise RuntimeError("the server is already running")
+        listening = _listen(self._port)
+        if self._runtime_used:
+            # A ResolverRuntime that has been closed cannot be started again: each start has its own.
+            self._runtime, self._engine = self._new_engine()
+        self._runtime_used = True
+        try:
+            self._runtime.start()
+            # werkzeug takes over a copy of the bound socket: binding it here turns a taken port into
+            # an exception instead of werkzeug's exit from the process.
+            self._server = make_server(
+                HOST,
+                self._port,
+                GraphQLApplication(self._engine, self._authenticator),
+                threaded=True,
+                request_handler=_QuietRequestHandler,
+                fd=listening.fileno(),
+            )
+        except BaseException:
+            self._runtime.close()
+            raise
+        finally:
+            listening.close()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"appsync-{self.definition.api_id}", daemon=True
+        )
+        self._thread.start()
+
+    def _new_engine(self) -> tuple[ResolverRuntime, GraphQLEngine]:
+        runtime = ResolverRuntime(node=self._node)
+        return runtime, GraphQLEngine(self.definition, runtime, self._data_sources, self._authenticator)
+
+    def stop(self) -> None:
+        """Stops serving, then the resolvers' Node.js process; calling it again does nothing."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._runtime.close()
+        self._data_sources.close()

@@ -1,0 +1,57 @@
+"""End-to-end tests against the local cloud: real HTTP endpoints, IAM enforced, functions in their
+own processes under their own roles. They need ``sam build`` output (``make build``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from localcloud.cloud import LocalCloud
+from localcloud.identity import Credentials
+from stacktools.template import REPOSITORY_ROOT
+
+pytestmark = pytest.mark.local_cloud
+
+
+@pytest.fixture(scope="session")
+def cloud() -> Iterator[LocalCloud]:
+    if not (REPOSITORY_ROOT / ".aws-sam" / "build" / "template.yaml").is_file():
+        pytest.skip("the end-to-end tests run the built functions: run `make build` first")
+    with LocalCloud().start() as running:
+        yield running
+
+
+@dataclass(frozen=True)
+class Outsider:
+    name: str
+    credentials: Credentials
+
+
+def create_principal(cloud: LocalCloud, name: str, actions: list[str], *, user: bool = False) -> Credentials:
+    """A same-account role (or user) with ``actions`` on every resource: what an over-granted
+    principal elsewhere in the account could do."""
+    iam = cloud.client("iam")
+    policy = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    )
+    if user:
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="broad", PolicyDocument=policy)
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+        return Credentials(key["AccessKeyId"], key["SecretAccessKey"], None)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="broad", PolicyDocument=policy)
+    return cloud.directory.role_credentials(arn, f"{name}-session")
