@@ -36,6 +36,7 @@ from localcloud.apigateway import LocalRestApi, RestApiDefinition, Stage
 from localcloud.apigateway.server import ApiServer, PortInUseError
 from localcloud.appsync.auth import JwksEndpoint
 from localcloud.appsync.datasources import aws_endpoint_router
+from localcloud.appsync.resolver_runtime import NodeNotFoundError
 from localcloud.appsync.server import AppSyncServer
 from localcloud.appsync.server import PortInUseError as AppSyncPortInUseError
 from localcloud.appsync.template import definition_from_template
@@ -247,6 +248,16 @@ class LocalCloud:
         key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
         return Credentials(key["AccessKeyId"], key["SecretAccessKey"], None)
 
+    @property
+    def admin_credentials(self) -> Credentials:
+        if self._admin is None:
+            raise LocalCloudError("the local cloud is not running")
+        return self._admin
+
+    @property
+    def admin_arn(self) -> str:
+        return f"arn:aws:iam::{ACCOUNT_ID}:user/{ADMIN_USER}"
+
     def admin_session(self) -> boto3.Session:
         if self._admin is None:
             raise LocalCloudError("the local cloud is not running")
@@ -345,6 +356,9 @@ class LocalCloud:
                 server.start()
             except AppSyncPortInUseError as error:
                 raise LocalCloudError(f"{error}: choose another port for the GraphQL API") from None
+            except NodeNotFoundError as error:
+                message = f"{error} (the GraphQL resolvers are JavaScript: install Node.js 20+)"
+                raise LocalCloudError(message) from None
             self._servers.append(server)
             self.endpoints = replace(self.endpoints, graphql=server.url)
 

@@ -16,12 +16,17 @@ from stacktools.template import REPOSITORY_ROOT
 pytestmark = pytest.mark.local_cloud
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
-    if not (REPOSITORY_ROOT / ".aws-sam" / "build" / "template.yaml").is_file():
-        pytest.skip("the end-to-end tests run the built functions: run `make build` first")
+    """One local cloud per test module (the moto state is per process, so clouds never overlap)."""
+    require_build()
     with LocalCloud().start() as running:
         yield running
+
+
+def require_build() -> None:
+    if not (REPOSITORY_ROOT / ".aws-sam" / "build" / "template.yaml").is_file():
+        pytest.skip("the end-to-end tests run the built functions: run `make build` first")
 
 
 @dataclass(frozen=True)

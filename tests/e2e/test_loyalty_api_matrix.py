@@ -46,10 +46,7 @@ def principals(cloud: LocalCloud) -> dict[str, Credentials]:
     found["outsider user with execute-api:Invoke on *"] = create_principal(
         cloud, f"broad-user-{uuid.uuid4().hex[:6]}", ["execute-api:Invoke"], user=True
     )
-    found["administrator (Action * on *)"] = Credentials(
-        *cloud.admin_session().get_credentials().get_frozen_credentials()[:2],
-        None,  # type: ignore[union-attr]
-    )
+    found["administrator (Action * on *)"] = cloud.admin_credentials
     return found
 
 
