@@ -11,7 +11,7 @@ SAM := $(SAM_ENV)/bin/sam
 SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help setup demo local local-invoke test lint typecheck validate build unit-tests deployed-tests seed invoke clean
+.PHONY: help setup demo local local-invoke test audit lint typecheck validate build unit-tests deployed-tests seed invoke clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -52,14 +52,14 @@ local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCT
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make local-invoke FUNCTION=<logical id> EVENT=<events/file.json>"; exit 2; }
 	@$(PY) -m localcloud invoke $(FUNCTION) -e $(EVENT)
 
-test: setup lint typecheck validate build unit-tests ## every gate CI runs: lint, types, template checks, build, tests
+test: setup lint typecheck validate build unit-tests audit ## every gate CI runs: lint, types, template checks, build, tests, audit
 
 lint: $(VENV)/.installed ## ruff (lint and formatting)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed ## mypy --strict
-	$(VENV)/bin/mypy src stacktools localcloud iam_eval tests
+	$(VENV)/bin/mypy src stacktools localcloud iam_eval secaudit tests
 
 validate: $(SAM_ENV)/.installed ## sam validate --lint, and cfn-lint with the serverless rules (.cfnlintrc.yaml)
 	$(SAM_RUN) validate --lint
@@ -70,6 +70,10 @@ build: setup ## sam build, without a container
 
 unit-tests: $(VENV)/.installed $(APPSYNC_RUNTIME)/node_modules/.installed ## pytest: unit, component (moto), state machine, template
 	$(VENV)/bin/pytest
+
+audit: $(VENV)/.installed ## least-privilege audit: each role's observed calls (from the e2e tests) vs its grants
+	$(PY) -m secaudit.audit
+	$(PY) -m secaudit.matrix > /dev/null && echo "authorization matrix: only the intended cells are allowed"
 
 deployed-tests: $(VENV)/.installed ## opt-in tests against a deployed stack: AIRLINE_STACK_NAME=... make deployed-tests
 	$(VENV)/bin/pytest tests/deployed -m deployed -v

@@ -48,6 +48,9 @@ _XML_SERVICES = frozenset({"sns", "sts", "iam", "cloudformation", "ses", "autosc
 class AccessRecord:
     time: datetime
     principal_arn: str
+    """``aws:PrincipalArn``: the role's ARN for a role session."""
+    caller_arn: str
+    """The caller itself: for a role session, ``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``."""
     action: str
     resource: str
     allowed: bool
@@ -121,7 +124,11 @@ class Enforcement:
             account_id=self._account_id,
             method=response.method,
             path=_raw_path(response),
-            data=response.data,
+            # Without a body, moto's ``data`` of some REST services holds the headers, which would
+            # then be signed as if they were the payload.
+            data={}
+            if response.method in ("GET", "HEAD", "DELETE") and not response.raw_body
+            else response.data,
             body=response.raw_body,
             headers=response.headers,
             action=operation,
@@ -179,6 +186,7 @@ class Enforcement:
         record = AccessRecord(
             time=datetime.now(UTC),
             principal_arn=caller.principal.principal_arn or caller.principal.kind.value,
+            caller_arn=caller.principal.arn or caller.principal.kind.value,
             action=action,
             resource=resource,
             allowed=decision.allowed,

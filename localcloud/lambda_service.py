@@ -61,9 +61,24 @@ class FunctionLog:
             self.lines.append(line)
 
 
+def configuration_of(function: LambdaFunction) -> str:
+    """What a worker was started with: a changed configuration needs new workers, as in Lambda."""
+    return json.dumps(
+        [function.role, function.handler, function.timeout, dict(function.environment_vars)], sort_keys=True
+    )
+
+
 class _Worker:
-    def __init__(self, command: list[str], environment: dict[str, str], log: FunctionLog, expires: float):
+    def __init__(
+        self,
+        command: list[str],
+        environment: dict[str, str],
+        log: FunctionLog,
+        expires: float,
+        configuration: str,
+    ):
         self.expires = expires
+        self.configuration = configuration
         self._process = subprocess.Popen(  # noqa: S603 - our own worker script, no shell
             command,
             stdin=subprocess.PIPE,
@@ -204,7 +219,7 @@ class LambdaRuntime:
                 idle = self._idle.setdefault(name, [])
                 while idle:
                     worker = idle.pop()
-                    if worker.alive():
+                    if worker.alive() and worker.configuration == configuration_of(function):
                         self._busy[name] = self._busy.get(name, 0) + 1
                         return worker
                     worker.stop()
@@ -244,7 +259,11 @@ class LambdaRuntime:
         )
         environment = self._environment(function, code, credentials)
         return _Worker(
-            [self._python, "-I", str(WORKER)], environment, self._log_of(function.function_name), expires
+            [self._python, "-I", str(WORKER)],
+            environment,
+            self._log_of(function.function_name),
+            expires,
+            configuration_of(function),
         )
 
     def _environment(self, function: LambdaFunction, code: Path, credentials: Credentials) -> dict[str, str]:

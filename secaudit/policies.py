@@ -15,7 +15,7 @@ from typing import Any
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from stacktools.intrinsics import Resolver
-from stacktools.offline import offline_resolver
+from stacktools.offline import DEFAULT_STACK, offline_resolver
 from stacktools.template import project_template
 from stacktools.translate import translate
 
@@ -147,8 +147,10 @@ class StackPolicies:
 
 
 def stack_policies(
-    template: dict[str, Any] | None = None, parameters: dict[str, str] | None = None
+    template: dict[str, Any] | None = None,
+    parameters: dict[str, str] | None = None,
+    stack_name: str = DEFAULT_STACK,
 ) -> StackPolicies:
     translated = translate(project_template() if template is None else template, parameters)
-    resolver = offline_resolver(translated, parameters=parameters)
+    resolver = offline_resolver(translated, parameters=parameters, stack_name=stack_name)
     return StackPolicies(translated, resolver, expanded_policies(translated, resolver))

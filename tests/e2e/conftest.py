@@ -11,17 +11,32 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 from localcloud.identity import Credentials
+from secaudit.audit import USAGE_PATH
+from secaudit.usage import Use, uses_of, write
 from stacktools.template import REPOSITORY_ROOT
 
 pytestmark = pytest.mark.local_cloud
 
 
+_OBSERVED: set[Use] = set()
+_SOURCES: set[str] = set()
+
+
 @pytest.fixture(scope="module")
-def cloud() -> Iterator[LocalCloud]:
-    """One local cloud per test module (the moto state is per process, so clouds never overlap)."""
+def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
+    """One local cloud per test module (the moto state is per process, so clouds never overlap).
+
+    What the stack's roles did in it is kept for the least-privilege audit (``secaudit.audit``)."""
     require_build()
     with LocalCloud().start() as running:
         yield running
+        _OBSERVED.update(uses_of(running))
+        _SOURCES.add(request.module.__name__.rsplit(".", 1)[-1])
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _OBSERVED:
+        write(_OBSERVED, _SOURCES, USAGE_PATH)
 
 
 def require_build() -> None:

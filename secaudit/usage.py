@@ -1,0 +1,120 @@
+"""What each role of the stack actually did, as observed by the local cloud while the tests ran.
+
+Only calls the stack's own code and services made count: a function's worker or its event source
+mapping (role session named after the function), the state machine (``StepFunctions-execution``),
+AppSync's data sources (``APPSYNC_ASSUME_ROLE``). Calls that tests make with a role's credentials to
+probe its boundaries do not (their sessions are named otherwise).
+
+Resources are written with the template's logical ids in place of physical names
+(``arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${BookingTable}``), so uses observed on any
+deployment compare with the policies of ``template.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from localcloud.cloud import LocalCloud
+from localcloud.deploy import DeployedStack
+from localcloud.service_integrations import STATE_MACHINE_SESSION
+from stacktools.intrinsics import Resolver
+
+APPSYNC_SESSION = "APPSYNC_ASSUME_ROLE"
+
+
+@dataclass(frozen=True, order=True)
+class Use:
+    role: str
+    """The role's logical id."""
+    action: str
+    resource: str
+    """The resource ARN with ``${LogicalId}`` / ``${AWS::...}`` placeholders."""
+    allowed: bool
+
+
+def placeholders(resolver: Resolver, logical_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """(physical value, placeholder) pairs, longest value first so ARNs win over the names in them."""
+    pairs: dict[str, str] = {}
+    for logical_id in logical_ids:
+        physical = resolver.refs.get(logical_id)
+        if physical and len(physical) > 3:
+            pairs.setdefault(physical, f"${{{logical_id}}}")
+    for (logical_id, attribute), value in resolver.attributes.items():
+        if value and len(value) > 3:
+            pairs.setdefault(value, f"${{{logical_id}.{attribute}}}")
+    pairs[f":{resolver.region}:"] = ":${AWS::Region}:"
+    pairs[f":{resolver.account_id}:"] = ":${AWS::AccountId}:"
+    return sorted(pairs.items(), key=lambda pair: -len(pair[0]))
+
+
+def templated(resource: str, pairs: list[tuple[str, str]]) -> str:
+    """One pass, longest value first: a placeholder is never rewritten by a shorter value inside it."""
+    if not pairs:
+        return resource
+    lookup = dict(pairs)
+    pattern = re.compile("|".join(re.escape(physical) for physical, _ in pairs))
+    return pattern.sub(lambda match: lookup[match.group(0)], resource)
+
+
+def _role_of(role_arn: str, stack: DeployedStack) -> str | None:
+    for role in stack.of_type("AWS::IAM::Role"):
+        if stack.resolver is not None and stack.resolver.attributes.get((role.logical_id, "Arn")) == role_arn:
+            return role.logical_id
+    return None
+
+
+def _service_session(caller_arn: str, stack: DeployedStack) -> bool:
+    session = caller_arn.rsplit("/", 1)[-1]
+    functions = {function.physical_id for function in stack.of_type("AWS::Lambda::Function")}
+    return session in functions or session in (STATE_MACHINE_SESSION, APPSYNC_SESSION)
+
+
+def uses_of(cloud: LocalCloud) -> set[Use]:
+    stack = cloud.stack
+    if stack is None:
+        return set()
+    assert stack.resolver is not None
+    pairs = placeholders(stack.resolver, stack.resources)
+    found: set[Use] = set()
+    for record in cloud.enforcement.records:
+        role = _role_of(record.principal_arn, stack)
+        if role is None or not _service_session(record.caller_arn, stack):
+            continue
+        found.add(Use(role, record.action, templated(record.resource, pairs), record.allowed))
+    for api in cloud.rest_apis.values():
+        for request in api.records:
+            caller_arn = str(request.identity.get("userArn") or "")
+            if not (request.resource_arn and request.resource_path and _service_session(caller_arn, stack)):
+                continue
+            role = _role_of(_role_arn_of_session(caller_arn, stack.account_id), stack)
+            if role is None:
+                continue
+            # The route, not the customer: path parameters become "*", as the grant writes them.
+            route = re.sub(r"\{[^}]+\}", "*", request.resource_path)
+            stage_arn = request.resource_arn.split(f"/{request.http_method}/", 1)[0]
+            arn = f"{stage_arn}/{request.http_method}{route}"
+            found.add(Use(role, "execute-api:Invoke", templated(arn, pairs), request.status < 400))
+    return found
+
+
+def _role_arn_of_session(session_arn: str, account_id: str) -> str:
+    """``arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`` -> ``arn:aws:iam::ACCOUNT:role/NAME``
+    (the stack's roles have the default path)."""
+    name = session_arn.split(":assumed-role/", 1)[-1].split("/", 1)[0]
+    return f"arn:aws:iam::{account_id}:role/{name}"
+
+
+def write(uses: Iterable[Use], sources: Iterable[str], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = {"sources": sorted(set(sources)), "uses": [asdict(use) for use in sorted(set(uses))]}
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
+def read(path: Path) -> tuple[set[str], set[Use]]:
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return set(document["sources"]), {Use(**use) for use in document["uses"]}
