@@ -65,8 +65,14 @@ validate: $(SAM_ENV)/.installed ## sam validate --lint, and cfn-lint with the se
 	$(SAM_RUN) validate --lint
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(SAM_ENV)/bin/cfn-lint
 
-build: setup ## sam build, without a container
-	$(SAM_RUN) build
+BUILD_INPUTS := template.yaml samconfig.toml src/requirements.txt $(shell find src -name '*.py' -not -path '*/__pycache__/*')
+
+.aws-sam/build/template.yaml: $(BUILD_INPUTS) | setup
+	@echo "-> sam build (no container)"
+	@$(SAM_RUN) build > .aws-sam-build.log 2>&1 || { cat .aws-sam-build.log; exit 1; }
+	@touch $@
+
+build: setup .aws-sam/build/template.yaml ## sam build, without a container (again only when its inputs change)
 
 unit-tests: $(VENV)/.installed $(APPSYNC_RUNTIME)/node_modules/.installed ## pytest: unit, component (moto), state machine, template
 	$(VENV)/bin/pytest
