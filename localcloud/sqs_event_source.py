@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from localcloud.event_sources import sqs_records
 from localcloud.stack import ACCOUNT_ID, REGION
 
 BatchHandler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -18,30 +19,7 @@ BatchHandler = Callable[[dict[str, Any]], dict[str, Any]]
 
 def sqs_event(queue_url: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
     queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue_url.rsplit('/', 1)[-1]}"
-    return {
-        "Records": [
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": message.get("Attributes", {}),
-                "messageAttributes": {
-                    name: {
-                        "stringValue": value.get("StringValue"),
-                        "dataType": value["DataType"],
-                        "stringListValues": [],
-                        "binaryListValues": [],
-                    }
-                    for name, value in message.get("MessageAttributes", {}).items()
-                },
-                "md5OfBody": message["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": REGION,
-            }
-            for message in messages
-        ]
-    }
+    return {"Records": sqs_records(messages, queue_arn, REGION)}
 
 
 def drain(queue_url: str, handler: BatchHandler, batch_size: int = 10, max_polls: int = 50) -> int:

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from requests_aws4auth import AWS4Auth
 
-from localcloud.cloud import LocalCloud
+from localcloud.cloud import REGION, LocalCloud
 from localcloud.identity import Credentials
 from secaudit.audit import USAGE_PATH
 from secaudit.usage import Use, uses_of, write
@@ -42,6 +43,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def require_build() -> None:
     if not (REPOSITORY_ROOT / ".aws-sam" / "build" / "template.yaml").is_file():
         pytest.skip("the end-to-end tests run the built functions: run `make build` first")
+
+
+def signed(credentials: Credentials) -> AWS4Auth:
+    """SigV4 for the loyalty REST API with these credentials."""
+    return AWS4Auth(
+        credentials.access_key_id,
+        credentials.secret_access_key,
+        REGION,
+        "execute-api",
+        session_token=credentials.session_token,
+    )
 
 
 @dataclass(frozen=True)

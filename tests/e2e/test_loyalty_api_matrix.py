@@ -14,21 +14,11 @@ from requests_aws4auth import AWS4Auth
 
 from localcloud.cloud import ACCOUNT_ID, REGION, LocalCloud
 from localcloud.identity import Credentials
-from tests.e2e.conftest import create_principal
+from tests.e2e.conftest import create_principal, signed
 
 pytestmark = pytest.mark.local_cloud
 TIMEOUT = 30
 ALLOWED_ROLE = "LoyaltyDataSourceRole"
-
-
-def signed(credentials: Credentials) -> AWS4Auth:
-    return AWS4Auth(
-        credentials.access_key_id,
-        credentials.secret_access_key,
-        REGION,
-        "execute-api",
-        session_token=credentials.session_token,
-    )
 
 
 def stack_roles(cloud: LocalCloud) -> list[str]:

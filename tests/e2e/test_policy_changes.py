@@ -15,12 +15,11 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from requests_aws4auth import AWS4Auth
 
-from localcloud.cloud import REGION, LocalCloud
+from localcloud.cloud import LocalCloud
 from localcloud.identity import Credentials
 from stacktools.template import REPOSITORY_ROOT, load_template
-from tests.e2e.conftest import create_principal, require_build
+from tests.e2e.conftest import create_principal, require_build, signed
 
 pytestmark = pytest.mark.local_cloud
 TIMEOUT = 30
@@ -41,16 +40,6 @@ def cloud_of_variant(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -
     path.write_text(yaml.dump(template, Dumper=_CloudFormationDumper, sort_keys=False), encoding="utf-8")
     with LocalCloud(template_path=path).start() as cloud:
         yield cloud
-
-
-def signed(credentials: Credentials) -> AWS4Auth:
-    return AWS4Auth(
-        credentials.access_key_id,
-        credentials.secret_access_key,
-        REGION,
-        "execute-api",
-        session_token=credentials.session_token,
-    )
 
 
 def get_loyalty(cloud: LocalCloud, credentials: Credentials) -> requests.Response:
