@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import signal
 import sys
 import threading
@@ -44,8 +43,7 @@ def up(port: int) -> int:
             cloud.stack.outputs["FlightTableName"],
             sample_flights(datetime.now(UTC).date()),
         )
-        password = "Pw-" + secrets.token_urlsafe(12)
-        customer = cloud.create_customer("traveller@example.com", password)
+        customer = cloud.create_customer("traveller@example.com")
         admin = cloud.client("iam").create_access_key(UserName="localcloud-admin")["AccessKey"]
         print(
             f"""
@@ -57,7 +55,7 @@ AWS endpoint   {cloud.endpoints.aws}
   (an administrator of the local account; every request is authorised against IAM policies)
 GraphQL API    {cloud.endpoints.graphql}
 Loyalty API    {cloud.endpoints.loyalty_api}/loyalty/{{customerId}}/get   (SigV4; AppSync's role only)
-Customer       {customer.email} / {password} (sub {customer.sub})
+Customer       {customer.email} / {customer.password} (sub {customer.sub})
   Authorization: {customer.id_token}
 
 Stack outputs:""",

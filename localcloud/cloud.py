@@ -391,8 +391,11 @@ class LocalCloud:
             raise PermissionError(f"API Gateway may not invoke {function.function_arn} for {source_arn}")
         return self.lambdas.invoke(function, event)
 
-    def create_customer(self, email: str, password: str, *, admin: bool = False) -> Customer:
-        """A user in the stack's user pool, signed in (USER_PASSWORD_AUTH) like the demo's customer."""
+    def create_customer(self, email: str, password: str | None = None, *, admin: bool = False) -> Customer:
+        """A user in the stack's user pool, signed in (USER_PASSWORD_AUTH) like the demo's customer.
+
+        Without ``password``, one that meets the pool's policy (upper, lower, digit, 12+) is made up."""
+        password = password or f"Pw7-{secrets.token_urlsafe(16)}"
         if self.stack is None:
             raise LocalCloudError("the local cloud is not running")
         cognito = self.client("cognito-idp")

@@ -33,9 +33,7 @@ def flights(cloud: LocalCloud) -> dict[str, Flight]:
 
 
 def new_customer(cloud: LocalCloud, *, admin: bool = False) -> Customer:
-    return cloud.create_customer(
-        f"e2e-{uuid.uuid4().hex[:10]}@example.com", "Pw-" + uuid.uuid4().hex, admin=admin
-    )
+    return cloud.create_customer(f"e2e-{uuid.uuid4().hex[:10]}@example.com", admin=admin)
 
 
 def gql(

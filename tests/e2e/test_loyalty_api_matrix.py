@@ -94,7 +94,7 @@ def test_the_over_granted_principals_meet_the_explicit_deny(
 
 
 def test_the_customer_token_is_not_a_signature(cloud: LocalCloud) -> None:
-    customer = cloud.create_customer(f"matrix-{uuid.uuid4().hex[:8]}@example.com", "Pw-" + uuid.uuid4().hex)
+    customer = cloud.create_customer(f"matrix-{uuid.uuid4().hex[:8]}@example.com")
     response = call(
         cloud, "GET", f"/loyalty/{customer.sub}/get", headers={"Authorization": customer.id_token}
     )
