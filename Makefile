@@ -11,7 +11,7 @@ SAM := $(SAM_ENV)/bin/sam
 SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help setup demo local local-invoke test audit lint typecheck validate build unit-tests deployed-tests seed invoke clean
+.PHONY: help setup demo local local-invoke test audit static-gate lint typecheck validate build unit-tests deployed-tests seed invoke clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -32,6 +32,16 @@ $(SAM_ENV)/.installed: requirements/sam.in requirements/sam.txt
 	@$(SAM_ENV)/bin/pip install --quiet -r requirements/sam.in -c requirements/sam.txt
 	@touch $@
 
+CHECKOV_ENV := .tools/checkov
+
+$(CHECKOV_ENV)/.installed: requirements/checkov.in requirements/checkov.txt
+	@test -n "$(PYTHON313)" || scripts/find-python313.sh
+	@echo "-> creating $(CHECKOV_ENV) (checkov, parliament) with $(PYTHON313)"
+	@$(PYTHON313) -m venv $(CHECKOV_ENV)
+	@$(CHECKOV_ENV)/bin/pip install --quiet --upgrade pip
+	@$(CHECKOV_ENV)/bin/pip install --quiet -r requirements/checkov.in -c requirements/checkov.txt
+	@touch $@
+
 # ESLint with AWS's APPSYNC_JS rules, for the resolvers in graphql/ (running them needs no packages).
 APPSYNC_RUNTIME := localcloud/appsync/runtime
 $(APPSYNC_RUNTIME)/node_modules/.installed: $(APPSYNC_RUNTIME)/package.json $(APPSYNC_RUNTIME)/package-lock.json
@@ -40,7 +50,7 @@ $(APPSYNC_RUNTIME)/node_modules/.installed: $(APPSYNC_RUNTIME)/package.json $(AP
 	@npm ci --prefix $(APPSYNC_RUNTIME) --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(VENV)/.installed $(SAM_ENV)/.installed $(APPSYNC_RUNTIME)/node_modules/.installed ## create the environments (idempotent)
+setup: $(VENV)/.installed $(SAM_ENV)/.installed $(CHECKOV_ENV)/.installed $(APPSYNC_RUNTIME)/node_modules/.installed ## create the environments (idempotent)
 
 demo: build ## the walkthrough on the local cloud: book, compensate, earn points, every boundary checked
 	@$(PY) -m localcloud demo
@@ -52,7 +62,7 @@ local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCT
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make local-invoke FUNCTION=<logical id> EVENT=<events/file.json>"; exit 2; }
 	@$(PY) -m localcloud invoke $(FUNCTION) -e $(EVENT)
 
-test: setup lint typecheck validate build unit-tests audit ## every gate CI runs: lint, types, template checks, build, tests, audit
+test: setup lint typecheck validate static-gate build unit-tests audit ## every gate CI runs: lint, types, template checks, build, tests, audit
 
 lint: $(VENV)/.installed ## ruff (lint and formatting)
 	$(VENV)/bin/ruff check .
@@ -72,9 +82,12 @@ BUILD_INPUTS := template.yaml samconfig.toml src/requirements.txt $(shell find s
 	@$(SAM_RUN) build > .aws-sam-build.log 2>&1 || { cat .aws-sam-build.log; exit 1; }
 	@touch $@
 
+static-gate: setup ## cfn-lint, checkov and parliament on template.yaml and its translation; sam validate
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(PY) -m secaudit.static_gate
+
 build: setup .aws-sam/build/template.yaml ## sam build, without a container (again only when its inputs change)
 
-unit-tests: $(VENV)/.installed $(APPSYNC_RUNTIME)/node_modules/.installed ## pytest: unit, component (moto), state machine, template
+unit-tests: setup ## pytest: unit, component (moto), state machine, template
 	$(VENV)/bin/pytest
 
 audit: $(VENV)/.installed ## least-privilege audit: each role's observed calls (from the e2e tests) vs its grants

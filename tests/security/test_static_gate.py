@@ -1,0 +1,245 @@
+"""The static gate's own machinery: how it runs each tool, reads its answer and applies allowances."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from secaudit import static_gate
+from secaudit.policies import RolePolicies
+from secaudit.static_gate import (
+    Allowance,
+    AllowanceError,
+    Finding,
+    Gate,
+    GateError,
+    GateReport,
+    MissingToolError,
+    load_allowances,
+    prepare_translated,
+    run_cfn_lint,
+    run_checkov,
+    run_parliament,
+)
+from stacktools.template import REPOSITORY_ROOT, project_template
+from stacktools.translate import translate
+
+LOG_WRITES = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
+
+
+def _parliament(rule: str, role: str, document: str, details: tuple[str, ...] = ()) -> Finding:
+    return Finding(Gate.PARLIAMENT, rule, role, rule, document=document, details=details)
+
+
+# ---------------------------------------------------------------- allowances
+
+
+def test_allowances_are_read_from_their_section_of_the_shared_file(tmp_path: Path) -> None:
+    path = tmp_path / "allowances.yaml"
+    path.write_text(
+        """
+unused_grants:            # another audit's section, left alone
+  - {roles: "*", actions: [x:Y], resource: "*", reason: r}
+parliament:
+  - issue: RESOURCE_STAR
+    managed_policy: AWSLambdaBasicExecutionRole
+    actions: [logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents]
+    reason: attached by SAM
+  - issue: NO_VERSION
+    role: NotifyBookingFunctionRole
+    policy: inline:NotifyBookingFunctionRolePolicy0
+    reason: a SAM policy template without Version
+""",
+        encoding="utf-8",
+    )
+
+    allowances = load_allowances(path)
+
+    managed = Allowance(
+        "RESOURCE_STAR",
+        "attached by SAM",
+        managed_policy="AWSLambdaBasicExecutionRole",
+        actions=frozenset(LOG_WRITES),
+    )
+    document = Allowance(
+        "NO_VERSION",
+        "a SAM policy template without Version",
+        role="NotifyBookingFunctionRole",
+        policy="inline:NotifyBookingFunctionRolePolicy0",
+    )
+    assert allowances == (managed, document)
+
+
+def test_no_allowance_file_allows_nothing(tmp_path: Path) -> None:
+    assert load_allowances(tmp_path / "absent.yaml") == ()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "{issue: RESOURCE_STAR, managed_policy: P}",  # no reason
+        "{issue: RESOURCE_STAR, managed_policy: P, reason: '  '}",  # an empty reason
+        "{issue: RESOURCE_STAR, reason: r}",  # no scope
+        "{issue: RESOURCE_STAR, managed_policy: P, role: R, policy: D, reason: r}",  # two scopes
+        "{issue: RESOURCE_STAR, role: R, reason: r}",  # a role without its document
+        "{issue: RESOURCE_STAR, managed_policy: P, actions: logs:PutLogEvents, reason: r}",  # not a list
+        "{issue: RESOURCE_STAR, managed_policy: P, reason: r, because: typo}",  # an unknown key
+    ],
+)
+def test_a_malformed_allowance_stops_the_gate(tmp_path: Path, entry: str) -> None:
+    path = tmp_path / "allowances.yaml"
+    path.write_text(f"parliament:\n  - {entry}\n", encoding="utf-8")
+
+    with pytest.raises(AllowanceError):
+        load_allowances(path)
+
+
+def test_a_managed_policy_allowance_covers_only_the_actions_it_lists() -> None:
+    allowance = Allowance(
+        "RESOURCE_STAR", "r", managed_policy="AWSLambdaBasicExecutionRole", actions=frozenset(LOG_WRITES)
+    )
+    document = "managed:AWSLambdaBasicExecutionRole"
+
+    assert allowance.allows(_parliament("RESOURCE_STAR", "AnyFunctionRole", document, LOG_WRITES))
+    # The managed policy grew an action: the old allowance no longer covers the finding.
+    grown = (*LOG_WRITES, "logs:DeleteLogGroup")
+    assert not allowance.allows(_parliament("RESOURCE_STAR", "AnyFunctionRole", document, grown))
+    assert not allowance.allows(_parliament("RESOURCE_STAR", "R", "inline:Mine", LOG_WRITES))
+    assert not allowance.allows(_parliament("UNKNOWN_ACTION", "R", document, LOG_WRITES))
+
+
+def test_a_document_allowance_covers_that_document_of_that_role_only() -> None:
+    allowance = Allowance("NO_VERSION", "r", role="NotifyBookingFunctionRole", policy="inline:P0")
+
+    assert allowance.allows(_parliament("NO_VERSION", "NotifyBookingFunctionRole", "inline:P0"))
+    assert not allowance.allows(_parliament("NO_VERSION", "OtherRole", "inline:P0"))
+    assert not allowance.allows(_parliament("NO_VERSION", "NotifyBookingFunctionRole", "inline:P1"))
+    assert not allowance.allows(Finding(Gate.CHECKOV_SAM, "NO_VERSION", "NotifyBookingFunctionRole", "m"))
+
+
+# ---------------------------------------------------------------- what the scanners see
+
+
+def test_the_translated_template_carries_the_suppressions_of_the_sam_resource_it_came_from() -> None:
+    template = copy.deepcopy(project_template())
+    skip = {"checkov": {"skip": [{"id": "CKV_AWS_120", "comment": "why"}]}}
+    template["Resources"]["LoyaltyApi"]["Metadata"] = skip
+
+    prepared = prepare_translated(translate(template), template)
+
+    resources = prepared["Resources"]
+    # SAM keeps Metadata on the resource that keeps the logical id; the gate adds it to the stage
+    # (and the deployment) SAM generated from the same API.
+    assert resources["LoyaltyApi"]["Metadata"] == skip
+    assert resources["LoyaltyApiStage"]["Metadata"] == skip
+    # Nothing is invented for resources whose source has no suppressions.
+    assert "Metadata" not in resources["BookingStateMachineRole"]
+    # A resource of the SAM template keeps exactly its own Metadata.
+    assert resources["IngestLoyaltyEventSource"]["Metadata"] == {
+        "cfn-lint": {"config": {"ignore_checks": ["ES1001"]}}
+    }
+
+
+def test_the_translated_template_has_s3_locations_as_after_sam_package() -> None:
+    prepared = prepare_translated(translate(), project_template())
+
+    schema = prepared["Resources"]["GraphQLSchema"]["Properties"]
+    assert schema["DefinitionS3Location"] == "s3://local-artifacts/graphql/schema.graphql"
+    resolver = prepared["Resources"]["GetLoyaltyResolver"]["Properties"]
+    assert resolver["CodeS3Location"] == "s3://local-artifacts/graphql/resolvers/Query.getLoyalty.js"
+
+
+def test_a_missing_tool_environment_names_the_command_that_builds_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(static_gate, "CHECKOV_ENV", REPOSITORY_ROOT / ".tools" / "absent")
+
+    with pytest.raises(MissingToolError, match=r"\.tools/absent.*make setup"):
+        run_checkov({Path("template.yaml"): Gate.CHECKOV_SAM})
+
+
+@pytest.mark.static_gate
+def test_cfn_lint_applies_the_repository_rules_to_a_template_anywhere(tmp_path: Path) -> None:
+    template = tmp_path / "elsewhere.yaml"
+    template.write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.13, Handler: app.handler, CodeUri: s3://bucket/key.zip}\n",
+        encoding="utf-8",
+    )
+
+    findings = run_cfn_lint({template: "cfn-lint/test"})[template.resolve()]
+
+    # WS1000 (tracing) and ES1005/ES1006 (memory, timeout) come from the appended serverless rules.
+    assert {"WS1000", "ES1005", "ES1006"} <= {finding.rule for finding in findings}
+    assert {finding.location.split(":")[0] for finding in findings} == {"elsewhere.yaml"}
+    assert {finding.gate for finding in findings} == {"cfn-lint/test"}
+
+
+@pytest.mark.static_gate
+def test_checkov_cannot_parse_a_template_is_a_finding_not_a_pass(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("Resources:\n  A: [\n", encoding="utf-8")
+
+    findings = run_checkov({broken: Gate.CHECKOV_SAM})[broken.resolve()]
+
+    assert [finding.rule for finding in findings] == ["PARSING_ERROR"]
+
+
+@pytest.mark.static_gate
+def test_parliament_findings_stay_with_their_own_document() -> None:
+    # parliament's --directory would report this NO_VERSION against the first file it read.
+    def role(logical_id: str, document: dict[str, object]) -> RolePolicies:
+        arn = f"arn:aws:iam::123456789012:role/{logical_id}"
+        return RolePolicies(logical_id, arn, used_by=(), trust_policy={}, inline={"Policy": document})
+
+    topic = "arn:aws:sns:eu-west-1:123456789012:topic"
+    statement = {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic}
+    roles = {
+        "ARole": role("ARole", {"Version": "2012-10-17", "Statement": [statement]}),
+        "BRole": role("BRole", {"Statement": [statement]}),
+        "CRole": role("CRole", {"Version": "2012-10-17", "Statement": [statement]}),
+    }
+
+    findings = run_parliament({Path("t"): roles})[Path("t")]
+
+    assert [(f.rule, f.resource, f.document) for f in findings] == [("NO_VERSION", "BRole", "inline:Policy")]
+
+
+# ---------------------------------------------------------------- the command line
+
+
+@pytest.mark.parametrize(
+    ("findings", "status"),
+    [((), 0), ((Finding(Gate.CFN_LINT_SAM, "W3037", "FnRole", "unknown action"),), 1)],
+)
+def test_the_exit_status_is_zero_only_without_findings(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    findings: tuple[Finding, ...],
+    status: int,
+) -> None:
+    def fake_gate(template: Path, **_: object) -> GateReport:
+        return GateReport(template=template, findings=findings)
+
+    monkeypatch.setattr(static_gate, "run_gate", fake_gate)
+
+    assert static_gate.main(["--json"]) == status
+    assert [finding["rule"] for finding in json.loads(capsys.readouterr().out)] == [f.rule for f in findings]
+
+
+def test_a_tool_that_cannot_run_is_exit_status_two(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing_gate(template: Path, **_: object) -> GateReport:
+        raise GateError("checkov did not finish within 300 s")
+
+    monkeypatch.setattr(static_gate, "run_gate", failing_gate)
+
+    assert static_gate.main([]) == 2
+    assert "checkov did not finish" in capsys.readouterr().err
