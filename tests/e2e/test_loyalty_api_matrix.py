@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 import requests
+from botocore.exceptions import ClientError
 from moto.sts.models import sts_backends
 from requests_aws4auth import AWS4Auth
 
 from localcloud.cloud import ACCOUNT_ID, REGION, LocalCloud
 from localcloud.identity import Credentials
+from secaudit import matrix
+from secaudit.policies import stack_policies
 from tests.e2e.conftest import create_principal, signed
 
 pytestmark = pytest.mark.local_cloud
@@ -151,3 +154,63 @@ def test_expired_credentials_are_refused(cloud: LocalCloud) -> None:
 
     assert response.status_code == 403
     assert "expired" in response.json()["message"]
+
+
+def test_the_offline_matrix_holds_live(cloud: LocalCloud) -> None:
+    """Every execute-api and StartExecution cell that secaudit.matrix decides from the template, tried
+    against the running local cloud: the allowed cells are the same, live and offline."""
+    offline = stack_policies(stack_name=cloud_stack_name(cloud))
+    expected = {
+        (cell.caller, cell.action, cell.target)
+        for cell in matrix.intended(offline)
+        if cell.action in ("execute-api:Invoke", "states:StartExecution")
+    }
+    assert cloud.stack is not None
+    base = (cloud.endpoints.loyalty_api or "").rsplit("/", 1)[0]
+    outsiders = {
+        matrix.OUTSIDER_ROLE: create_principal(cloud, matrix.OUTSIDER_ROLE, ["execute-api:*", "states:*"]),
+        matrix.OUTSIDER_USER: create_principal(
+            cloud, matrix.OUTSIDER_USER, ["execute-api:*", "states:*"], user=True
+        ),
+    }
+    callers: dict[str, Credentials | None] = {
+        **{
+            caller.name: cloud.role_credentials(caller.name)
+            for caller in matrix.callers(offline)
+            if caller.name in offline.roles
+        },
+        **outsiders,
+        matrix.ANONYMOUS: None,
+    }
+    allowed: set[tuple[str, str, str]] = set()
+    for name, credentials in callers.items():
+        for _, label in matrix.api_targets(offline):
+            method, route = label.split(" ", 1)
+            url = f"{base}/{route.format(customer=matrix.SAMPLE_CUSTOMER)}"
+            auth = signed(credentials) if credentials else None
+            if requests.request(method, url, auth=auth, timeout=TIMEOUT).status_code == 200:
+                allowed.add((name, "execute-api:Invoke", label))
+        if credentials is not None and _may_start_the_saga(cloud, credentials):
+            allowed.add((name, "states:StartExecution", "BookingStateMachine"))
+
+    assert allowed == expected
+
+
+def cloud_stack_name(cloud: LocalCloud) -> str:
+    assert cloud.stack is not None
+    return cloud.stack.name
+
+
+def _may_start_the_saga(cloud: LocalCloud, credentials: Credentials) -> bool:
+    assert cloud.stack is not None
+    try:
+        cloud.client("stepfunctions", credentials).start_execution(
+            stateMachineArn=cloud.stack.outputs["BookingStateMachineArn"],
+            name=f"matrix-{uuid.uuid4()}",
+            input="{}",  # not a booking: the saga fails at its first state, having changed nothing
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "AccessDeniedException":
+            return False
+        raise
+    return True
