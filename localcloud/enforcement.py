@@ -154,10 +154,16 @@ class Enforcement:
             "aws:SecureTransport": False,
             "aws:RequestedRegion": self._region,
         }
+        request = AccessRequest(caller.principal, action, resource, context)
+        resource_policy = self._resource_policy(action, resource)
+        if action.lower() == "sts:assumerole":
+            return assume_role_decision(
+                request, list(caller.identity_policies), resource_policy, self._account_id
+            )
         return evaluate(
-            AccessRequest(caller.principal, action, resource, context),
+            request,
             identity_policies=list(caller.identity_policies),
-            resource_policy=self._resource_policy(action, resource),
+            resource_policy=resource_policy,
             resource_account=self._account_id,
         )
 
@@ -196,6 +202,37 @@ class Enforcement:
             self.records.append(record)
         for listener in self.listeners:
             listener(record)
+
+
+def assume_role_decision(
+    request: AccessRequest,
+    identity_policies: list[Mapping[str, Any]],
+    trust_policy: Mapping[str, Any] | None,
+    account_id: str,
+) -> Decision:
+    """Role trust policies are an exception to the same-account rule that either policy may allow:
+    the trust policy must always admit the caller. Naming the caller (or its role) is enough; naming
+    only the caller's account delegates to the caller's identity policies, which must then allow too.
+    """
+    if trust_policy is None:
+        return evaluate(request, identity_policies=[], resource_account=account_id)
+    named = evaluate(request, identity_policies=[], resource_policy=trust_policy, resource_account=account_id)
+    if named.allowed or named.outcome.name == "EXPLICIT_DENY":
+        # An identity-based Deny still wins over a trust policy that names the caller.
+        with_identity = evaluate(
+            request,
+            identity_policies=identity_policies,
+            resource_policy=trust_policy,
+            resource_account=account_id,
+        )
+        return with_identity if with_identity.outcome.name == "EXPLICIT_DENY" else named
+    # Evaluated as if across accounts, both sides must allow: the account's delegation and the caller's grant.
+    return evaluate(
+        request,
+        identity_policies=identity_policies,
+        resource_policy=trust_policy,
+        resource_account="000000000000",
+    )
 
 
 def _raw_path(response: Any) -> str:
