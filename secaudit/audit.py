@@ -196,9 +196,7 @@ def audit(policies: StackPolicies, uses: set[Use], allowances: Sequence[Allowanc
     return results
 
 
-def render_markdown(
-    results: Sequence[RoleAudit], sources: Iterable[str], allowances: Sequence[Allowance]
-) -> str:
+def render_markdown(results: Sequence[RoleAudit], allowances: Sequence[Allowance]) -> str:
     lines = [
         "# Permissions: granted versus used",
         "",
@@ -209,8 +207,6 @@ def render_markdown(
         "A grant is one action pattern on one resource of an Allow statement. **used**: a call by the role's",
         "own code or service matched it; **allowed**: never called by the code, kept for the reason given",
         "(`secaudit/allowances.yaml`); anything else would fail the audit.",
-        "",
-        f"Observed in: {', '.join(sorted(sources))}.",
         "",
     ]
     for result in results:
@@ -231,8 +227,11 @@ def render_markdown(
     return "\n".join(lines)
 
 
-def write_reports(results: Sequence[RoleAudit], directory: Path = REPORTS_PATH) -> None:
+def write_reports(
+    results: Sequence[RoleAudit], sources: Iterable[str], directory: Path = REPORTS_PATH
+) -> None:
     directory.mkdir(parents=True, exist_ok=True)
+    (directory / "observed-in.json").write_text(json.dumps(sorted(sources)) + "\n", encoding="utf-8")
     for result in results:
         report = {
             "role": result.role,
@@ -262,8 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     policies = stack_policies(stack_name=LOCAL_STACK_NAME)
     allowances = load_allowances()
     results = audit(policies, uses, allowances)
-    write_reports(results)
-    markdown = render_markdown(results, sources, allowances).rstrip("\n") + "\n"
+    write_reports(results, sources)
+    markdown = render_markdown(results, allowances).rstrip("\n") + "\n"
     if args.write:
         DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
         DOCS_PATH.write_text(markdown, encoding="utf-8")
