@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from stacktools.template import REPOSITORY_ROOT, function_specs, project_template, resources_of_type
 from secaudit.variants import shared_role
+from stacktools.template import REPOSITORY_ROOT, function_specs, project_template, resources_of_type
 from stacktools.translate import translate
 
 TEMPLATE = project_template()
