@@ -11,7 +11,7 @@ SAM := $(SAM_ENV)/bin/sam
 SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
 export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
-.PHONY: help setup demo local local-invoke test audit static-gate lint typecheck validate build unit-tests deployed-tests seed invoke clean
+.PHONY: help setup demo local local-invoke test audit static-gate lint typecheck validate build pytest deployed-tests seed invoke clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -62,7 +62,7 @@ local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCT
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make local-invoke FUNCTION=<logical id> EVENT=<events/file.json>"; exit 2; }
 	@$(PY) -m localcloud invoke $(FUNCTION) -e $(EVENT)
 
-test: setup lint typecheck validate static-gate build unit-tests audit ## every gate CI runs: lint, types, template checks, build, tests, audit
+test: setup lint typecheck validate static-gate build pytest audit ## every gate CI runs: lint, types, template checks, build, tests, audit
 
 lint: $(VENV)/.installed ## ruff (lint and formatting)
 	$(VENV)/bin/ruff check .
@@ -87,7 +87,7 @@ static-gate: setup ## cfn-lint, checkov and parliament on template.yaml and its 
 
 build: setup .aws-sam/build/template.yaml ## sam build, without a container (again only when its inputs change)
 
-unit-tests: setup ## pytest: unit, component (moto), state machine, template
+pytest: setup build ## every test tier that needs no AWS account: unit, component, state machine, template, security, local cloud, end-to-end
 	$(VENV)/bin/pytest
 
 audit: $(VENV)/.installed ## least-privilege audit: each role's observed calls (from the e2e tests) vs its grants
