@@ -41,7 +41,7 @@ from localcloud.appsync.server import AppSyncServer
 from localcloud.appsync.server import PortInUseError as AppSyncPortInUseError
 from localcloud.appsync.template import definition_from_template
 from localcloud.deploy import DeployedStack, Deployer
-from localcloud.enforcement import Enforcement
+from localcloud.enforcement import Enforcement, function_policy
 from localcloud.event_sources import SqsEventSources
 from localcloud.identity import Credentials, MotoIdentityDirectory
 from localcloud.lambda_service import InvocationResult, LambdaRuntime
@@ -254,10 +254,6 @@ class LocalCloud:
             raise LocalCloudError("the local cloud is not running")
         return self._admin
 
-    @property
-    def admin_arn(self) -> str:
-        return f"arn:aws:iam::{ACCOUNT_ID}:user/{ADMIN_USER}"
-
     def admin_session(self) -> boto3.Session:
         if self._admin is None:
             raise LocalCloudError("the local cloud is not running")
@@ -374,7 +370,6 @@ class LocalCloud:
     ) -> InvocationResult:
         """API Gateway invoking its integration: allowed only by the function's resource-based policy."""
         function: LambdaFunction = lambda_backends[ACCOUNT_ID][REGION].get_function(function_arn)
-        policy = function.policy.get_policy()["Policy"] if function.policy else None
         decision = evaluate(
             AccessRequest(
                 Principal.service("apigateway.amazonaws.com"),
@@ -383,7 +378,7 @@ class LocalCloud:
                 {"aws:SourceArn": source_arn, "aws:SourceAccount": ACCOUNT_ID},
             ),
             identity_policies=[],
-            resource_policy=json.loads(policy) if isinstance(policy, str) else policy,
+            resource_policy=function_policy(function),
             resource_account=ACCOUNT_ID,
         )
         if not decision.allowed:
@@ -423,7 +418,7 @@ class LocalCloud:
         With ``service``, they are obtained as that service would (the trust policy is checked)."""
         if self.stack is None:
             raise LocalCloudError("the local cloud is not running")
-        role_arn = self.stack.resources[logical_id].properties.get("Arn") or self._role_arn(logical_id)
+        role_arn = self._role_arn(logical_id)
         if service is not None:
             return self.directory.service_role_credentials(
                 role_arn, service, f"{logical_id}-{secrets.token_hex(4)}", {"aws:SourceAccount": ACCOUNT_ID}

@@ -26,7 +26,7 @@ from typing import Any
 
 import boto3
 
-from stacktools.intrinsics import Resolver
+from stacktools.intrinsics import Resolver, evaluate_conditions
 from stacktools.resources import (
     create_table_kwargs,
     point_in_time_recovery,
@@ -155,7 +155,7 @@ class Deployer:
         """Create the template's resources (all, or only those of ``only_types``) in dependency order."""
         resolver = Resolver(account_id=self._account_id, region=self._region, stack_name=self._stack_name)
         resolver.refs.update(_parameter_values(template, parameters or {}))
-        resolver.conditions.update(_evaluate_conditions(template, resolver))
+        resolver.conditions.update(evaluate_conditions(template.get("Conditions", {}), resolver))
         self._resolver = resolver
         stack = DeployedStack(
             name=self._stack_name, account_id=self._account_id, region=self._region, resolver=resolver
@@ -478,35 +478,6 @@ def _parameter_values(template: dict[str, Any], given: Mapping[str, str]) -> dic
     if unknown:
         raise DeploymentError(f"unknown parameters: {', '.join(sorted(unknown))}")
     return values
-
-
-def _evaluate_conditions(template: dict[str, Any], resolver: Resolver) -> dict[str, bool]:
-    definitions = template.get("Conditions", {})
-    results: dict[str, bool] = {}
-
-    def evaluate(expression: Any) -> bool:
-        ((function, argument),) = expression.items()
-        if function == "Condition":
-            return condition(argument)
-        if function == "Fn::Equals":
-            left, right = (resolver.resolve(item) for item in argument)
-            return bool(str(left) == str(right))
-        if function == "Fn::Not":
-            return not evaluate(argument[0])
-        if function == "Fn::And":
-            return all(evaluate(item) for item in argument)
-        if function == "Fn::Or":
-            return any(evaluate(item) for item in argument)
-        raise DeploymentError(f"unsupported condition function {function}")
-
-    def condition(name: str) -> bool:
-        if name not in results:
-            results[name] = evaluate(definitions[name])
-        return results[name]
-
-    for name in definitions:
-        condition(name)
-    return results
 
 
 def _references(value: Any) -> set[str]:

@@ -175,11 +175,7 @@ class Enforcement:
                 policy = queue.policy
                 return json.loads(policy) if isinstance(policy, str) and policy else None
             if service == "lambda" and ":function:" in resource:
-                backend = lambda_backends[self._account_id][self._region]
-                function = backend.get_function(resource)
-                policy = function.policy.get_policy()["Policy"] if function.policy else None
-                document = json.loads(policy) if isinstance(policy, str) else policy
-                return document if document and document.get("Statement") else None
+                return function_policy(lambda_backends[self._account_id][self._region].get_function(resource))
             if service == "sts" and ":role/" in resource:
                 role = iam_backends[self._account_id]["aws"].get_role_by_arn(resource)
                 trust: Mapping[str, Any] = json.loads(role.assume_role_policy_document)
@@ -202,6 +198,13 @@ class Enforcement:
             self.records.append(record)
         for listener in self.listeners:
             listener(record)
+
+
+def function_policy(function: Any) -> Mapping[str, Any] | None:
+    """A Lambda function's resource-based policy (who may invoke it), if it has statements."""
+    policy = function.policy.get_policy()["Policy"] if function.policy else None
+    document: Mapping[str, Any] | None = json.loads(policy) if isinstance(policy, str) else policy
+    return document if document and document.get("Statement") else None
 
 
 def assume_role_decision(

@@ -14,7 +14,6 @@ created and polls instead, as the Lambda service does:
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -197,7 +196,3 @@ class SqsEventSources:
         for thread in self._threads:
             thread.join(timeout=POLL_WAIT_SECONDS + 5)
         self.uninstall()
-
-    def idle_for(self, seconds: float) -> None:
-        """Give pollers time to pick up what was just sent (used by the walkthrough)."""
-        time.sleep(seconds)

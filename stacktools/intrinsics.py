@@ -120,3 +120,32 @@ class _NoValue(str):
 
 
 NO_VALUE = _NoValue()
+
+
+def evaluate_conditions(definitions: dict[str, Any], resolver: Resolver) -> dict[str, bool]:
+    """The template's Conditions (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition), each evaluated once."""
+    results: dict[str, bool] = {}
+
+    def evaluate(expression: Any) -> bool:
+        ((function, argument),) = expression.items()
+        if function == "Condition":
+            return condition(argument)
+        if function == "Fn::Equals":
+            left, right = (resolver.resolve(item) for item in argument)
+            return str(left) == str(right)
+        if function == "Fn::Not":
+            return not evaluate(argument[0])
+        if function == "Fn::And":
+            return all(evaluate(item) for item in argument)
+        if function == "Fn::Or":
+            return any(evaluate(item) for item in argument)
+        raise UnresolvableError(f"unsupported condition function {function}")
+
+    def condition(name: str) -> bool:
+        if name not in results:
+            results[name] = evaluate(definitions[name])
+        return results[name]
+
+    for name in definitions:
+        condition(name)
+    return results

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from stacktools.intrinsics import Resolver
+from stacktools.intrinsics import Resolver, evaluate_conditions
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "eu-west-1"
@@ -35,8 +35,7 @@ def offline_resolver(
     given = parameters or {}
     for name, spec in template.get("Parameters", {}).items():
         resolver.refs[name] = str(given.get(name, spec.get("Default", "")))
-    for name, expression in template.get("Conditions", {}).items():
-        resolver.conditions[name] = _condition(expression, resolver, template.get("Conditions", {}))
+    resolver.conditions.update(evaluate_conditions(template.get("Conditions", {}), resolver))
     for logical_id, resource in template["Resources"].items():
         describe = _DESCRIBERS.get(resource["Type"])
         name = f"{stack_name}-{logical_id}"
@@ -45,22 +44,6 @@ def offline_resolver(
         for attribute, value in attributes.items():
             resolver.attributes[(logical_id, attribute)] = value
     return resolver
-
-
-def _condition(expression: Any, resolver: Resolver, definitions: dict[str, Any]) -> bool:
-    ((function, argument),) = expression.items()
-    if function == "Condition":
-        return _condition(definitions[argument], resolver, definitions)
-    if function == "Fn::Equals":
-        left, right = (resolver.resolve(item) for item in argument)
-        return str(left) == str(right)
-    if function == "Fn::Not":
-        return not _condition(argument[0], resolver, definitions)
-    if function == "Fn::And":
-        return all(_condition(item, resolver, definitions) for item in argument)
-    if function == "Fn::Or":
-        return any(_condition(item, resolver, definitions) for item in argument)
-    raise ValueError(f"unsupported condition function {function}")
 
 
 Described = tuple[str, dict[str, str]]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from requests_aws4auth import AWS4Auth
 
-from localcloud.cloud import REGION, LocalCloud
+from localcloud.cloud import ACCOUNT_ID, REGION, LocalCloud
 from localcloud.identity import Credentials
 from secaudit.audit import USAGE_PATH
 from secaudit.usage import Use, uses_of, write
@@ -56,34 +56,45 @@ def signed(credentials: Credentials) -> AWS4Auth:
     )
 
 
-@dataclass(frozen=True)
-class Outsider:
-    name: str
-    credentials: Credentials
+ACCOUNT_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+"""A trust policy naming the account: whoever the account's identity policies let assume the role."""
+
+
+def create_role(cloud: LocalCloud, name: str, statements: list[dict[str, Any]]) -> tuple[str, Credentials]:
+    """A same-account role with these statements, and credentials of a session of it."""
+    iam = cloud.client("iam")
+    arn: str = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(ACCOUNT_TRUST))["Role"][
+        "Arn"
+    ]
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="statements",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    return arn, cloud.directory.role_credentials(arn, f"{name}-session")
 
 
 def create_principal(cloud: LocalCloud, name: str, actions: list[str], *, user: bool = False) -> Credentials:
     """A same-account role (or user) with ``actions`` on every resource: what an over-granted
     principal elsewhere in the account could do."""
+    statements = [{"Effect": "Allow", "Action": actions, "Resource": "*"}]
+    if not user:
+        return create_role(cloud, name, statements)[1]
     iam = cloud.client("iam")
-    policy = json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    iam.create_user(UserName=name)
+    iam.put_user_policy(
+        UserName=name,
+        PolicyName="broad",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
     )
-    if user:
-        iam.create_user(UserName=name)
-        iam.put_user_policy(UserName=name, PolicyName="broad", PolicyDocument=policy)
-        key = iam.create_access_key(UserName=name)["AccessKey"]
-        return Credentials(key["AccessKeyId"], key["SecretAccessKey"], None)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    iam.put_role_policy(RoleName=name, PolicyName="broad", PolicyDocument=policy)
-    return cloud.directory.role_credentials(arn, f"{name}-session")
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return Credentials(key["AccessKeyId"], key["SecretAccessKey"], None)

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from localcloud.cloud import ACCOUNT_ID, REGION, LocalCloud
 from localcloud.identity import Credentials
+from tests.e2e.conftest import ACCOUNT_TRUST, create_role
 
 pytestmark = pytest.mark.local_cloud
 
@@ -33,25 +34,7 @@ def tables(cloud: LocalCloud) -> tuple[str, str]:
 
 
 def role_with(cloud: LocalCloud, *statements: dict[str, Any]) -> Credentials:
-    iam = cloud.client("iam")
-    name = f"rule-{uuid.uuid4().hex[:8]}"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    iam.put_role_policy(
-        RoleName=name,
-        PolicyName="rules",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
-    )
-    return cloud.directory.role_credentials(arn, name)
+    return create_role(cloud, f"rule-{uuid.uuid4().hex[:8]}", list(statements))[1]
 
 
 def denied(call: Any, *args: Any, **kwargs: Any) -> bool:
@@ -190,19 +173,10 @@ def test_a_trust_policy_decides_who_may_assume_a_role(cloud: LocalCloud) -> None
 
 
 def test_a_trust_policy_naming_the_account_delegates_to_identity_policies(cloud: LocalCloud) -> None:
-    iam = cloud.client("iam")
     target = f"target-{uuid.uuid4().hex[:6]}"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    target_arn = iam.create_role(RoleName=target, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    target_arn = cloud.client("iam").create_role(
+        RoleName=target, AssumeRolePolicyDocument=json.dumps(ACCOUNT_TRUST)
+    )["Role"]["Arn"]
     with_grant = role_with(cloud, {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target_arn})
     without_grant = role_with(cloud, {"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"})
 
