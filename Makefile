@@ -9,19 +9,19 @@ PY := $(VENV)/bin/python
 SAM := $(SAM_ENV)/bin/sam
 # `sam build` (no container) needs the functions' runtime, python3.13, on PATH: the venv provides it.
 SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
-export PYTHONPATH := $(CURDIR)/src:$(CURDIR)
 
 .PHONY: help setup demo local local-invoke test audit static-gate lint typecheck validate build pytest deployed-tests seed invoke clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements/dev.in requirements/dev.txt src/requirements.txt
+$(VENV)/.installed: requirements/dev.in requirements/dev.txt src/requirements.txt tools/pyproject.toml
 	@test -n "$(PYTHON313)" || scripts/find-python313.sh
 	@echo "-> creating $(VENV) with $(PYTHON313)"
 	@$(PYTHON313) -m venv $(VENV)
 	@$(VENV)/bin/pip install --quiet --upgrade pip
 	@$(VENV)/bin/pip install --quiet -r requirements/dev.in -c requirements/dev.txt
+	@$(VENV)/bin/pip install --quiet --no-deps -e tools
 	@touch $@
 
 $(SAM_ENV)/.installed: requirements/sam.in requirements/sam.txt
@@ -43,7 +43,7 @@ $(CHECKOV_ENV)/.installed: requirements/checkov.in requirements/checkov.txt
 	@touch $@
 
 # ESLint with AWS's APPSYNC_JS rules, for the resolvers in graphql/ (running them needs no packages).
-APPSYNC_RUNTIME := localcloud/appsync/runtime
+APPSYNC_RUNTIME := tools/localcloud/appsync/runtime
 $(APPSYNC_RUNTIME)/node_modules/.installed: $(APPSYNC_RUNTIME)/package.json $(APPSYNC_RUNTIME)/package-lock.json
 	@command -v npm >/dev/null || { echo "error: Node.js 20+ and npm are required (the AppSync resolvers are JavaScript)"; exit 1; }
 	@echo "-> installing the APPSYNC_JS linter (npm ci)"
@@ -69,7 +69,8 @@ lint: $(VENV)/.installed ## ruff (lint and formatting)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed ## mypy --strict
-	$(VENV)/bin/mypy src stacktools localcloud iam_eval secaudit tests
+	$(VENV)/bin/mypy src tests
+	cd tools && ../$(VENV)/bin/mypy localcloud iam_eval secaudit stacktools tests
 
 validate: $(SAM_ENV)/.installed ## sam validate --lint, and cfn-lint with the serverless rules (.cfnlintrc.yaml)
 	$(SAM_RUN) validate --lint
@@ -87,8 +88,9 @@ static-gate: setup ## cfn-lint, checkov and parliament on template.yaml and its 
 
 build: setup .aws-sam/build/template.yaml ## sam build, without a container (again only when its inputs change)
 
-pytest: setup build ## every test tier that needs no AWS account: unit, component, state machine, template, security, local cloud, end-to-end
+pytest: setup build ## every test tier that needs no AWS account: the application's, then the tools' own (tools/tests)
 	$(VENV)/bin/pytest
+	cd tools && ../$(VENV)/bin/pytest
 
 audit: $(VENV)/.installed ## least-privilege audit: each role's observed calls (from the e2e tests) vs its grants
 	$(PY) -m secaudit.audit

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 
-from localcloud.stack import REGION
 from tests.support import real_aws
+from tests.support.stack import REGION
 
 real_aws.remember_environment()
 

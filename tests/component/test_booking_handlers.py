@@ -10,9 +10,9 @@ import pytest
 
 from booking.errors import BookingConflictError, BookingNotConfirmableError, InvalidNotificationError
 from common.events import InvalidRequestError
-from localcloud.inprocess import InProcessLambdaRunner
-from localcloud.stack import REGION, MockStack
 from tests.support.fixtures import get_item
+from tests.support.inprocess import InProcessLambdaRunner
+from tests.support.stack import REGION, MockStack
 
 BOOKING_ID = "5b0d6f52-3c1a-4f7e-9d52-8a1e0c2b7f31"
 CUSTOMER_ID = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"

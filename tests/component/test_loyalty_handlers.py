@@ -11,10 +11,10 @@ import boto3
 import pytest
 
 from common.aws import dynamodb_client
-from localcloud.inprocess import InProcessLambdaRunner
-from localcloud.sqs_event_source import drain
-from localcloud.stack import REGION, MockStack
 from loyalty.repository import TOTAL_KEY, booking_key
+from tests.support.inprocess import InProcessLambdaRunner
+from tests.support.sqs_event_source import drain
+from tests.support.stack import REGION, MockStack
 
 CUSTOMER_ID = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"
 

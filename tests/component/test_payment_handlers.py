@@ -8,10 +8,10 @@ import boto3
 import pytest
 
 from common.events import InvalidRequestError
-from localcloud.inprocess import InProcessLambdaRunner
-from localcloud.stack import REGION, MockStack
 from payment.errors import PaymentConflictError, PaymentDeclinedError
 from tests.support.fixtures import get_item
+from tests.support.inprocess import InProcessLambdaRunner
+from tests.support.stack import REGION, MockStack
 
 BOOKING_ID = "5b0d6f52-3c1a-4f7e-9d52-8a1e0c2b7f31"
 CHARGE = {"bookingId": BOOKING_ID, "amount": 12900, "currency": "EUR", "paymentToken": "tok_visa"}

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from localcloud.inprocess import InProcessLambdaRunner
-from localcloud.stack import MockStack
-from stacktools.template import REPOSITORY_ROOT, function_specs, project_template
 from tests.support.fixtures import get_item
+from tests.support.inprocess import InProcessLambdaRunner
+from tests.support.stack import MockStack
+from tests.support.template import REPOSITORY_ROOT, function_specs, project_template
 
 EVENTS = REPOSITORY_ROOT / "events"
 

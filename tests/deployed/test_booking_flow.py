@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import requests
 
-from stacktools.catalog import sample_flights, seed
 from tests.deployed.conftest import DeployedStack
+from tests.support.template import sample_flights, seed
 
 pytestmark = pytest.mark.deployed
 TIMEOUT = 15

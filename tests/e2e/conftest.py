@@ -10,11 +10,9 @@ from typing import Any
 import pytest
 from requests_aws4auth import AWS4Auth
 
-from localcloud.cloud import ACCOUNT_ID, REGION, LocalCloud
-from localcloud.identity import Credentials
-from secaudit.audit import USAGE_PATH
-from secaudit.usage import Use, uses_of, write
-from stacktools.template import REPOSITORY_ROOT
+from tests.support.audit import USAGE_PATH, Use, uses_of, write
+from tests.support.local_cloud import ACCOUNT_ID, REGION, Credentials, LocalCloud
+from tests.support.template import REPOSITORY_ROOT
 
 pytestmark = pytest.mark.local_cloud
 

@@ -9,17 +9,18 @@ from typing import Any
 
 import pytest
 
-from localcloud.cloud import Customer, LocalCloud
-from localcloud.walkthrough import (
+from tests.support.local_cloud import (
     BOOK_MUTATION,
     BOOKING_QUERY,
     LOYALTY_QUERY,
     SEARCH_QUERY,
+    Customer,
     GraphQLError,
+    LocalCloud,
     graphql,
     wait_for,
 )
-from stacktools.catalog import Flight, sample_flights, seed
+from tests.support.template import Flight, sample_flights, seed
 
 pytestmark = pytest.mark.local_cloud
 

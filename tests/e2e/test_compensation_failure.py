@@ -12,9 +12,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from localcloud.cloud import LocalCloud
-from localcloud.walkthrough import wait_for
-from stacktools.catalog import sample_flights, seed
+from tests.support.local_cloud import LocalCloud, wait_for
+from tests.support.template import sample_flights, seed
 
 pytestmark = pytest.mark.local_cloud
 

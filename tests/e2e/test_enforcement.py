@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.cloud import ACCOUNT_ID, REGION, LocalCloud
-from localcloud.identity import Credentials
 from tests.e2e.conftest import ACCOUNT_TRUST, create_role
+from tests.support.local_cloud import ACCOUNT_ID, REGION, Credentials, LocalCloud
 
 pytestmark = pytest.mark.local_cloud
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.cloud import LocalCloud
-from stacktools.template import REPOSITORY_ROOT
+from tests.support.local_cloud import LocalCloud
+from tests.support.template import REPOSITORY_ROOT
 
 pytestmark = pytest.mark.local_cloud
 

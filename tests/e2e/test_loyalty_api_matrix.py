@@ -13,11 +13,9 @@ from botocore.exceptions import ClientError
 from moto.sts.models import sts_backends
 from requests_aws4auth import AWS4Auth
 
-from localcloud.cloud import ACCOUNT_ID, REGION, LocalCloud
-from localcloud.identity import Credentials
-from secaudit import matrix
-from secaudit.policies import stack_policies
 from tests.e2e.conftest import create_principal, signed
+from tests.support.audit import matrix, stack_policies
+from tests.support.local_cloud import ACCOUNT_ID, REGION, Credentials, LocalCloud
 
 pytestmark = pytest.mark.local_cloud
 TIMEOUT = 30

@@ -16,10 +16,9 @@ import pytest
 import requests
 import yaml
 
-from localcloud.cloud import LocalCloud
-from localcloud.identity import Credentials
-from stacktools.template import REPOSITORY_ROOT, load_template
 from tests.e2e.conftest import create_principal, require_build, signed
+from tests.support.local_cloud import Credentials, LocalCloud
+from tests.support.template import REPOSITORY_ROOT, load_template
 
 pytestmark = pytest.mark.local_cloud
 TIMEOUT = 30

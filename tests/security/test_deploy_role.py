@@ -19,12 +19,16 @@ from typing import Any
 
 import pytest
 
-from iam_eval import AccessRequest, ContextValue, Principal, evaluate
-from secaudit.policies import RolePolicies, expanded_policies
-from secaudit.static_gate import SAM_ENV, run_cfn_lint, run_checkov, run_parliament
-from stacktools.offline import offline_resolver
-from stacktools.template import REPOSITORY_ROOT, load_template
-from stacktools.translate import translate
+from tests.support.audit import (
+    SAM_ENV,
+    RolePolicies,
+    expanded_policies,
+    run_cfn_lint,
+    run_checkov,
+    run_parliament,
+)
+from tests.support.iam import AccessRequest, ContextValue, Principal, evaluate
+from tests.support.template import REPOSITORY_ROOT, load_template, offline_resolver, translate
 
 TEMPLATE_PATH = REPOSITORY_ROOT / "deploy" / "github-oidc-deploy-role.yaml"
 ACCOUNT = "123456789012"

@@ -3,7 +3,7 @@
 Every variant of ``secaudit.variants`` goes through the whole static gate next to an unchanged copy
 of template.yaml, and the test compares what is new. Comparing with the unchanged copy keeps these
 tests about the variant alone: findings the project accepts (suppressed on their resource, or allowed
-in secaudit/allowances.yaml) are the same in both.
+in tools/secaudit/allowances.yaml) are the same in both.
 
 Three changes are invisible to every linter - each leaves only valid, well-formed, scoped policies -
 and are shown here to be real holes with the IAM evaluator; the authorization tests must catch them:
@@ -20,11 +20,19 @@ from pathlib import Path
 
 import pytest
 
-from iam_eval import AccessRequest, Principal, evaluate
-from secaudit.policies import StackPolicies, stack_policies
-from secaudit.static_gate import Finding, Gate, GateReport, run_gates
-from secaudit.variants import VARIANTS, Template, write_template
-from stacktools.template import REPOSITORY_ROOT, load_template, project_template
+from tests.support.audit import (
+    VARIANTS,
+    Finding,
+    Gate,
+    GateReport,
+    StackPolicies,
+    Template,
+    run_gates,
+    stack_policies,
+    write_template,
+)
+from tests.support.iam import AccessRequest, Principal, evaluate
+from tests.support.template import REPOSITORY_ROOT, load_template, project_template
 
 type Key = tuple[str, str, str]
 """(gate, rule, where) of a finding: where is the logical id, and for parliament also the document."""

@@ -1,6 +1,6 @@
 """The real ``statemachine/booking.asl.json`` run by moto's Step Functions interpreter.
 
-Its Lambda tasks run the repository's handlers (in-process, see localcloud/inprocess.py) against
+Its Lambda tasks run the repository's handlers (in-process, see tests/support/inprocess.py) against
 tables, topic and queues built from ``template.yaml``.
 """
 
@@ -15,11 +15,11 @@ import pytest
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
 
-from localcloud.inprocess import always_fail, service_error_after_success
-from localcloud.saga import Saga
-from localcloud.stack import REGION, MockStack
-from stacktools.catalog import Flight
 from tests.support.fixtures import get_item
+from tests.support.inprocess import always_fail, service_error_after_success
+from tests.support.saga import Saga
+from tests.support.stack import REGION, MockStack
+from tests.support.template import Flight
 
 pytestmark = pytest.mark.whole_stack
 

@@ -15,10 +15,10 @@ import loyalty.dependencies
 import payment.dependencies
 from common.aws import reset_clients
 from common.dynamodb import from_item, to_item
-from localcloud.inprocess import InProcessLambdaRunner
-from localcloud.saga import STATE_MACHINE_ID, Saga
-from localcloud.stack import DATA_RESOURCE_TYPES, REGION, MockStack, deploy_embedded
 from stacktools.catalog import Flight, sample_flights, seed
+from tests.support.inprocess import InProcessLambdaRunner
+from tests.support.saga import STATE_MACHINE_ID, Saga
+from tests.support.stack import DATA_RESOURCE_TYPES, REGION, MockStack, deploy_embedded
 
 CATALOG_DAY = date(2030, 1, 1)
 

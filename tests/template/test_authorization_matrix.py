@@ -9,17 +9,18 @@ from typing import Any
 
 import pytest
 
-from secaudit.matrix import (
+from tests.support.audit import (
     ANONYMOUS,
     OUTSIDER_ROLE,
     OUTSIDER_USER,
     Cell,
+    StackPolicies,
     allowed_cells,
     decide,
     intended,
+    stack_policies,
 )
-from secaudit.policies import StackPolicies, stack_policies
-from stacktools.template import project_template
+from tests.support.template import project_template
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from localcloud.cloud import STACK_NAME
-from secaudit.audit import Allowance, RoleAudit, audit, load_allowances
-from secaudit.policies import StackPolicies, stack_policies
-from secaudit.usage import Use
+from tests.support.audit import (
+    Allowance,
+    RoleAudit,
+    StackPolicies,
+    Use,
+    audit,
+    load_allowances,
+    stack_policies,
+)
+from tests.support.local_cloud import STACK_NAME
 
 LOYALTY_TABLE = "${LoyaltyTable.Arn}"
 

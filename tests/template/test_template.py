@@ -8,9 +8,14 @@ from typing import Any
 
 import pytest
 
-from secaudit.variants import shared_role
-from stacktools.template import REPOSITORY_ROOT, function_specs, project_template, resources_of_type
-from stacktools.translate import translate
+from tests.support.audit import shared_role
+from tests.support.template import (
+    REPOSITORY_ROOT,
+    function_specs,
+    project_template,
+    resources_of_type,
+    translate,
+)
 
 TEMPLATE = project_template()
 FUNCTIONS = function_specs(TEMPLATE)

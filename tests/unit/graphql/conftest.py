@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from localcloud.appsync.resolver_runtime import ResolverRuntime
+from tests.support.local_cloud import ResolverRuntime
 
 
 @pytest.fixture(scope="session")

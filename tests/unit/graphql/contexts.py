@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stacktools.template import REPOSITORY_ROOT
+from tests.support.template import REPOSITORY_ROOT
 
 GRAPHQL = REPOSITORY_ROOT / "graphql"
 SCHEMA = GRAPHQL / "schema.graphql"

@@ -1,7 +1,7 @@
 """The resolvers keep to what the APPSYNC_JS runtime accepts, checked with AWS's ESLint rules.
 
-The rules run from localcloud/appsync/runtime, whose pinned packages must be installed first:
-``npm ci --prefix localcloud/appsync/runtime``.
+The rules run from tools/localcloud/appsync/runtime, whose pinned packages must be installed first:
+``npm ci --prefix tools/localcloud/appsync/runtime``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.appsync.resolver_runtime import RUNTIME_DIRECTORY
+from tests.support.local_cloud import RUNTIME_DIRECTORY
 from tests.unit.graphql.contexts import GRAPHQL
 
 LINTER = RUNTIME_DIRECTORY / "lint.mjs"
@@ -27,7 +27,7 @@ def lint(*targets: Path) -> tuple[int, list[dict[str, Any]]]:
         pytest.fail("Node.js is needed to lint the resolvers (install Node.js 20 or later)")
     if not (RUNTIME_DIRECTORY / "node_modules" / "@aws-appsync" / "eslint-plugin").is_dir():
         pytest.fail(
-            "the AppSync lint rules are not installed: run `npm ci --prefix localcloud/appsync/runtime`"
+            "the AppSync lint rules are not installed: run `npm ci --prefix tools/localcloud/appsync/runtime`"
         )
     completed = subprocess.run(  # noqa: S603 - a fixed program and arguments, no shell
         [node, str(LINTER), *map(str, targets)],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from localcloud.appsync.resolver_runtime import AppSyncError, ResolverRuntime
+from tests.support.local_cloud import AppSyncError, ResolverRuntime
 from tests.unit.graphql.contexts import RESOLVERS, context, customer, flight_item, iam_caller
 
 SEARCH = RESOLVERS / "Query.searchFlights.js"

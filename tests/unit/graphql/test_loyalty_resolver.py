@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from localcloud.appsync.resolver_runtime import AppSyncError, ResolverRuntime
+from tests.support.local_cloud import AppSyncError, ResolverRuntime
 from tests.unit.graphql.contexts import (
     CUSTOMER,
     OTHER_CUSTOMER,

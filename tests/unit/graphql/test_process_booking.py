@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.appsync.resolver_runtime import AppSyncError, ResolverRuntime
+from tests.support.local_cloud import AppSyncError, ResolverRuntime
 from tests.unit.graphql.contexts import (
     CUSTOMER,
     FUNCTIONS,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from stacktools.template import REPOSITORY_ROOT, load_template, resources_of_type
+from tests.support.template import REPOSITORY_ROOT, load_template, resources_of_type
 from tests.unit.graphql import sdl
 from tests.unit.graphql.contexts import GRAPHQL, SCHEMA
 

@@ -1,0 +1,37 @@
+"""The local cloud as the application's tests drive it: the running cloud, its customers and
+credentials, the GraphQL operations of the walkthrough, and the APPSYNC_JS resolver runtime."""
+
+from __future__ import annotations
+
+from localcloud.appsync.resolver_runtime import RUNTIME_DIRECTORY, AppSyncError, ResolverRuntime
+from localcloud.cloud import STACK_NAME, Customer, LocalCloud
+from localcloud.identity import Credentials
+from localcloud.walkthrough import (
+    BOOK_MUTATION,
+    BOOKING_QUERY,
+    LOYALTY_QUERY,
+    SEARCH_QUERY,
+    GraphQLError,
+    graphql,
+    wait_for,
+)
+from stacktools.project import ACCOUNT_ID, REGION
+
+__all__ = [
+    "ACCOUNT_ID",
+    "BOOKING_QUERY",
+    "BOOK_MUTATION",
+    "LOYALTY_QUERY",
+    "REGION",
+    "RUNTIME_DIRECTORY",
+    "SEARCH_QUERY",
+    "STACK_NAME",
+    "AppSyncError",
+    "Credentials",
+    "Customer",
+    "GraphQLError",
+    "LocalCloud",
+    "ResolverRuntime",
+    "graphql",
+    "wait_for",
+]

@@ -1,0 +1,74 @@
+"""The stack deployed into an embedded (in-process) moto, from ``template.yaml``, through the deployer.
+
+Component and state-machine tests use this, so their tables, topic, queues, subscription, roles,
+functions and state machine are the template's: keys, indexes, redrive policies, filter policies,
+the state machine's definition and substitutions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from localcloud.deploy import DeployedStack, Deployer
+from stacktools.project import ACCOUNT_ID, REGION, TEST_STACK_NAME
+from stacktools.template import FunctionSpec, function_specs, project_template
+from stacktools.translate import translate
+
+STACK_NAME = TEST_STACK_NAME
+
+__all__ = [
+    "ACCOUNT_ID",
+    "DATA_RESOURCE_TYPES",
+    "REGION",
+    "STACK_NAME",
+    "MockStack",
+    "deploy_embedded",
+    "physical_name",
+]
+
+DATA_RESOURCE_TYPES = (
+    "AWS::DynamoDB::Table",
+    "AWS::SQS::Queue",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
+)
+"""What handlers need to run: enough for component tests, and quick to create."""
+
+
+@dataclass
+class MockStack:
+    template: dict[str, Any]
+    deployed: DeployedStack
+
+    def physical_id(self, logical_id: str) -> str:
+        return self.deployed.physical_id(logical_id)
+
+    def function(self, logical_id: str) -> FunctionSpec:
+        return function_specs(self.template)[logical_id]
+
+    def environment_of(self, logical_id: str) -> dict[str, str]:
+        """The function's environment exactly as the template declares it, intrinsics resolved."""
+        assert self.deployed.resolver is not None
+        env = self.deployed.resolver.resolve(self.function(logical_id).environment)
+        return {key: str(value) for key, value in env.items()}
+
+
+def physical_name(logical_id: str) -> str:
+    return f"{STACK_NAME}-{logical_id}"
+
+
+def deploy_embedded(
+    template: dict[str, Any] | None = None, only_types: tuple[str, ...] | None = None
+) -> MockStack:
+    """Deploy the template (or only resources of ``only_types``) inside an active moto mock.
+
+    A full deployment attaches AWS managed policies: the mock must load them
+    (``mock_aws(config={"iam": {"load_aws_managed_policies": True}})``).
+    """
+    source = project_template() if template is None else template
+    deployer = Deployer(boto3.Session(), account_id=ACCOUNT_ID, region=REGION, stack_name=STACK_NAME)
+    return MockStack(template=source, deployed=deployer.deploy(translate(source), only_types=only_types))

@@ -1,0 +1,430 @@
+"""The local cloud: the stack of ``template.yaml`` running on this machine, IAM enforced everywhere.
+
+    with LocalCloud().start() as cloud:
+        cloud.endpoints.aws          # use with boto3 / `aws --endpoint-url`
+        cloud.endpoints.graphql      # the GraphQL API (Cognito tokens from cloud.create_customer)
+        cloud.endpoints.loyalty_api  # the loyalty REST API (SigV4, AppSync's role only)
+
+One process holds it all: an AWS endpoint (moto in server mode on 127.0.0.1, its authorisation
+replaced by :mod:`localcloud.enforcement`), the functions' worker processes, the event source mapping
+pollers, a local API Gateway and a local AppSync. ``stop()`` (or leaving the ``with`` block) ends all
+of them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.core.config import default_user_config
+from moto.moto_api._internal.models import moto_api_backend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from iam_eval import AccessRequest, Principal, evaluate
+from localcloud.apigateway import LocalRestApi, RestApiDefinition, Stage
+from localcloud.apigateway.server import ApiServer, PortInUseError
+from localcloud.appsync.auth import JwksEndpoint
+from localcloud.appsync.datasources import aws_endpoint_router
+from localcloud.appsync.resolver_runtime import NodeNotFoundError
+from localcloud.appsync.server import AppSyncServer
+from localcloud.appsync.server import PortInUseError as AppSyncPortInUseError
+from localcloud.appsync.template import definition_from_template
+from localcloud.deploy import DeployedStack, Deployer
+from localcloud.enforcement import Enforcement, function_policy
+from localcloud.event_sources import SqsEventSources
+from localcloud.identity import Credentials, MotoIdentityDirectory
+from localcloud.lambda_service import InvocationResult, LambdaRuntime
+from localcloud.service_integrations import SnsToSqsDelivery, StepFunctionsCredentials
+from localcloud.sigv4 import verify
+from stacktools.project import ACCOUNT_ID, LOCAL_STACK_NAME, REGION
+from stacktools.template import REPOSITORY_ROOT, load_template
+from stacktools.translate import translate
+
+STACK_NAME = LOCAL_STACK_NAME
+ADMIN_USER = "localcloud-admin"
+
+
+class LocalCloudError(RuntimeError):
+    """The local cloud cannot start; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    aws: str
+    graphql: str | None = None
+    loyalty_api: str | None = None
+
+
+@dataclass(frozen=True)
+class Customer:
+    email: str
+    password: str
+    sub: str
+    """The customer's id: their Cognito ``sub``."""
+    id_token: str
+
+
+class _AwsEndpoint:
+    """moto's server application on 127.0.0.1, in a thread of this process."""
+
+    def __init__(self, port: int) -> None:
+        try:
+            self._server: BaseWSGIServer = make_server(
+                "127.0.0.1",
+                port,
+                DomainDispatcherApplication(create_backend_app),
+                threaded=True,
+                request_handler=MotoRequestHandler,
+            )
+        except OSError as error:
+            raise LocalCloudError(
+                f"port {port} on 127.0.0.1 is not available for the local AWS endpoint ({error.strerror}); "
+                "stop what uses it or choose another port"
+            ) from None
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-endpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+class LocalCloud:
+    def __init__(
+        self,
+        *,
+        template_path: Path = REPOSITORY_ROOT / "template.yaml",
+        build_directory: Path = REPOSITORY_ROOT / ".aws-sam" / "build",
+        parameters: Mapping[str, str] | None = None,
+        aws_port: int = 0,
+        api_port: int = 0,
+        graphql_port: int = 0,
+        stack_name: str = STACK_NAME,
+    ) -> None:
+        self._api_port = api_port
+        self._graphql_port = graphql_port
+        self.rest_apis: dict[str, LocalRestApi] = {}
+        self.rest_api_urls: dict[str, str] = {}
+        """API id -> base URL of the local server for it (what AppSync's HTTP data sources call)."""
+        self.api_access_log: list[str] = []
+        self._template_path = template_path
+        self._build_directory = build_directory
+        self._parameters = dict(parameters or {})
+        self._aws_port = aws_port
+        self._stack_name = stack_name
+        self.directory = MotoIdentityDirectory(ACCOUNT_ID, REGION)
+        self.enforcement = Enforcement(self.directory, account_id=ACCOUNT_ID, region=REGION)
+        self._code_directories: dict[str, Path] = {}
+        self._endpoint: _AwsEndpoint | None = None
+        self.lambdas = LambdaRuntime(
+            self.directory,
+            account_id=ACCOUNT_ID,
+            region=REGION,
+            endpoint_url=self._aws_url,
+            code_directories=self._code_directories,
+            # No X-Ray daemon runs locally; Powertools would warn on every trace it cannot send.
+            extra_environment={"POWERTOOLS_TRACE_DISABLED": "true"},
+        )
+        self.event_sources = SqsEventSources(
+            self.directory,
+            account_id=ACCOUNT_ID,
+            region=REGION,
+            endpoint_url=self._aws_url,
+            invoke=self.lambdas.invoke,
+        )
+        self.step_functions = StepFunctionsCredentials(
+            self.directory, account_id=ACCOUNT_ID, endpoint_url=self._aws_url
+        )
+        self.sns_delivery = SnsToSqsDelivery(account_id=ACCOUNT_ID)
+        self.stack: DeployedStack | None = None
+        self.endpoints = Endpoints(aws="")
+        self._admin: Credentials | None = None
+        self._saved_config: dict[str, Any] = {}
+        self._servers: list[Any] = []
+
+    def _aws_url(self) -> str:
+        if self._endpoint is None:
+            raise LocalCloudError("the local cloud is not running")
+        return self._endpoint.url
+
+    # -------------------------------------------------------------- lifecycle
+
+    def start(self) -> LocalCloud:
+        if not (self._build_directory / "template.yaml").is_file():
+            raise LocalCloudError(f"no build in {self._build_directory}: run `make build` (sam build) first")
+        # A clean account, AWS managed policies (AWSLambdaBasicExecutionRole...) with their real
+        # documents, and Step Functions that executes its state machines.
+        moto_api_backend.reset()
+        self._saved_config = {key: default_user_config.get(key) for key in ("iam", "stepfunctions")}
+        default_user_config["iam"] = {"load_aws_managed_policies": True}
+        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        # moto's interpreter logs every Fail state at ERROR; a failed booking is an expected outcome,
+        # and describe_execution reports it.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
+        for part in (
+            self.enforcement,
+            self.lambdas,
+            self.event_sources,
+            self.step_functions,
+            self.sns_delivery,
+        ):
+            part.install()
+        try:
+            self._endpoint = _AwsEndpoint(self._aws_port)
+            self.endpoints = Endpoints(aws=self._endpoint.url)
+            self._admin = self._bootstrap_administrator()
+            self.enforcement.enabled = True
+            self.stack = self._deploy()
+            self._serve_rest_apis(self.stack)
+            self._serve_graphql_apis(self.stack)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for server in reversed(self._servers):
+            server.stop()
+        self._servers.clear()
+        self.event_sources.stop()
+        self.lambdas.stop()
+        self.step_functions.uninstall()
+        self.sns_delivery.uninstall()
+        self.enforcement.uninstall()
+        if self._endpoint is not None:
+            self._endpoint.stop()
+            self._endpoint = None
+        # moto's state lives in this process: leave nothing behind for whatever runs next.
+        self.directory.forget_sessions()
+        moto_api_backend.reset()
+        for key, value in self._saved_config.items():
+            if value is not None:
+                default_user_config[key] = value  # type: ignore[literal-required]
+        self._saved_config = {}
+
+    def __enter__(self) -> LocalCloud:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -------------------------------------------------------------- set-up
+
+    def _bootstrap_administrator(self) -> Credentials:
+        """The deployer's identity: an IAM user allowed everything, as an account administrator is.
+        Created before enforcement starts; every request after that is authorised."""
+        iam = boto3.client(
+            "iam",
+            region_name=REGION,
+            endpoint_url=self._aws_url(),
+            aws_access_key_id="bootstrap",
+            aws_secret_access_key="bootstrap",  # noqa: S106 - accepted only before enforcement starts
+        )
+        iam.create_user(UserName=ADMIN_USER)
+        iam.put_user_policy(
+            UserName=ADMIN_USER,
+            PolicyName="AdministratorAccess",
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+            ),
+        )
+        key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
+        return Credentials(key["AccessKeyId"], key["SecretAccessKey"], None)
+
+    @property
+    def admin_credentials(self) -> Credentials:
+        if self._admin is None:
+            raise LocalCloudError("the local cloud is not running")
+        return self._admin
+
+    def admin_session(self) -> boto3.Session:
+        if self._admin is None:
+            raise LocalCloudError("the local cloud is not running")
+        return boto3.Session(
+            aws_access_key_id=self._admin.access_key_id,
+            aws_secret_access_key=self._admin.secret_access_key,
+            region_name=REGION,
+        )
+
+    def client(self, service: str, credentials: Credentials | None = None) -> Any:
+        """A client of the local AWS endpoint, as the administrator or with the given credentials."""
+        if credentials is None:
+            return self.admin_session().client(  # type: ignore[call-overload]
+                service, endpoint_url=self._aws_url(), config=Config(retries={"max_attempts": 1})
+            )
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name=REGION,
+            endpoint_url=self._aws_url(),
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            aws_session_token=credentials.session_token,
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    def _deploy(self) -> DeployedStack:
+        deployer = Deployer(
+            self.admin_session(),
+            account_id=ACCOUNT_ID,
+            region=REGION,
+            stack_name=self._stack_name,
+            endpoint_url=self._aws_url(),
+            code_root=self._build_directory,
+        )
+        template = translate(load_template(self._template_path), self._parameters, region=REGION)
+        stack = deployer.deploy(template, self._parameters)
+        self._code_directories.update(deployer.function_code.directories)
+        return stack
+
+    def _serve_rest_apis(self, stack: DeployedStack) -> None:
+        stages = stack.of_type("AWS::ApiGateway::Stage")
+        for api in stack.of_type("AWS::ApiGateway::RestApi"):
+            [stage] = [s for s in stages if s.properties["RestApiId"] == api.physical_id]
+            definition = RestApiDefinition.from_swagger(
+                api.properties["Body"],
+                api_id=api.physical_id,
+                stage=Stage.from_cloudformation(stage.properties),
+                account_id=ACCOUNT_ID,
+                region=REGION,
+            )
+            app = LocalRestApi(
+                definition,
+                directory=self.directory,
+                invoke=self.invoke_for_api_gateway,
+                access_log=self.api_access_log.append,
+            )
+            self.rest_apis[api.logical_id] = app
+            try:
+                server = ApiServer(app, port=self._api_port).start()
+            except PortInUseError as error:
+                raise LocalCloudError(f"{error}: choose another port for the REST API") from None
+            self._servers.append(server)
+            self.rest_api_urls[api.physical_id] = server.url
+            self.endpoints = replace(self.endpoints, loyalty_api=f"{server.url}/{definition.stage.name}")
+
+    def _serve_graphql_apis(self, stack: DeployedStack) -> None:
+        assert stack.resolver is not None
+        resources = {
+            resource.logical_id: {"Type": resource.type, "Properties": resource.properties}
+            for resource in stack.resources.values()
+        }
+        function_ids = {
+            function.logical_id: stack.resolver.get_att(function.logical_id, "FunctionId")
+            for function in stack.of_type("AWS::AppSync::FunctionConfiguration")
+        }
+        for api in stack.of_type("AWS::AppSync::GraphQLApi"):
+            definition = definition_from_template(
+                resources,
+                api_logical_id=api.logical_id,
+                api_id=stack.resolver.get_att(api.logical_id, "ApiId"),
+                account_id=ACCOUNT_ID,
+                region=REGION,
+                base_path=self._template_path.parent,
+                function_ids=function_ids,
+            )
+            server = AppSyncServer(
+                definition,
+                self.directory,
+                aws_endpoint_url=self._aws_url(),
+                http_endpoint=aws_endpoint_router(self._aws_url(), self._rest_api_url),
+                keys=JwksEndpoint.under(self._aws_url()),
+                verify_signature=verify,
+                port=self._graphql_port,
+            )
+            try:
+                server.start()
+            except AppSyncPortInUseError as error:
+                raise LocalCloudError(f"{error}: choose another port for the GraphQL API") from None
+            except NodeNotFoundError as error:
+                message = f"{error} (the GraphQL resolvers are JavaScript: install Node.js 20+)"
+                raise LocalCloudError(message) from None
+            self._servers.append(server)
+            self.endpoints = replace(self.endpoints, graphql=server.url)
+
+    def _rest_api_url(self, api_id: str, region: str) -> str:
+        if api_id not in self.rest_api_urls:
+            raise LookupError(f"no REST API {api_id} in the local cloud")
+        return self.rest_api_urls[api_id]
+
+    # -------------------------------------------------------------- for the endpoints and the walkthrough
+
+    def invoke_for_api_gateway(
+        self, function_arn: str, event: dict[str, Any], source_arn: str
+    ) -> InvocationResult:
+        """API Gateway invoking its integration: allowed only by the function's resource-based policy."""
+        function: LambdaFunction = lambda_backends[ACCOUNT_ID][REGION].get_function(function_arn)
+        decision = evaluate(
+            AccessRequest(
+                Principal.service("apigateway.amazonaws.com"),
+                "lambda:InvokeFunction",
+                function.function_arn,
+                {"aws:SourceArn": source_arn, "aws:SourceAccount": ACCOUNT_ID},
+            ),
+            identity_policies=[],
+            resource_policy=function_policy(function),
+            resource_account=ACCOUNT_ID,
+        )
+        if not decision.allowed:
+            # API Gateway answers 500 when it may not invoke its integration.
+            raise PermissionError(f"API Gateway may not invoke {function.function_arn} for {source_arn}")
+        return self.lambdas.invoke(function, event)
+
+    def create_customer(self, email: str, password: str | None = None, *, admin: bool = False) -> Customer:
+        """A user in the stack's user pool, signed in (USER_PASSWORD_AUTH) like the demo's customer.
+
+        Without ``password``, one that meets the pool's policy (upper, lower, digit, 12+) is made up."""
+        password = password or f"Pw7-{secrets.token_urlsafe(16)}"
+        if self.stack is None:
+            raise LocalCloudError("the local cloud is not running")
+        cognito = self.client("cognito-idp")
+        pool_id = self.stack.outputs["UserPoolId"]
+        created = cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=email,
+            MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        )["User"]
+        cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=password, Permanent=True)
+        if admin:
+            cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName="Admin")
+        tokens = self.client("cognito-idp").initiate_auth(
+            ClientId=self.stack.outputs["UserPoolClientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )["AuthenticationResult"]
+        sub = next(attribute["Value"] for attribute in created["Attributes"] if attribute["Name"] == "sub")
+        return Customer(email=email, password=password, sub=sub, id_token=tokens["IdToken"])
+
+    def role_credentials(self, logical_id: str, service: str | None = None) -> Credentials:
+        """Temporary credentials of one of the stack's roles (for demonstrations and tests).
+
+        With ``service``, they are obtained as that service would (the trust policy is checked)."""
+        if self.stack is None:
+            raise LocalCloudError("the local cloud is not running")
+        role_arn = self._role_arn(logical_id)
+        if service is not None:
+            return self.directory.service_role_credentials(
+                role_arn, service, f"{logical_id}-{secrets.token_hex(4)}", {"aws:SourceAccount": ACCOUNT_ID}
+            )
+        return self.directory.role_credentials(role_arn, f"{logical_id}-{secrets.token_hex(4)}")
+
+    def _role_arn(self, logical_id: str) -> str:
+        assert self.stack is not None
+        assert self.stack.resolver is not None
+        return self.stack.resolver.get_att(logical_id, "Arn")

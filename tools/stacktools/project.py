@@ -1,0 +1,19 @@
+"""Where the project is, and the one account, region and stack names of every local stack.
+
+The tools work on the repository they ship in (``tools/`` sits beside ``template.yaml``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPOSITORY_ROOT / "template.yaml"
+
+ACCOUNT_ID = "123456789012"
+"""The account id AWS's own documentation uses for examples: never a real account."""
+REGION = "eu-west-1"
+LOCAL_STACK_NAME = "airline-local"
+"""The stack the local cloud deploys (``make demo``, ``make local``, the end-to-end tests)."""
+TEST_STACK_NAME = "airline-test"
+"""The stack the component and state-machine tests deploy into an in-process moto."""

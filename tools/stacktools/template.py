@@ -1,0 +1,120 @@
+"""Load ``template.yaml`` (with CloudFormation's short-form tags) and describe its resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stacktools.project import REPOSITORY_ROOT, TEMPLATE_PATH
+
+__all__ = ["REPOSITORY_ROOT", "TEMPLATE_PATH"]
+
+_SHORT_FORMS = {
+    "!Ref": "Ref",
+    "!Condition": "Condition",
+    "!Base64": "Fn::Base64",
+    "!Cidr": "Fn::Cidr",
+    "!FindInMap": "Fn::FindInMap",
+    "!GetAZs": "Fn::GetAZs",
+    "!ImportValue": "Fn::ImportValue",
+    "!Join": "Fn::Join",
+    "!Select": "Fn::Select",
+    "!Split": "Fn::Split",
+    "!Sub": "Fn::Sub",
+    "!Transform": "Fn::Transform",
+    "!And": "Fn::And",
+    "!Equals": "Fn::Equals",
+    "!If": "Fn::If",
+    "!Not": "Fn::Not",
+    "!Or": "Fn::Or",
+}
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """A safe loader that turns ``!Ref x`` into ``{"Ref": "x"}`` and so on."""
+
+
+def _construct_short_form(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    tag = "!" + tag_suffix
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if tag == "!GetAtt":
+            resource, _, attribute = str(value).partition(".")
+            value = [resource, attribute]
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    name = "Fn::GetAtt" if tag == "!GetAtt" else _SHORT_FORMS[tag]
+    return {name: value}
+
+
+_TemplateLoader.add_multi_constructor("!", _construct_short_form)
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as stream:
+        document: dict[str, Any] = yaml.load(stream, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+    return document
+
+
+@cache
+def project_template() -> dict[str, Any]:
+    return load_template()
+
+
+def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function as the template declares it, with its Globals applied."""
+
+    logical_id: str
+    handler: str
+    runtime: str
+    architecture: str
+    timeout: int
+    memory_size: int
+    code_uri: str
+    environment: dict[str, Any]
+    policies: list[Any]
+
+    @property
+    def module(self) -> str:
+        return self.handler.rpartition(".")[0]
+
+    @property
+    def function_name(self) -> str:
+        return self.handler.rpartition(".")[2]
+
+
+def function_specs(template: dict[str, Any]) -> dict[str, FunctionSpec]:
+    globals_ = template.get("Globals", {}).get("Function", {})
+    global_env = globals_.get("Environment", {}).get("Variables", {})
+    specs = {}
+    for logical_id, resource in resources_of_type(template, "AWS::Serverless::Function").items():
+        properties = {**globals_, **resource["Properties"]}
+        env = {**global_env, **resource["Properties"].get("Environment", {}).get("Variables", {})}
+        specs[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            handler=properties["Handler"],
+            runtime=properties["Runtime"],
+            architecture=properties.get("Architectures", ["x86_64"])[0],
+            timeout=int(properties.get("Timeout", 3)),
+            memory_size=int(properties.get("MemorySize", 128)),
+            code_uri=properties["CodeUri"],
+            environment=env,
+            policies=list(resource["Properties"].get("Policies", [])),
+        )
+    return specs
