@@ -32,7 +32,9 @@ What is modelled:
   operator makes its statement not apply and is reported in `Decision.warnings`.
 * Policy variables in Resource and in string, ARN and Bool condition values (Version 2012-10-17
   only), with defaults (`${aws:username, 'anonymous'}`) and the `${*}`, `${?}`, `${$}` escapes. A
-  variable without a value makes its statement not apply and is reported.
+  variable without a value makes its statement not apply and is reported. A variable before the
+  fifth colon of a Resource / NotResource ARN is not substituted: its entry matches nothing (a
+  NotResource entry then excludes nothing), which is reported too.
 
 What is not modelled, or is modelled by a documented choice:
 
@@ -47,6 +49,11 @@ What is not modelled, or is modelled by a documented choice:
   the evaluator cannot know: callers supply them in the request context.
 * Resource ARNs are matched as whole strings, so a `*` may also span the colons between ARN
   components; only the Arn* condition operators match component by component, as documented.
+* A Resource / NotResource entry with a policy variable before the fifth colon, which the IAM
+  User Guide says "You can't use", matches nothing rather than making the whole policy an error:
+  the Guide does not say whether IAM refuses such a policy or ignores the entry, and the other
+  statements and entries of a policy are still worth evaluating. Under NotResource the entry
+  thus excludes nothing, and the `${*}`, `${?}`, `${$}` escapes follow the same rule.
 """
 
 from iam_eval.evaluator import evaluate

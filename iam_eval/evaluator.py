@@ -13,7 +13,14 @@ from enum import Enum
 
 from iam_eval.conditions import ConditionClause, RequestValue, ValueTest
 from iam_eval.model import AccessRequest, ContextValue, Decision, Outcome, Principal, PrincipalKind
-from iam_eval.patterns import UnresolvedVariableError, VariableLookup, glob_regex, tokenize
+from iam_eval.patterns import (
+    Token,
+    UnresolvedVariableError,
+    VariableLookup,
+    glob_regex,
+    tokenize,
+    variable_before_resource_part,
+)
 from iam_eval.policy import Effect, Policy, PrincipalSpec, Statement, parse_policy
 
 # Root users, anonymous callers and services cannot have identity-based policies attached.
@@ -248,7 +255,7 @@ def _statement_applies(
         return False
     lookup = _variable_lookup(context) if policy.variables_enabled else None
     try:
-        if not _resource_matches(statement, request.resource, lookup):
+        if not _resource_matches(statement, request.resource, lookup, warnings):
             return False
         return _conditions_hold(statement, context, lookup, warnings)
     except UnresolvedVariableError as error:
@@ -267,14 +274,42 @@ def _action_matches(statement: Statement, action: str) -> bool:
     return listed != statement.actions_negated
 
 
-def _resource_matches(statement: Statement, resource: str, lookup: VariableLookup | None) -> bool:
+def _resource_matches(
+    statement: Statement, resource: str, lookup: VariableLookup | None, warnings: list[str]
+) -> bool:
     if statement.resources is None:
         # A resource-based policy statement without Resource covers the resource it is attached to.
         return True
     # Resolve every pattern first: an unresolvable variable invalidates the statement as a whole.
-    patterns = [tokenize(pattern, lookup) for pattern in statement.resources]
+    patterns = _resource_patterns(statement, statement.resources, lookup, warnings)
     listed = any(glob_regex(tokens, ignore_case=False).fullmatch(resource) is not None for tokens in patterns)
+    # An entry left out lists nothing. Under NotResource it therefore excludes nothing: the
+    # statement covers every resource its other entries do not exclude (all of them, when it has
+    # no other entry).
     return listed != statement.resources_negated
+
+
+def _resource_patterns(
+    statement: Statement, entries: tuple[str, ...], lookup: VariableLookup | None, warnings: list[str]
+) -> list[tuple[Token, ...]]:
+    """The Resource or NotResource entries as patterns, leaving out those that match nothing.
+
+    An entry with a policy variable before the fifth colon matches nothing, while the others still
+    match: IAM substitutes variables only in "the resource portion of the ARN". It does not void
+    the statement.
+    """
+    element = "NotResource" if statement.resources_negated else "Resource"
+    patterns: list[tuple[Token, ...]] = []
+    for entry in entries:
+        misplaced = variable_before_resource_part(entry) if lookup is not None else None
+        if misplaced is not None:
+            warnings.append(
+                f"{statement.label}: {element} {entry!r} matches nothing: the policy variable "
+                f"{misplaced} comes before the fifth colon, outside the resource part of the ARN"
+            )
+            continue
+        patterns.append(tokenize(entry, lookup))
+    return patterns
 
 
 def _conditions_hold(

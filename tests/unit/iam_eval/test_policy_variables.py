@@ -11,6 +11,9 @@ from tests.unit.iam_eval.builders import (
     ACCOUNT,
     ADMIN_USER_ARN,
     BOOKING_QUEUE,
+    BOOKING_TABLE,
+    LOYALTY_TABLE,
+    REGION,
     TABLE_PREFIX,
     allow,
     deny,
@@ -67,6 +70,86 @@ def test_variable_names_are_case_insensitive() -> None:
     statement = allow("dynamodb:GetItem", f"{TABLE_PREFIX}/home-${{AWS:UserName}}")
 
     assert _decide(ALICE, f"{TABLE_PREFIX}/home-alice", statement).outcome is Outcome.ALLOW
+
+
+# --- where a variable may stand in a Resource ARN ------------------------------------------------
+
+
+def test_variable_after_the_fifth_colon_of_a_resource_is_substituted() -> None:
+    # "You can use a policy variable in the Resource element, but only in the resource portion of
+    # the ARN. This portion of the ARN appears after the fifth colon (:)." S3 ARNs leave region and
+    # account empty, so there the variable may follow "s3:::" directly.
+    queues = allow("dynamodb:GetItem", f"arn:aws:sqs:{REGION}:*:${{aws:username}}-queue")
+    buckets = allow("dynamodb:GetItem", "arn:aws:s3:::${aws:username}-home/*")
+
+    assert _decide(ALICE, f"arn:aws:sqs:{REGION}:{ACCOUNT}:alice-queue", queues).allowed
+    assert not _decide(ALICE, f"arn:aws:sqs:{REGION}:{ACCOUNT}:bob-queue", queues).allowed
+    assert _decide(ALICE, "arn:aws:s3:::alice-home/notes.txt", buckets).allowed
+    assert not _decide(ALICE, "arn:aws:s3:::bob-home/notes.txt", buckets).allowed
+
+
+@pytest.mark.parametrize(
+    ("policy_resource", "variable", "resource_if_substituted"),
+    [
+        (
+            f"arn:aws:dynamodb:{REGION}:${{aws:PrincipalAccount}}:table/*",
+            "aws:PrincipalAccount",
+            LOYALTY_TABLE,
+        ),
+        (
+            f"arn:aws:dynamodb:${{aws:RequestedRegion}}:{ACCOUNT}:table/Loyalty",
+            "aws:RequestedRegion",
+            LOYALTY_TABLE,
+        ),
+        (
+            f"arn:aws:${{aws:PrincipalTag/service}}:{REGION}:{ACCOUNT}:table/Loyalty",
+            "aws:PrincipalTag/service",
+            LOYALTY_TABLE,
+        ),
+        (
+            f"arn:aws:dynamodb:{REGION}:${{*}}:table/Loyalty",
+            "*",
+            f"arn:aws:dynamodb:{REGION}:*:table/Loyalty",
+        ),
+    ],
+    ids=["account", "region", "service", "escape"],
+)
+def test_variable_before_the_fifth_colon_of_a_resource_makes_the_entry_match_nothing(
+    policy_resource: str, variable: str, resource_if_substituted: str
+) -> None:
+    # "You can't use a variable to replace parts of the ARN before the fifth colon, such as the
+    # service or account." The variable is not substituted, its entry matches no resource (not
+    # even its own text), and the statement's other entries still match: the policy is not void.
+    statement = allow("dynamodb:GetItem", [policy_resource, BOOKING_TABLE], Sid="Misplaced")
+    context = {"aws:RequestedRegion": REGION, "aws:PrincipalTag/service": "dynamodb"}
+
+    substituted = _decide(loyalty_session(), resource_if_substituted, statement, context=context)
+    literal = _decide(loyalty_session(), policy_resource, statement, context=context)
+    other_entry = _decide(loyalty_session(), BOOKING_TABLE, statement, context=context)
+
+    assert substituted.outcome is Outcome.IMPLICIT_DENY
+    assert literal.outcome is Outcome.IMPLICIT_DENY
+    assert other_entry.outcome is Outcome.ALLOW
+    assert substituted.warnings == (
+        f"identity policy #0 statement 'Misplaced': Resource {policy_resource!r} matches nothing: the "
+        f"policy variable ${{{variable}}} comes before the fifth colon, outside the resource part of the ARN",
+    )
+
+
+def test_variable_before_the_fifth_colon_of_a_not_resource_makes_the_entry_exclude_nothing() -> None:
+    # "You can't use a variable to replace parts of the ARN before the fifth colon". Under
+    # NotResource an entry that matches no resource excludes no resource: a Deny meant to spare
+    # the caller's own account's Loyalty table covers that table too.
+    statements = (
+        allow("dynamodb:GetItem", "*"),
+        {
+            "Effect": "Deny",
+            "Action": "dynamodb:GetItem",
+            "NotResource": f"arn:aws:dynamodb:{REGION}:${{aws:PrincipalAccount}}:table/Loyalty",
+        },
+    )
+
+    assert _decide(loyalty_session(), LOYALTY_TABLE, *statements).outcome is Outcome.EXPLICIT_DENY
 
 
 def test_variable_without_value_makes_the_statement_not_apply() -> None:
