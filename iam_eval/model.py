@@ -170,9 +170,9 @@ class Decision:
         outcome: explicit deny, allow, or implicit deny.
         reasons: human-readable lines naming the statements that decided the outcome.
         warnings: what a reader of the policies might not expect: a statement treated as not
-            applying because of an unknown condition operator or a policy variable without a
-            value, and Resource entries that match nothing because a policy variable in their ARN
-            comes before the fifth colon.
+            applying because of an unknown condition operator, and Resource entries or condition
+            values that match nothing because a policy variable in them has no value or, in a
+            Resource ARN, comes before the fifth colon.
     """
 
     outcome: Outcome

@@ -38,7 +38,12 @@ type VariableLookup = Callable[[str], str | None]
 
 
 class UnresolvedVariableError(LookupError):
-    """A policy variable names a key that has no single value in the request context."""
+    """A policy variable names a key that has no single value in the request context.
+
+    IAM User Guide, "Policy variables with no value": such a variable's "value is effectively
+    null. There is no equal or like value." Callers therefore make the one Resource entry or
+    condition value that contains it match nothing, rather than abandon the statement.
+    """
 
     def __init__(self, variable: str) -> None:
         super().__init__(f"policy variable ${{{variable}}} has no value in the request context")
