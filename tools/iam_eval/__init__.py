@@ -31,8 +31,12 @@ What is modelled:
   and `ForAnyValue:`; case-insensitive key names; the documented missing-key rules. An unknown
   operator makes its statement not apply and is reported in `Decision.warnings`.
 * Policy variables in Resource and in string, ARN and Bool condition values (Version 2012-10-17
-  only), with defaults (`${aws:username, 'anonymous'}`) and the `${*}`, `${?}`, `${$}` escapes. A
-  variable without a value makes its statement not apply and is reported.
+  only), with defaults (`${aws:username, 'anonymous'}`) and the `${*}`, `${?}`, `${$}` escapes.
+  A variable without a value makes the one Resource / NotResource entry or condition value that
+  contains it match nothing: the other entries and values still match, and the negated operators
+  (`StringNotEquals`, `ArnNotLike` ...) are true against it, so a Deny guarded by them applies.
+  A variable before the fifth colon of a Resource / NotResource ARN is not substituted: its entry
+  matches nothing (a NotResource entry then excludes nothing). Both are reported in warnings.
 
 What is not modelled, or is modelled by a documented choice:
 
@@ -47,6 +51,18 @@ What is not modelled, or is modelled by a documented choice:
   the evaluator cannot know: callers supply them in the request context.
 * Resource ARNs are matched as whole strings, so a `*` may also span the colons between ARN
   components; only the Arn* condition operators match component by component, as documented.
+* A Resource / NotResource entry with a policy variable before the fifth colon, which the IAM
+  User Guide says "You can't use", matches nothing rather than making the whole policy an error:
+  the Guide does not say whether IAM refuses such a policy or ignores the entry, and the other
+  statements and entries of a policy are still worth evaluating. Under NotResource the entry
+  thus excludes nothing, and the `${*}`, `${?}`, `${$}` escapes follow the same rule.
+* A variable without a value makes only the condition value that contains it fail; the other
+  values for the same key are still ORed with it. The Guide says such a value is "effectively
+  null" with "no equal or like value"; its one table with several values (`s3:prefix` against
+  `home/` and `home/${aws:username}/`: "No match" without `aws:username`) does not say which
+  prefix was requested. Its older wording that a missing value "causes the statement to be
+  invalid" is not followed: the Guide's own Deny example ("Access is explicitly denied when
+  aws:principaltag/Team is not set") needs the statement to apply.
 """
 
 from iam_eval.evaluator import evaluate

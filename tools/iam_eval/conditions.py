@@ -17,7 +17,15 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
-from iam_eval.patterns import Token, VariableLookup, arn_regex, glob_regex, literal_text, tokenize
+from iam_eval.patterns import (
+    Token,
+    UnresolvedVariableError,
+    VariableLookup,
+    arn_regex,
+    glob_regex,
+    literal_text,
+    tokenize,
+)
 
 # A request context value after normalisation: one string, or the strings of a multivalued key.
 type RequestValue = str | tuple[str, ...]
@@ -148,7 +156,11 @@ def _ip_address(tokens: tuple[Token, ...]) -> ValueTest:
 
 def _never(tokens: tuple[Token, ...]) -> ValueTest:
     # Null compares presence, not values; see ConditionClause.holds.
-    return lambda value: False
+    return _matches_nothing
+
+
+def _matches_nothing(value: str) -> bool:
+    return False
 
 
 # Base operators, by lower-case name: family, value test of the positive form, negated or not.
@@ -218,6 +230,27 @@ def parse_operator(name: str) -> Operator | None:
 
 
 @dataclass(frozen=True, slots=True)
+class UnresolvedValue:
+    """A policy value of a clause that names a policy variable without a value."""
+
+    value: str
+    variable: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedValues:
+    """The policy values of a clause as tests, policy variables resolved.
+
+    Attributes:
+        tests: one test per policy value, in order.
+        unresolved: the values whose test matches nothing because a variable in them has no value.
+    """
+
+    tests: tuple[ValueTest, ...]
+    unresolved: tuple[UnresolvedValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ConditionClause:
     """One `operator: {key: values}` entry of a Condition block."""
 
@@ -226,16 +259,30 @@ class ConditionClause:
     key: str
     values: tuple[str, ...]
 
-    def tests(self, lookup: VariableLookup | None) -> tuple[ValueTest, ...]:
+    def prepare(self, lookup: VariableLookup | None) -> PreparedValues:
         """One test per policy value, with policy variables resolved through `lookup`.
 
-        Raises UnresolvedVariableError for a variable without a value. Must not be called for an
-        unknown operator.
+        A value naming a variable without a value gets a test that matches nothing. IAM User
+        Guide, "Policy variables with no value": the variable's "value is effectively null. There
+        is no equal or like value." So that one value fails while the others for the same key
+        still match (they are ORed); and since the negated operators are the negation of that
+        match, "Inverted condition operators like StringNotEquals or StringNotLike do match
+        against a null value". Must not be called for an unknown operator.
         """
         if self.operator is None:
             raise ValueError(f"unknown condition operator {self.operator_name!r}")
         variables = lookup if self.operator.family.takes_policy_variables else None
-        return tuple(self.operator.make_test(tokenize(value, variables)) for value in self.values)
+        tests: list[ValueTest] = []
+        unresolved: list[UnresolvedValue] = []
+        for value in self.values:
+            try:
+                tokens = tokenize(value, variables)
+            except UnresolvedVariableError as error:
+                tests.append(_matches_nothing)
+                unresolved.append(UnresolvedValue(value=value, variable=error.variable))
+            else:
+                tests.append(self.operator.make_test(tokens))
+        return PreparedValues(tests=tuple(tests), unresolved=tuple(unresolved))
 
     def holds(self, request_value: RequestValue | None, tests: tuple[ValueTest, ...]) -> bool:
         """Whether this clause is true for the request's value of the key (None: key absent)."""

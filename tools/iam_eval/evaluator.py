@@ -11,9 +11,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from iam_eval.conditions import ConditionClause, RequestValue, ValueTest
+from iam_eval.conditions import ConditionClause, PreparedValues, RequestValue
 from iam_eval.model import AccessRequest, ContextValue, Decision, Outcome, Principal, PrincipalKind
-from iam_eval.patterns import UnresolvedVariableError, VariableLookup, glob_regex, tokenize
+from iam_eval.patterns import (
+    Token,
+    UnresolvedVariableError,
+    VariableLookup,
+    glob_regex,
+    tokenize,
+    variable_before_resource_part,
+)
 from iam_eval.policy import Effect, Policy, PrincipalSpec, Statement, parse_policy
 
 # Root users, anonymous callers and services cannot have identity-based policies attached.
@@ -247,15 +254,9 @@ def _statement_applies(
     if not _action_matches(statement, request.action):
         return False
     lookup = _variable_lookup(context) if policy.variables_enabled else None
-    try:
-        if not _resource_matches(statement, request.resource, lookup):
-            return False
-        return _conditions_hold(statement, context, lookup, warnings)
-    except UnresolvedVariableError as error:
-        # A key that is "not present means that the value is not in the current request
-        # information, and any attempt to match it fails and causes the statement to be invalid".
-        warnings.append(f"{statement.label} does not apply: {error}")
+    if not _resource_matches(statement, request.resource, lookup, warnings):
         return False
+    return _conditions_hold(statement, context, lookup, warnings)
 
 
 def _action_matches(statement: Statement, action: str) -> bool:
@@ -267,14 +268,46 @@ def _action_matches(statement: Statement, action: str) -> bool:
     return listed != statement.actions_negated
 
 
-def _resource_matches(statement: Statement, resource: str, lookup: VariableLookup | None) -> bool:
+def _resource_matches(
+    statement: Statement, resource: str, lookup: VariableLookup | None, warnings: list[str]
+) -> bool:
     if statement.resources is None:
         # A resource-based policy statement without Resource covers the resource it is attached to.
         return True
-    # Resolve every pattern first: an unresolvable variable invalidates the statement as a whole.
-    patterns = [tokenize(pattern, lookup) for pattern in statement.resources]
+    patterns = _resource_patterns(statement, statement.resources, lookup, warnings)
     listed = any(glob_regex(tokens, ignore_case=False).fullmatch(resource) is not None for tokens in patterns)
+    # An entry left out lists nothing. Under NotResource it therefore excludes nothing: the
+    # statement covers every resource its other entries do not exclude (all of them, when it has
+    # no other entry).
     return listed != statement.resources_negated
+
+
+def _resource_patterns(
+    statement: Statement, entries: tuple[str, ...], lookup: VariableLookup | None, warnings: list[str]
+) -> list[tuple[Token, ...]]:
+    """The Resource or NotResource entries as patterns, leaving out those that match nothing.
+
+    An entry matches nothing, while the others still match, when it has a policy variable before
+    the fifth colon - IAM substitutes variables only in "the resource portion of the ARN" - or a
+    variable without a value: "If a variable that has no value in the authorization context is
+    used as part of the Resource or NotResource element of a policy, the resource that includes a
+    policy variable with no value will not match any resource." Neither voids the statement.
+    """
+    element = "NotResource" if statement.resources_negated else "Resource"
+    patterns: list[tuple[Token, ...]] = []
+    for entry in entries:
+        misplaced = variable_before_resource_part(entry) if lookup is not None else None
+        if misplaced is not None:
+            warnings.append(
+                f"{statement.label}: {element} {entry!r} matches nothing: the policy variable "
+                f"{misplaced} comes before the fifth colon, outside the resource part of the ARN"
+            )
+            continue
+        try:
+            patterns.append(tokenize(entry, lookup))
+        except UnresolvedVariableError as error:
+            warnings.append(f"{statement.label}: {element} {entry!r} matches nothing: {error}")
+    return patterns
 
 
 def _conditions_hold(
@@ -289,17 +322,25 @@ def _conditions_hold(
             f"{statement.label} does not apply: unknown condition operator(s) {', '.join(unknown)}"
         )
         return False
-    prepared: list[tuple[ConditionClause, tuple[ValueTest, ...]]] = []
+    prepared: list[tuple[ConditionClause, PreparedValues]] = []
     for clause in statement.conditions:
-        # Every clause is prepared before any is evaluated, so that an unresolvable variable
-        # invalidates the statement whatever the order of its clauses.
+        # Every clause is prepared before any is evaluated, so that a value the operator cannot
+        # interpret is an error, and a variable without a value is noted, whatever the order of
+        # the clauses.
         try:
-            prepared.append((clause, clause.tests(lookup)))
+            values = clause.prepare(lookup)
         except ValueError as error:
             raise _condition_error(statement, clause, error) from error
-    for clause, tests in prepared:
+        warnings.extend(
+            f"{statement.label}: condition {clause.operator_name} on {clause.key}: the value "
+            f"{unresolved.value!r} matches nothing: policy variable ${{{unresolved.variable}}} has no "
+            "value in the request context"
+            for unresolved in values.unresolved
+        )
+        prepared.append((clause, values))
+    for clause, values in prepared:
         try:
-            holds = clause.holds(context.get(clause.key.lower()), tests)
+            holds = clause.holds(context.get(clause.key.lower()), values.tests)
         except ValueError as error:
             raise _condition_error(statement, clause, error) from error
         if not holds:

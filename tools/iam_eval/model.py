@@ -169,8 +169,10 @@ class Decision:
     Attributes:
         outcome: explicit deny, allow, or implicit deny.
         reasons: human-readable lines naming the statements that decided the outcome.
-        warnings: statements that could not be evaluated and were therefore treated as not
-            applying - an unknown condition operator, or a policy variable without a value.
+        warnings: what a reader of the policies might not expect: a statement treated as not
+            applying because of an unknown condition operator, and Resource entries or condition
+            values that match nothing because a policy variable in them has no value or, in a
+            Resource ARN, comes before the fifth colon.
     """
 
     outcome: Outcome

@@ -38,7 +38,12 @@ type VariableLookup = Callable[[str], str | None]
 
 
 class UnresolvedVariableError(LookupError):
-    """A policy variable names a key that has no single value in the request context."""
+    """A policy variable names a key that has no single value in the request context.
+
+    IAM User Guide, "Policy variables with no value": such a variable's "value is effectively
+    null. There is no equal or like value." Callers therefore make the one Resource entry or
+    condition value that contains it match nothing, rather than abandon the statement.
+    """
 
     def __init__(self, variable: str) -> None:
         super().__init__(f"policy variable ${{{variable}}} has no value in the request context")
@@ -50,6 +55,8 @@ _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _KEY_WITH_DEFAULT = re.compile(r"^\s*(?P<key>[^\s,']+)\s*(?:,\s*'(?P<default>[^']*)'\s*)?$")
 # IAM User Guide, "Special characters": ${*}, ${?} and ${$} stand for the literal character.
 _ESCAPED_CHARACTERS = frozenset({"*", "?", "$"})
+# arn:partition:service:region:account:resource - the resource part is the sixth component.
+_COLONS_BEFORE_RESOURCE = 5
 
 
 def tokenize(text: str, lookup: VariableLookup | None) -> tuple[Token, ...]:
@@ -70,6 +77,25 @@ def tokenize(text: str, lookup: VariableLookup | None) -> tuple[Token, ...]:
     return tuple(tokens)
 
 
+def variable_before_resource_part(text: str) -> str | None:
+    """The first policy variable written before the fifth colon of a Resource ARN, or None.
+
+    IAM User Guide, "Where you can use policy variables": "You can use a policy variable in the
+    Resource element, but only in the resource portion of the ARN. This portion of the ARN appears
+    after the fifth colon (:). You can't use a variable to replace parts of the ARN before the
+    fifth colon, such as the service or account." The `${*}`, `${?}` and `${$}` escapes count as
+    variables here too: they "can be used in any string where you can use regular policy
+    variables", and nowhere else.
+
+    Only colons typed in the policy count, never the colon of a key name (`aws:username`) or of a
+    substituted value; so only the first variable needs checking, the others coming after it.
+    """
+    first = _VARIABLE.search(text)
+    if first is not None and text.count(":", 0, first.start()) < _COLONS_BEFORE_RESOURCE:
+        return first.group(0)
+    return None
+
+
 def literal_text(tokens: tuple[Token, ...]) -> str:
     """The text the tokens spell, wildcards included as plain characters (for exact operators)."""
     return "".join(token.text if isinstance(token, Literal) else token.symbol for token in tokens)
@@ -84,10 +110,6 @@ def glob_regex(tokens: tuple[Token, ...], *, ignore_case: bool) -> re.Pattern[st
     ]
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
     return re.compile("".join(parts), flags)
-
-
-# arn:partition:service:region:account:resource - the resource part is the sixth component.
-_COLONS_BEFORE_RESOURCE = 5
 
 
 @lru_cache(maxsize=4096)
