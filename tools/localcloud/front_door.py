@@ -42,6 +42,7 @@ _MOTO_HOOK_PATHS = ("/moto-api", "/favicon.ico", "/latest/")
 _LOCAL_HOSTS = ("127.0.0.1", "localhost")
 _CORS_HEADERS = "access-control-"
 # Handlers moto calls without its authorisation hook that serve what AWS publishes to anyone.
+# (A user pool's JWKS is one too, but the door answers it itself, from the pool's own key.)
 _PUBLIC_DOCUMENTS = (
     CognitoIdpOpenIdConfigurationResponse.serve_openid_configuration,
     SNSResponse.serve_pem,
@@ -150,7 +151,12 @@ def _reaches_authorisation(application: Any, environ: dict[str, Any]) -> bool:
         endpoint, _ = application.url_map.bind_to_environ(environ).match()
     except HTTPException:
         return True
-    handler = getattr(application.view_functions.get(endpoint), "callback", None)
+    return goes_through_authorisation(getattr(application.view_functions.get(endpoint), "callback", None))
+
+
+def goes_through_authorisation(handler: Any) -> bool:
+    """Whether a moto route's handler runs the authorisation hook before the operation (every
+    ``BaseResponse.dispatch`` does), or serves a document AWS publishes to anyone."""
     if getattr(handler, "__func__", None) is _DISPATCH:
         return True
     return any(handler is document for document in _PUBLIC_DOCUMENTS)
