@@ -323,8 +323,8 @@ def test_a_user_cannot_mint_credentials_without_a_trust_decision(cloud: LocalClo
 
 
 def test_a_session_cannot_be_reshaped_or_stretched_beyond_its_role(cloud: LocalCloud) -> None:
-    """AssumeRole itself stays: but a session policy or session tags (which the local cloud does not
-    evaluate) and a duration beyond the role's maximum are refused, not granted."""
+    """AssumeRole itself stays: but a session policy, session tags or an external id (which the local
+    cloud does not evaluate) and a duration beyond what the role allows are refused, not granted."""
     target_arn, _ = create_role(cloud, f"target-{uuid.uuid4().hex[:6]}", NOTHING)
     caller = create_principal(cloud, f"assumer-{uuid.uuid4().hex[:6]}", ["sts:AssumeRole"])
     sts = cloud.client("sts", caller)
@@ -341,6 +341,7 @@ def test_a_session_cannot_be_reshaped_or_stretched_beyond_its_role(cloud: LocalC
         lambda: sts.assume_role(
             RoleArn=target_arn, RoleSessionName="tagged", Tags=[{"Key": "team", "Value": "x"}]
         ),
+        lambda: sts.assume_role(RoleArn=target_arn, RoleSessionName="partner", ExternalId="guessed"),
         lambda: sts.assume_role(RoleArn=target_arn, RoleSessionName="long", DurationSeconds=43200),
     ]
     for attempt in attempts:

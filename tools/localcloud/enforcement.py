@@ -48,7 +48,7 @@ from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.iam.models import iam_backends
 from moto.sqs.models import sqs_backends
 
-from iam_eval import AccessRequest, Decision, evaluate
+from iam_eval import AccessRequest, Decision, PrincipalKind, evaluate
 from localcloud.identity import Caller, MotoIdentityDirectory
 from localcloud.sigv4 import SignatureError, verify
 
@@ -212,8 +212,10 @@ class Enforcement:
                 )
             return  # unauthenticated by design: the credentials are the user's password or refresh token
         caller = self._caller(response, service)
-        if operation == "GetCallerIdentity" and response.service_name == "sts":
-            return  # always allowed, even with every other permission denied
+        if response.service_name == "sts":
+            if operation == "GetCallerIdentity":
+                return  # always allowed, even with every other permission denied
+            _refuse_long_chained_session(operation, parameters, caller)
         for action, resource in service.access(operation, parameters, self._account_id, self._region):
             decision = self._decide(caller, action, resource)
             self._record(caller, action, resource, decision)
@@ -644,10 +646,22 @@ def _states(operation: str, parameters: _Parameters, account: str, region: str) 
     return needed
 
 
-# A session policy or session tags would change what the session may do; the identity directory
-# evaluates a session with its role's policies only, so such a request is refused, not widened.
-_SESSION_SHAPING_PARAMETERS = ("Policy", "PolicyArns", "Tags", "TransitiveTagKeys")
+# What would shape or condition a session beyond its role's policies: session policies and tags (the
+# identity directory evaluates a session with its role's policies only), and the external id, MFA and
+# source identity a trust policy may test. Ignoring them could admit what AWS refuses: refused instead.
+_ASSUME_ROLE_NOT_EMULATED = (
+    "Policy",
+    "PolicyArns",
+    "Tags",
+    "TransitiveTagKeys",
+    "ExternalId",
+    "SerialNumber",
+    "TokenCode",
+    "SourceIdentity",
+    "ProvidedContexts",
+)
 _MIN_SESSION_SECONDS = 900
+_MAX_CHAINED_SESSION_SECONDS = 3600
 
 
 def _sts(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
@@ -655,9 +669,12 @@ def _sts(operation: str, parameters: _Parameters, account: str, region: str) -> 
     if operation != "AssumeRole" or not role_arn:
         return None
     given = parameters.names()
-    for shaping in _SESSION_SHAPING_PARAMETERS:
-        if any(name == shaping or name.startswith(f"{shaping}.") for name in given):
-            raise not_emulated(f"sts:AssumeRole with {shaping}", "session policies and session tags")
+    for refused in _ASSUME_ROLE_NOT_EMULATED:
+        if any(name == refused or name.startswith(f"{refused}.") for name in given):
+            raise not_emulated(
+                f"sts:AssumeRole with {refused}",
+                "session policies, session tags, external ids, MFA and source identities",
+            )
     duration = parameters.get("DurationSeconds")
     if duration is not None:
         _check_session_duration(str(role_arn), str(duration), account)
@@ -676,6 +693,19 @@ def _check_session_duration(role_arn: str, duration: str, account: str) -> None:
             "ValidationError",
             f"The requested DurationSeconds exceeds the MaxSessionDuration set for this role "
             f"({_MIN_SESSION_SECONDS} to {maximum} seconds).",
+        )
+
+
+def _refuse_long_chained_session(operation: str, parameters: _Parameters, caller: Caller) -> None:
+    """A role session assuming a role (role chaining) gets at most an hour, whatever the role allows."""
+    duration = str(parameters.get("DurationSeconds") or "") if operation == "AssumeRole" else ""
+    chained = caller.principal.kind is PrincipalKind.ROLE_SESSION
+    if chained and duration.isdigit() and int(duration) > _MAX_CHAINED_SESSION_SECONDS:
+        raise RequestRefusedError(
+            400,
+            "ValidationError",
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by "
+            "role chaining.",
         )
 
 

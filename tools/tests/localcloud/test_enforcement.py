@@ -16,11 +16,14 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import _RESTError
 from moto.utilities.utils import load_resource
 
+from iam_eval import PrincipalKind
 from localcloud.enforcement import (
     RECEIVED_BODY,
     Enforcement,
     RequestRefusedError,
     _initiate_auth_as_cognito,
+    _Parameters,
+    _refuse_long_chained_session,
     requested_access,
 )
 from localcloud.identity import MotoIdentityDirectory
@@ -257,9 +260,12 @@ def test_adding_a_user_to_a_group_acts_on_the_group() -> None:
         {"PolicyArns.member.1.arn": "arn:aws:iam::aws:policy/AdministratorAccess"},
         {"Tags.member.1.Key": "team", "Tags.member.1.Value": "x"},
         {"TransitiveTagKeys.member.1": "team"},
+        {"ExternalId": "partner-42"},
+        {"SerialNumber": "arn:aws:iam::123456789012:mfa/u", "TokenCode": "123456"},
+        {"SourceIdentity": "alice"},
     ],
 )
-def test_a_session_policy_or_session_tags_are_not_emulated(form: dict[str, str]) -> None:
+def test_what_would_shape_or_condition_a_session_is_not_emulated(form: dict[str, str]) -> None:
     request = received("sts", "AssumeRole", form={"RoleArn": ROLE, "RoleSessionName": "s", **form})
 
     assert refusal(request).error_type == "OperationNotEmulated"
@@ -400,3 +406,26 @@ def test_a_flow_the_app_client_does_not_allow_signs_no_one_in() -> None:
     with pytest.raises(InvalidParameterException):
         initiate_auth(fake_backend(), "client", "USER_PASSWORD_AUTH", {})  # not among Cognito's defaults
     assert initiate_auth(srp_only, "client", "REFRESH_TOKEN_AUTH", {}) == {"AuthenticationResult": {}}
+
+
+@pytest.mark.parametrize(
+    ("kind", "duration", "refused"),
+    [
+        (PrincipalKind.ROLE_SESSION, "3600", False),
+        (PrincipalKind.ROLE_SESSION, "3601", True),
+        (PrincipalKind.USER, "7200", False),
+    ],
+)
+def test_a_role_chained_session_lasts_an_hour_at_most(
+    kind: PrincipalKind, duration: str, refused: bool
+) -> None:
+    request = received(
+        "sts", "AssumeRole", form={"RoleArn": ROLE, "RoleSessionName": "s", "DurationSeconds": duration}
+    )
+    caller = SimpleNamespace(principal=SimpleNamespace(kind=kind))
+
+    if refused:
+        with pytest.raises(RequestRefusedError, match="role chaining"):
+            _refuse_long_chained_session("AssumeRole", _Parameters(request), caller)  # type: ignore[arg-type]
+    else:
+        _refuse_long_chained_session("AssumeRole", _Parameters(request), caller)  # type: ignore[arg-type]
