@@ -11,7 +11,7 @@ import pytest
 from requests_aws4auth import AWS4Auth
 
 from tests.support.audit import USAGE_PATH, Use, uses_of, write
-from tests.support.local_cloud import ACCOUNT_ID, REGION, Credentials, LocalCloud
+from tests.support.local_cloud import ACCOUNT_ID, Credentials, LocalCloud, sigv4
 from tests.support.template import REPOSITORY_ROOT
 
 pytestmark = pytest.mark.local_cloud
@@ -45,13 +45,7 @@ def require_build() -> None:
 
 def signed(credentials: Credentials) -> AWS4Auth:
     """SigV4 for the loyalty REST API with these credentials."""
-    return AWS4Auth(
-        credentials.access_key_id,
-        credentials.secret_access_key,
-        REGION,
-        "execute-api",
-        session_token=credentials.session_token,
-    )
+    return sigv4(credentials, "execute-api")
 
 
 ACCOUNT_TRUST = {

@@ -1,10 +1,12 @@
 """The local cloud as the application's tests drive it: the running cloud, its customers and
-credentials, the GraphQL operations of the walkthrough, and the APPSYNC_JS resolver runtime."""
+credentials (and SigV4 with them), the GraphQL operations of the walkthrough, the services the AWS
+endpoint serves, and the APPSYNC_JS resolver runtime."""
 
 from __future__ import annotations
 
 from localcloud.appsync.resolver_runtime import RUNTIME_DIRECTORY, AppSyncError, ResolverRuntime
 from localcloud.cloud import STACK_NAME, Customer, LocalCloud
+from localcloud.enforcement import served_backends
 from localcloud.identity import Credentials
 from localcloud.walkthrough import (
     BOOK_MUTATION,
@@ -13,6 +15,7 @@ from localcloud.walkthrough import (
     SEARCH_QUERY,
     GraphQLError,
     graphql,
+    sigv4,
     wait_for,
 )
 from stacktools.project import ACCOUNT_ID, REGION
@@ -33,5 +36,7 @@ __all__ = [
     "LocalCloud",
     "ResolverRuntime",
     "graphql",
+    "served_backends",
+    "sigv4",
     "wait_for",
 ]

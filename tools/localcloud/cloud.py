@@ -41,8 +41,9 @@ from localcloud.appsync.server import AppSyncServer
 from localcloud.appsync.server import PortInUseError as AppSyncPortInUseError
 from localcloud.appsync.template import definition_from_template
 from localcloud.deploy import DeployedStack, Deployer
-from localcloud.enforcement import Enforcement, function_policy
+from localcloud.enforcement import Enforcement, function_policy, served_backends
 from localcloud.event_sources import SqsEventSources
+from localcloud.front_door import FrontDoor
 from localcloud.identity import Credentials, MotoIdentityDirectory
 from localcloud.lambda_service import InvocationResult, LambdaRuntime
 from localcloud.service_integrations import SnsToSqsDelivery, StepFunctionsCredentials
@@ -76,14 +77,17 @@ class Customer:
 
 
 class _AwsEndpoint:
-    """moto's server application on 127.0.0.1, in a thread of this process."""
+    """moto's server application behind the front door, on 127.0.0.1, in a thread of this process."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, enforcement: Enforcement) -> None:
+        front_door = FrontDoor(
+            DomainDispatcherApplication(create_backend_app), served_backends(), enforcement.user_pool_jwks
+        )
         try:
             self._server: BaseWSGIServer = make_server(
                 "127.0.0.1",
                 port,
-                DomainDispatcherApplication(create_backend_app),
+                front_door,
                 threaded=True,
                 request_handler=MotoRequestHandler,
             )
@@ -184,7 +188,7 @@ class LocalCloud:
         ):
             part.install()
         try:
-            self._endpoint = _AwsEndpoint(self._aws_port)
+            self._endpoint = _AwsEndpoint(self._aws_port, self.enforcement)
             self.endpoints = Endpoints(aws=self._endpoint.url)
             self._admin = self._bootstrap_administrator()
             self.enforcement.enabled = True

@@ -1,17 +1,26 @@
-"""IAM on the local AWS endpoint: every request is authorised for its real action and resource.
+"""IAM on the local AWS endpoint: every request is authorised for what moto will actually execute.
 
 Stock moto (5.2.5) checks a request's signature and then evaluates the caller's policies for the
 action against the resource ``*`` for most services (so a policy scoped to one table denies even that
-table), names some actions wrongly (``lambda:Invoke``) and evaluates some policies incorrectly. The
-local cloud replaces moto's authorisation step
+table), names some actions wrongly (``lambda:Invoke``), evaluates some policies incorrectly, exempts a
+request from authorisation on the word of its ``X-Amz-Target`` header, and hands out credentials from
+every STS operation without a trust decision. The local cloud replaces moto's authorisation step
 (``ActionAuthenticatorMixin._authenticate_and_authorize_normal_action``) with :class:`Enforcement`:
 
-1. moto still verifies the signature and finds the access key (its ``IAMRequest``);
-2. the caller's principal and identity policies come from the local cloud's identity directory;
+1. the operation is the one moto's handler will run (``_get_action()``, from the routed service), and
+   an operation the local cloud does not emulate faithfully is refused, naming it;
+2. the signature is verified by :func:`localcloud.sigv4.verify` (the local API Gateway's verifier:
+   signature over the body as received, +/-5 minutes of clock skew, session token, expiry), and the
+   caller's principal and identity policies come from the local cloud's identity directory;
 3. :func:`requested_access` names the IAM actions and resource ARNs the request needs (one request
-   may need several: a DynamoDB transaction needs the action of each of its items on each table);
+   may need several: a DynamoDB transaction needs the action of each of its items on each table),
+   read from the parameters wherever moto's handler may read them; a request naming a resource twice,
+   differently, is refused rather than authorised for one and executed on the other;
 4. ``iam_eval`` decides each one, with the resource's own policy where the service has one (an SQS
    queue policy, a Lambda function policy, a role's trust policy for ``sts:AssumeRole``).
+
+The only operations admitted without a signature are Cognito's password and refresh-token sign-in
+(``InitiateAuth``), as in AWS. What reaches moto at all is decided before, by :mod:`localcloud.front_door`.
 
 Every decision is recorded (principal, action, resource, allowed, why): the walkthrough prints refusals
 from it, and a permissions audit can compare what each role used with what it was granted.
@@ -20,28 +29,51 @@ from it, and a permissions audit can compare what each role used with what it wa
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+import botocore.session
+from joserfc.jwk import RSAKey
 from moto.awslambda.models import lambda_backends
+from moto.cognitoidp.exceptions import InvalidParameterException, NotAuthorizedError, UserNotFoundError
+from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, cognitoidp_backends
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError, _RESTError
-from moto.iam.access_control import IAMRequest
 from moto.iam.models import iam_backends
 from moto.sqs.models import sqs_backends
 
-from iam_eval import AccessRequest, Decision, evaluate
+from iam_eval import AccessRequest, Decision, PrincipalKind, evaluate
 from localcloud.identity import Caller, MotoIdentityDirectory
+from localcloud.sigv4 import SignatureError, verify
 
 Access = tuple[str, str]
 """(IAM action, resource ARN)"""
 
-# Services whose errors moto renders as XML (query protocol): botocore reads the code from the body.
-_XML_SERVICES = frozenset({"sns", "sts", "iam", "cloudformation", "ses", "autoscaling", "ec2", "elb"})
+RECEIVED_BODY = "localcloud.received_body"
+"""WSGI environ key: the request body exactly as received (kept by the front door for SigV4)."""
+
+NOT_EMULATED = "OperationNotEmulated"
+_SEE_DOCS = "see docs/localcloud.md, 'What it still does not enforce'"
+
+# The kid moto's CognitoIdpUserPool.create_jwt writes into every token header.
+_MOTO_TOKEN_KID = "dummy"  # noqa: S105 - a key id, not a secret
+_USER_POOL_KEY_BITS = 2048
+
+# Query-protocol services answer errors in XML, under these codes (JSON services use the left names).
+_XML_ERROR_CODES = {
+    "AccessDeniedException": "AccessDenied",
+    "IncompleteSignatureException": "IncompleteSignature",
+    "InvalidSignatureException": "SignatureDoesNotMatch",
+    "UnrecognizedClientException": "InvalidClientTokenId",
+    "ExpiredTokenException": "ExpiredToken",
+    "MissingAuthenticationTokenException": "MissingAuthenticationToken",
+}
 
 
 @dataclass(frozen=True)
@@ -57,15 +89,40 @@ class AccessRecord:
     reasons: tuple[str, ...]
 
 
-class AccessDeniedJsonError(JsonRESTError):
-    code = 403
+class RequestRefusedError(Exception):
+    """A request the endpoint refuses before any policy is evaluated: AWS's status, type and message."""
+
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_type = error_type
+        self.message = message
 
 
-class AccessDeniedXmlError(_RESTError):
-    code = 403
+def not_emulated(action: str, why: str) -> RequestRefusedError:
+    return RequestRefusedError(
+        400, NOT_EMULATED, f"{action} is not emulated by the local cloud: {why} ({_SEE_DOCS})."
+    )
 
-    def __init__(self, message: str) -> None:
-        super().__init__("AccessDenied", message)
+
+class _JsonRefusalError(JsonRESTError):
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(error_type, message)
+        self.code = status
+
+
+class _XmlRefusalError(_RESTError):
+    def __init__(self, status: int, error_type: str, message: str) -> None:
+        super().__init__(_XML_ERROR_CODES.get(error_type, error_type), message)
+        self.code = status
+
+
+# Cognito's unauthenticated operations the local cloud admits, with the sign-in flows it emulates.
+# Others (SignUp, ConfirmSignUp, ForgotPassword...) need an IAM signature here: moto does not check
+# their confirmation codes. SRP is not emulated: moto answers its challenge without a password proof.
+_UNAUTHENTICATED_OPERATIONS: Mapping[tuple[str, str], frozenset[str]] = {
+    ("cognito-idp", "InitiateAuth"): frozenset({"USER_PASSWORD_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"}),
+}
 
 
 class Enforcement:
@@ -76,39 +133,90 @@ class Enforcement:
         self.enabled = False
         self.records: list[AccessRecord] = []
         self._records_lock = threading.Lock()
-        self._original: Any = None
+        self._replaced: list[tuple[Any, str, Any]] = []
         self.listeners: list[Callable[[AccessRecord], None]] = []
 
     # -------------------------------------------------------------- installation
+    # Every place the local cloud replaces part of moto's request handling, named with the moto
+    # object it replaces. The front door (localcloud.front_door) decides what reaches moto at all.
 
     def install(self) -> None:
         enforcement = self
-        self._original = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
 
+        # moto's ActionAuthenticatorMixin._authenticate_and_authorize_normal_action: the authorisation
+        # hook every BaseResponse.call_action runs before the operation's handler.
         def authorize(response: Any, resource: str = "*") -> None:
             enforcement.authorize(response)
 
-        ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = authorize  # type: ignore[method-assign,assignment]
+        self._replace(ActionAuthenticatorMixin, "_authenticate_and_authorize_normal_action", authorize)
+
+        # moto's CognitoIdpUserPool.__init__ loads the RSA key that ships in moto's package (anyone can
+        # sign tokens with it): each pool gets a key of its own, generated here and never published.
+        create_pool = CognitoIdpUserPool.__init__
+
+        def create_pool_with_own_key(pool: CognitoIdpUserPool, *args: Any, **kwargs: Any) -> None:
+            create_pool(pool, *args, **kwargs)
+            pool.json_web_key = RSAKey.generate_key(
+                _USER_POOL_KEY_BITS, {"kid": _MOTO_TOKEN_KID, "alg": "RS256", "use": "sig"}, private=True
+            )
+
+        self._replace(CognitoIdpUserPool, "__init__", create_pool_with_own_key)
+
+        # moto's CognitoIdpBackend.initiate_auth: signs in through any flow whatever the app client
+        # allows, and says UserNotFoundException even when the client prevents user existence errors.
+        self._replace(
+            CognitoIdpBackend, "initiate_auth", _initiate_auth_as_cognito(CognitoIdpBackend.initiate_auth)
+        )
 
     def uninstall(self) -> None:
-        if self._original is not None:
-            ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = self._original  # type: ignore[method-assign]
-            self._original = None
+        for owner, name, original in reversed(self._replaced):
+            setattr(owner, name, original)
+        self._replaced.clear()
+
+    def _replace(self, owner: Any, name: str, replacement: Any) -> None:
+        self._replaced.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, replacement)
+
+    def user_pool_jwks(self, user_pool_id: str) -> dict[str, Any] | None:
+        """The public half of a user pool's signing key, as Cognito publishes it; None if no such pool."""
+        pool = cognitoidp_backends[self._account_id][self._region].user_pools.get(user_pool_id)
+        if pool is None:
+            return None
+        return {"keys": [pool.json_web_key.as_dict(private=False)]}
 
     # -------------------------------------------------------------- one request
 
     def authorize(self, response: Any) -> None:
         if not self.enabled:
             return
-        operation = response._get_action()
-        if response.headers.get("X-Amz-Target") in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
-            return  # unauthenticated by design, e.g. Cognito's InitiateAuth
-        if "Authorization" not in response.headers:
-            raise _denied(response, "MissingAuthenticationTokenException", "Missing Authentication Token")
-        caller = self._caller(response, operation)
-        if response.service_name == "sts" and operation == "GetCallerIdentity":
-            return  # always allowed, even with every other permission denied
-        for action, resource in requested_access(response, self._account_id, self._region):
+        try:
+            self._authorize(response)
+        except RequestRefusedError as refusal:
+            raise _refusal(response, refusal.status, refusal.error_type, refusal.message) from None
+
+    def _authorize(self, response: Any) -> None:
+        service = SERVED_SERVICES.get(response.service_name)
+        if service is None:  # the front door admits none of these; refuse rather than trust that
+            raise not_emulated(str(response.service_name), "the local AWS endpoint does not serve it")
+        # The operation moto's handler will run: the routed service, _get_action() as call_action reads it.
+        operation: str = response._get_action()
+        parameters = _Parameters(response)
+        service.refuse_if_not_emulated(operation)
+        public_flows = _UNAUTHENTICATED_OPERATIONS.get((response.service_name, operation))
+        if public_flows is not None:
+            flow = parameters.get("AuthFlow")
+            if flow not in public_flows:
+                raise not_emulated(
+                    f"{service.signing_name}:{operation} with AuthFlow {flow}",
+                    "only " + ", ".join(sorted(public_flows)) + " are emulated",
+                )
+            return  # unauthenticated by design: the credentials are the user's password or refresh token
+        caller = self._caller(response, service)
+        if response.service_name == "sts":
+            if operation == "GetCallerIdentity":
+                return  # always allowed, even with every other permission denied
+            _refuse_long_chained_session(operation, parameters, caller)
+        for action, resource in service.access(operation, parameters, self._account_id, self._region):
             decision = self._decide(caller, action, resource)
             self._record(caller, action, resource, decision)
             if not decision.allowed:
@@ -117,36 +225,27 @@ class Enforcement:
                     f"User: {caller.principal.arn} is not authorized to perform: {action} "
                     f"on resource: {resource}{explicit}"
                 )
-                raise _denied(response, "AccessDeniedException", message)
+                raise RequestRefusedError(403, "AccessDeniedException", message)
 
-    def _caller(self, response: Any, operation: str) -> Caller:
-        request = IAMRequest(
-            account_id=self._account_id,
-            method=response.method,
-            path=_raw_path(response),
-            # Without a body, moto's ``data`` of some REST services holds the headers, which would
-            # then be signed as if they were the payload.
-            data={}
-            if response.method in ("GET", "HEAD", "DELETE") and not response.raw_body
-            else response.data,
-            body=response.raw_body,
-            headers=response.headers,
-            action=operation,
-        )
-        request.check_signature()  # raises moto's InvalidClientTokenId / SignatureDoesNotMatch
-        access_key_id: str = request._access_key._access_key_id
-        caller = self._directory.caller_for(access_key_id)
-        if caller is None:
-            raise _denied(
-                response,
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
+    def _caller(self, response: Any, service: ServedService) -> Caller:
+        """The signer of the request, verified as AWS verifies SigV4 (the API Gateway's verifier)."""
+        body = response.normalized_request.environ.get(RECEIVED_BODY)
+        if not isinstance(body, bytes):
+            raise RequestRefusedError(
+                400, "IncompleteSignatureException", "the request did not come through the local AWS endpoint"
             )
-        if caller.expiration is not None and caller.expiration <= datetime.now(UTC):
-            raise _denied(
-                response, "ExpiredTokenException", "The security token included in the request is expired"
+        try:
+            return verify(
+                response.method,
+                response.uri,
+                response.headers,
+                body,
+                service=service.signing_name,
+                region=self._region,
+                directory=self._directory,
             )
-        return caller
+        except SignatureError as error:
+            raise RequestRefusedError(error.status, error.error_type, error.message) from None
 
     def _decide(self, caller: Caller, action: str, resource: str) -> Decision:
         context: dict[str, Any] = {
@@ -238,39 +337,178 @@ def assume_role_decision(
     )
 
 
-def _raw_path(response: Any) -> str:
-    query = urlparse(response.uri).query
-    path: str = response.raw_path
-    return f"{path}?{query}" if query else path
+def _comparable(value: Any) -> str:
+    """Parsed parameters are typed (3600, True), the form's are text ("3600", "true")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return json.dumps(value, sort_keys=True, default=str)
 
 
-def _denied(response: Any, error_type: str, message: str) -> Exception:
-    if response.service_name in _XML_SERVICES:
-        return AccessDeniedXmlError(message)
-    return AccessDeniedJsonError(error_type, message)
+def _refusal(response: Any, status: int, error_type: str, message: str) -> Exception:
+    if SERVED_SERVICES.get(response.service_name, _UNKNOWN).xml_errors:
+        return _XmlRefusalError(status, error_type, message)
+    return _JsonRefusalError(status, error_type, message)
+
+
+# ------------------------------------------------------------------ Cognito sign-in, as Cognito answers it
+
+_AUTH_FLOW_SETTINGS = {
+    "USER_PASSWORD_AUTH": ("ALLOW_USER_PASSWORD_AUTH", "USER_PASSWORD_AUTH"),
+    "USER_SRP_AUTH": ("ALLOW_USER_SRP_AUTH",),
+    "REFRESH_TOKEN_AUTH": ("ALLOW_REFRESH_TOKEN_AUTH",),
+    "REFRESH_TOKEN": ("ALLOW_REFRESH_TOKEN_AUTH",),
+    "CUSTOM_AUTH": ("ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"),
+}
+# What Cognito allows an app client that names no ExplicitAuthFlows.
+_DEFAULT_AUTH_FLOWS = ("ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+
+
+def _initiate_auth_as_cognito(initiate_auth: Callable[..., Any]) -> Callable[..., Any]:
+    def initiate_auth_as_cognito(
+        backend: CognitoIdpBackend, client_id: str, auth_flow: str, auth_parameters: dict[str, str]
+    ) -> Any:
+        client = next(
+            (pool.clients[client_id] for pool in backend.user_pools.values() if client_id in pool.clients),
+            None,
+        )
+        if client is None:
+            return initiate_auth(backend, client_id, auth_flow, auth_parameters)  # moto's "not found"
+        allowed = client.extended_config.get("ExplicitAuthFlows") or _DEFAULT_AUTH_FLOWS
+        if not set(_AUTH_FLOW_SETTINGS.get(auth_flow, ())) & set(allowed):
+            raise InvalidParameterException(f"{auth_flow} flow not enabled for this client")
+        try:
+            return initiate_auth(backend, client_id, auth_flow, auth_parameters)
+        except UserNotFoundError:
+            if client.extended_config.get("PreventUserExistenceErrors") == "ENABLED":
+                # The same answer as for a wrong password: an unknown user is not revealed.
+                raise NotAuthorizedError("Incorrect username or password.") from None
+            raise
+
+    return initiate_auth_as_cognito
 
 
 # ------------------------------------------------------------------ what a request needs
 
 
-def _parameters(response: Any) -> dict[str, Any]:
-    body = response.body
-    if isinstance(body, dict):  # some services' responses have parsed the JSON body already
-        return body
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", errors="replace")
-    if body and body.lstrip().startswith("{"):
-        try:
-            parsed: dict[str, Any] = json.loads(body)
-            return parsed
-        except json.JSONDecodeError:
-            pass
-    values = parse_qs(body or "") if body else {}
-    values.update(parse_qs(urlparse(response.uri).query))
-    # Query-protocol services (SNS, STS, IAM): moto has parsed the form into ``querystring`` already.
-    for key, items in (getattr(response, "querystring", None) or {}).items():
-        values.setdefault(key, items)
-    return {key: items[0] for key, items in values.items() if items}
+class _Parameters:
+    """A request's parameters, looked up everywhere moto's handlers may read them.
+
+    moto's handlers read a parameter from the parsed request (``params``), the form or the query
+    string (``querystring``, which is the headers when there is neither), the JSON body or the path,
+    depending on the service and even the operation. A parameter found in more than one of those places
+    with different values is refused: the resource authorised must be the resource the handler uses.
+    """
+
+    def __init__(self, response: Any) -> None:
+        self._response = response
+        single: list[Mapping[str, Any]] = []
+        multiple: list[Mapping[str, Any]] = []
+        params = getattr(response, "params", None)
+        if isinstance(params, Mapping):
+            single.append(params)
+        body = response.body
+        if isinstance(body, Mapping):  # DynamoDB's handler has replaced its body by the parsed parameters
+            single.append(body)
+        elif isinstance(body, str | bytes) and body.lstrip()[:1] in ("{", b"{"):
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, Mapping):
+                single.append(parsed)
+        if isinstance(response.uri_match, Mapping):
+            single.append(response.uri_match)
+        multiple.append(response.querystring)
+        query: dict[str, list[str]] = {}
+        for name, value in parse_qsl(urlsplit(response.uri).query, keep_blank_values=True):
+            query.setdefault(name, []).append(value)
+        multiple.append(query)
+        self._single = single
+        self._multiple = multiple
+
+    def get(self, name: str) -> Any:
+        """The parameter's value, None if the request does not give it."""
+        values: list[Any] = [source[name] for source in self._single if name in source]
+        for source in self._multiple:
+            found = source.get(name)
+            values.extend(found if isinstance(found, list) else [found] if found is not None else [])
+        distinct = {_comparable(value): value for value in values}
+        if len(distinct) > 1:
+            raise RequestRefusedError(
+                400,
+                "AmbiguousRequest",
+                f"The request gives {name} more than once, with different values; the local cloud "
+                "refuses it rather than authorise one and let the service use the other.",
+            )
+        return next(iter(distinct.values()), None)
+
+    def names(self) -> set[str]:
+        """Every parameter name the request gives, wherever."""
+        return {str(name) for source in (*self._single, *self._multiple) for name in source}
+
+    def structured(self, name: str) -> Any:
+        """A list or map parameter (DynamoDB's TransactItems...), as the handler reads it."""
+        return next((source[name] for source in self._single if name in source), None)
+
+    @property
+    def raw_path(self) -> str:
+        """The path as received, still percent-encoded."""
+        return urlsplit(str(self._response.uri)).path
+
+
+@dataclass(frozen=True)
+class ServedService:
+    """A service the local AWS endpoint serves: its moto backend, how requests are signed for it, and
+    what each of its operations needs."""
+
+    backend: str
+    """moto's name for the backend its dispatcher routes requests to."""
+    signing_name: str
+    """The service in a request's SigV4 credential scope, and the prefix of its IAM actions."""
+    resolve: Callable[[str, _Parameters, str, str], list[Access] | None]
+    """The accesses an operation needs; None if it names no resource."""
+    account_level: frozenset[str] = frozenset()
+    """Operations on no particular resource: AWS authorises them on ``*``."""
+    not_emulated: Mapping[str, str] | None = None
+    """Operations refused as not emulated, and why."""
+    xml_errors: bool = False
+
+    def refuse_if_not_emulated(self, operation: str) -> None:
+        why = (self.not_emulated or {}).get(operation)
+        if why is not None:
+            raise not_emulated(f"{self.signing_name}:{operation}", why)
+
+    def access(self, operation: str, parameters: _Parameters, account: str, region: str) -> list[Access]:
+        needed = self.resolve(operation, parameters, account, region)
+        if needed:
+            return needed
+        if operation in self.account_level:
+            return [(f"{self.signing_name}:{operation}", "*")]
+        raise not_emulated(
+            f"{self.signing_name}:{operation}", "the local cloud cannot tell which resource it acts on"
+        )
+
+
+def requested_access(response: Any, account_id: str, region: str) -> list[Access]:
+    """The IAM actions and resources a request needs, as AWS authorises it."""
+    service = SERVED_SERVICES.get(response.service_name)
+    operation = response._get_action()
+    if service is None:
+        raise not_emulated(f"{response.service_name}:{operation}", "the local AWS endpoint does not serve it")
+    return service.access(operation, _Parameters(response), account_id, region)
+
+
+def _same_place(arn: str, account: str, region: str, service: str) -> str:
+    """An ARN naming a resource of another account or region: moto would act on the local one of the
+    same name, so the request is refused rather than authorised for the other."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[2] != service or parts[3] not in (region, "") or parts[4] != account:
+        raise not_emulated(
+            f"{service} resource {arn}", f"only resources of account {account} in {region} exist here"
+        )
+    return arn
 
 
 _DYNAMODB_TRANSACTION_ACTIONS = {
@@ -282,130 +520,291 @@ _DYNAMODB_TRANSACTION_ACTIONS = {
 }
 
 
-def requested_access(response: Any, account_id: str, region: str) -> list[Access]:
-    """The IAM actions and resources a request needs, as AWS authorises it."""
-    service = response.service_name
-    operation = response._get_action()
-    parameters = _parameters(response)
-    resolver = _SERVICE_ACCESS.get(service)
-    if resolver is None:
-        return [(f"{_signing_name(response)}:{operation}", "*")]
-    return resolver(operation, parameters, response, account_id, region)
-
-
-def _dynamodb(
-    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
-) -> list[Access]:
+def _dynamodb(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
     def table(name: str, index: str | None = None) -> str:
-        arn = f"arn:aws:dynamodb:{region}:{account}:table/{name}"
+        if name.startswith("arn:"):  # DynamoDB accepts a table's ARN wherever it takes its name
+            arn = _same_place(name, account, region, "dynamodb")
+        else:
+            arn = f"arn:aws:dynamodb:{region}:{account}:table/{name}"
         return f"{arn}/index/{index}" if index else arn
 
     if operation in ("TransactWriteItems", "TransactGetItems"):
         needed = []
-        for item in parameters.get("TransactItems", []):
+        for item in parameters.structured("TransactItems") or []:
             ((kind, body),) = item.items()
             needed.append((f"dynamodb:{_DYNAMODB_TRANSACTION_ACTIONS[kind]}", table(body["TableName"])))
         return needed
     if operation in ("BatchWriteItem", "BatchGetItem"):
-        return [(f"dynamodb:{operation}", table(name)) for name in parameters.get("RequestItems", {})]
-    if "TableName" in parameters:
-        return [(f"dynamodb:{operation}", table(parameters["TableName"], parameters.get("IndexName")))]
-    return [(f"dynamodb:{operation}", "*")]
+        return [
+            (f"dynamodb:{operation}", table(name)) for name in parameters.structured("RequestItems") or {}
+        ]
+    name = parameters.get("TableName")
+    if name:
+        return [(f"dynamodb:{operation}", table(name, parameters.get("IndexName")))]
+    return None
 
 
-def _sqs(
-    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
-) -> list[Access]:
+def _sqs(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
     # The batch operations are authorised as their single-message actions.
     action = "sqs:" + operation.removesuffix("Batch")
-    url = parameters.get("QueueUrl") or ""
-    name = url.rstrip("/").rsplit("/", 1)[-1] if url else parameters.get("QueueName")
-    return [(action, f"arn:aws:sqs:{region}:{account}:{name}" if name else "*")]
+    url = parameters.get("QueueUrl")
+    names = set()
+    if url:
+        names.add(str(url).rstrip("/").rsplit("/", 1)[-1])
+    path = parameters.raw_path.strip("/")
+    if path:  # moto's handler falls back to the queue the path names (/ACCOUNT/QUEUE)
+        names.add(unquote(path.rsplit("/", 1)[-1]))
+    if operation == "CreateQueue" and parameters.get("QueueName"):
+        names.add(str(parameters.get("QueueName")))
+    if len(names) > 1:
+        raise RequestRefusedError(
+            400, "AmbiguousRequest", f"The request names more than one queue: {', '.join(sorted(names))}."
+        )
+    return [(action, f"arn:aws:sqs:{region}:{account}:{name}") for name in names] or None
 
 
-def _sns(
-    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
-) -> list[Access]:
+def _sns(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
     action = "sns:Publish" if operation == "PublishBatch" else f"sns:{operation}"
-    return [(action, parameters.get("TopicArn") or parameters.get("TargetArn") or "*")]
+    if operation == "Publish" and parameters.get("PhoneNumber"):
+        raise not_emulated("sns:Publish to a phone number", "SMS is not sent locally")
+    if operation == "CreateTopic" and parameters.get("Name"):
+        return [(action, f"arn:aws:sns:{region}:{account}:{parameters.get('Name')}")]
+    # moto publishes to TargetArn when a request gives both it and TopicArn: each one named must be allowed.
+    topics = [parameters.get(name) for name in ("TopicArn", "TargetArn", "ResourceArn")]
+    subscription = parameters.get("SubscriptionArn")
+    if subscription:
+        topics.append(str(subscription).rsplit(":", 1)[0])  # a subscription is authorised as its topic
+    return [(action, _same_place(str(topic), account, region, "sns")) for topic in topics if topic] or None
 
 
-def _lambda(
-    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
-) -> list[Access]:
+# Lambda's REST paths name the function; moto's handlers take it from different segments of the path
+# depending on the operation, so a path must have exactly the form of its operation.
+@cache
+def _rest_path_pattern(service: str, operation: str) -> re.Pattern[str] | None:
+    try:
+        uri = (
+            botocore.session.get_session()
+            .get_service_model(service)
+            .operation_model(operation)
+            .http["requestUri"]
+        )
+    except Exception:  # an operation botocore does not know: no path can be checked against it
+        return None
+    path = str(uri).split("?", 1)[0]
+    pattern = ""
+    for literal, name in re.findall(r"([^{]*)(?:\{([^}]+)\})?", path):
+        pattern += re.escape(literal)
+        if name:
+            greedy = name.endswith("+")
+            pattern += f"(?P<{name.rstrip('+')}>{'.+' if greedy else '[^/]+'})"
+    return re.compile(pattern)
+
+
+def _lambda(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
     action = {"Invoke": "lambda:InvokeFunction", "InvokeAsync": "lambda:InvokeAsync"}.get(
         operation, f"lambda:{operation}"
     )
-    parts = response.path.split("/")
-    name = unquote(parts[3]) if len(parts) > 3 and parts[2] == "functions" else None
-    if name and not name.startswith("arn:"):
-        name = f"arn:aws:lambda:{region}:{account}:function:{name}"
-    if name and name.count(":") > 6:  # a qualified ARN (version or alias) is its own resource
-        return [(action, name)]
-    return [(action, name or "*")]
+    pattern = _rest_path_pattern("lambda", operation)
+    match = pattern.fullmatch(parameters.raw_path) if pattern else None
+    if match is None:
+        raise not_emulated(
+            f"lambda:{operation} at {parameters.raw_path}", "the path does not have the operation's form"
+        )
+    path = {name: unquote(value) for name, value in match.groupdict().items()}
+    if "UUID" in path:
+        return [(action, f"arn:aws:lambda:{region}:{account}:event-source-mapping:{path['UUID']}")]
+    name = path.get("FunctionName") or (operation == "CreateFunction" and parameters.get("FunctionName"))
+    if not name:
+        return None
+    if name.startswith("arn:"):
+        function = _same_place(name, account, region, "lambda")
+    elif name.count(":") >= 2:  # ACCOUNT:function:NAME[:QUALIFIER]
+        function = _same_place(f"arn:aws:lambda:{region}:{name}", account, region, "lambda")
+    else:  # NAME[:QUALIFIER]
+        function = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    qualifier = parameters.get("Qualifier") or parameters.get("qualifier")
+    if qualifier and function.count(":") == 6:  # a version or alias is its own resource
+        function = f"{function}:{qualifier}"
+    needed = [(action, function)]
+    role = parameters.get("Role") if operation in ("CreateFunction", "UpdateFunctionConfiguration") else None
+    if role:  # giving a function a role is passing the role to Lambda
+        needed.append(("iam:PassRole", str(role)))
+    return needed
 
 
-def _states(
-    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
-) -> list[Access]:
-    resource = parameters.get("stateMachineArn") or parameters.get("executionArn") or "*"
-    return [(f"states:{operation}", resource)]
+def _states(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
+    if operation == "CreateStateMachine" and parameters.get("name"):
+        resource = f"arn:aws:states:{region}:{account}:stateMachine:{parameters.get('name')}"
+    else:
+        resource = parameters.get("stateMachineArn") or parameters.get("executionArn")
+    if not resource:
+        return None
+    needed = [(f"states:{operation}", _same_place(str(resource), account, region, "states"))]
+    role = parameters.get("roleArn") if operation in ("CreateStateMachine", "UpdateStateMachine") else None
+    if role:  # giving a state machine a role is passing the role to Step Functions
+        needed.append(("iam:PassRole", str(role)))
+    return needed
 
 
-def _sts(
-    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
-) -> list[Access]:
-    return [(f"sts:{operation}", parameters.get("RoleArn") or "*")]
+# What would shape or condition a session beyond its role's policies: session policies and tags (the
+# identity directory evaluates a session with its role's policies only), and the external id, MFA and
+# source identity a trust policy may test. Ignoring them could admit what AWS refuses: refused instead.
+_ASSUME_ROLE_NOT_EMULATED = (
+    "Policy",
+    "PolicyArns",
+    "Tags",
+    "TransitiveTagKeys",
+    "ExternalId",
+    "SerialNumber",
+    "TokenCode",
+    "SourceIdentity",
+    "ProvidedContexts",
+)
+_MIN_SESSION_SECONDS = 900
+_MAX_CHAINED_SESSION_SECONDS = 3600
 
 
-def _logs(
-    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
-) -> list[Access]:
+def _sts(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
+    role_arn = parameters.get("RoleArn")
+    if operation != "AssumeRole" or not role_arn:
+        return None
+    given = parameters.names()
+    for refused in _ASSUME_ROLE_NOT_EMULATED:
+        if any(name == refused or name.startswith(f"{refused}.") for name in given):
+            raise not_emulated(
+                f"sts:AssumeRole with {refused}",
+                "session policies, session tags, external ids, MFA and source identities",
+            )
+    duration = parameters.get("DurationSeconds")
+    if duration is not None:
+        _check_session_duration(str(role_arn), str(duration), account)
+    return [("sts:AssumeRole", str(role_arn))]
+
+
+def _check_session_duration(role_arn: str, duration: str, account: str) -> None:
+    try:
+        role = iam_backends[account]["aws"].get_role_by_arn(role_arn)
+    except Exception:
+        return  # no such role: the trust decision refuses it
+    maximum = int(role.max_session_duration or 3600)
+    if not duration.isdigit() or not _MIN_SESSION_SECONDS <= int(duration) <= maximum:
+        raise RequestRefusedError(
+            400,
+            "ValidationError",
+            f"The requested DurationSeconds exceeds the MaxSessionDuration set for this role "
+            f"({_MIN_SESSION_SECONDS} to {maximum} seconds).",
+        )
+
+
+def _refuse_long_chained_session(operation: str, parameters: _Parameters, caller: Caller) -> None:
+    """A role session assuming a role (role chaining) gets at most an hour, whatever the role allows."""
+    duration = str(parameters.get("DurationSeconds") or "") if operation == "AssumeRole" else ""
+    chained = caller.principal.kind is PrincipalKind.ROLE_SESSION
+    if chained and duration.isdigit() and int(duration) > _MAX_CHAINED_SESSION_SECONDS:
+        raise RequestRefusedError(
+            400,
+            "ValidationError",
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by "
+            "role chaining.",
+        )
+
+
+def _logs(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
     group = parameters.get("logGroupName")
     if not group:
-        return [(f"logs:{operation}", "*")]
+        return None
     arn = f"arn:aws:logs:{region}:{account}:log-group:{group}"
     stream = parameters.get("logStreamName")
     return [(f"logs:{operation}", f"{arn}:log-stream:{stream}" if stream else f"{arn}:*")]
 
 
-def _cognito(
-    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
-) -> list[Access]:
+def _cognito(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
     pool = parameters.get("UserPoolId")
-    resource = f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool}" if pool else "*"
-    return [(f"cognito-idp:{operation}", resource)]
+    if not pool:
+        return None
+    return [(f"cognito-idp:{operation}", f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool}")]
 
 
-def _iam(
-    operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
-) -> list[Access]:
-    if "RoleName" in parameters:
-        return [(f"iam:{operation}", f"arn:aws:iam::{account}:role/{parameters['RoleName']}")]
-    if "UserName" in parameters:
-        return [(f"iam:{operation}", f"arn:aws:iam::{account}:user/{parameters['UserName']}")]
-    return [(f"iam:{operation}", parameters.get("PolicyArn") or "*")]
+def _iam(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
+    backend = iam_backends[account]["aws"]
+
+    def existing(kind: str, name: str, lookup: Callable[[str], Any]) -> str:
+        try:
+            return str(lookup(name).arn)
+        except Exception:  # not created yet, or already gone: the ARN it would have
+            path = str(parameters.get("Path") or "/")
+            return f"arn:aws:iam::{account}:{kind}{path}{name}"
+
+    for parameter, kind, lookup in (
+        ("RoleName", "role", backend.get_role),
+        ("GroupName", "group", backend.get_group),  # before UserName: AddUserToGroup acts on the group
+        ("UserName", "user", backend.get_user),
+    ):
+        name = parameters.get(parameter)
+        if name:
+            return [(f"iam:{operation}", existing(kind, str(name), lookup))]
+    if operation == "CreatePolicy" and parameters.get("PolicyName"):
+        path = str(parameters.get("Path") or "/")
+        return [(f"iam:{operation}", f"arn:aws:iam::{account}:policy{path}{parameters.get('PolicyName')}")]
+    policy = parameters.get("PolicyArn")
+    return [(f"iam:{operation}", str(policy))] if policy else None
 
 
-def _signing_name(response: Any) -> str:
-    """The service part of the credential scope: the IAM prefix for most services."""
-    authorization = response.headers.get("Authorization", "")
-    try:
-        signing = authorization.split("Credential=")[1].split("/")[3]
-    except IndexError:
-        return str(response.service_name)
-    return {"monitoring": "cloudwatch"}.get(str(signing), str(signing))
+_STS_NOT_EMULATED = dict.fromkeys(
+    (
+        "AssumeRoleWithWebIdentity",
+        "AssumeRoleWithSAML",
+        "AssumeRoot",
+        "GetFederationToken",
+        "GetSessionToken",
+        "GetAccessKeyInfo",
+        "DecodeAuthorizationMessage",
+    ),
+    "the local cloud issues temporary credentials only through sts:AssumeRole, with the role's trust "
+    "policy evaluated",
+)
+_DYNAMODB_NOT_EMULATED = dict.fromkeys(
+    ("ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"),
+    "PartiQL statements are authorised per table and statement kind (dynamodb:PartiQLUpdate...)",
+)
 
+_UNKNOWN = ServedService(backend="", signing_name="", resolve=lambda *_: None)
 
-_SERVICE_ACCESS: dict[str, Callable[[str, dict[str, Any], Any, str, str], list[Access]]] = {
-    "dynamodb": _dynamodb,
-    "sqs": _sqs,
-    "sns": _sns,
-    "lambda": _lambda,
-    "awslambda": _lambda,
-    "stepfunctions": _states,
-    "sts": _sts,
-    "logs": _logs,
-    "cognito-idp": _cognito,
-    "iam": _iam,
+SERVED_SERVICES: Mapping[str, ServedService] = {
+    "dynamodb": ServedService(
+        "dynamodb",
+        "dynamodb",
+        _dynamodb,
+        frozenset({"ListTables", "DescribeLimits", "DescribeEndpoints"}),
+        _DYNAMODB_NOT_EMULATED,
+    ),
+    "sqs": ServedService("sqs", "sqs", _sqs, frozenset({"ListQueues"})),
+    "sns": ServedService("sns", "sns", _sns, frozenset({"ListTopics", "ListSubscriptions"}), xml_errors=True),
+    "awslambda": ServedService(
+        "awslambda",
+        "lambda",
+        _lambda,
+        frozenset(
+            {"ListFunctions", "ListEventSourceMappings", "CreateEventSourceMapping", "GetAccountSettings"}
+        ),
+    ),
+    "stepfunctions": ServedService("stepfunctions", "states", _states, frozenset({"ListStateMachines"})),
+    "sts": ServedService("sts", "sts", _sts, not_emulated=_STS_NOT_EMULATED, xml_errors=True),
+    "logs": ServedService("logs", "logs", _logs, frozenset({"DescribeLogGroups"})),
+    "cognito-idp": ServedService(
+        "cognitoidp", "cognito-idp", _cognito, frozenset({"CreateUserPool", "ListUserPools"})
+    ),
+    "iam": ServedService(
+        "iam",
+        "iam",
+        _iam,
+        frozenset({"ListRoles", "ListUsers", "ListGroups", "ListPolicies", "GetAccountSummary"}),
+        xml_errors=True,
+    ),
 }
+"""Keyed by moto's ``service_name`` of the response class handling the request."""
+
+
+def served_backends() -> frozenset[str]:
+    """moto's backends the front door lets requests reach."""
+    return frozenset(service.backend for service in SERVED_SERVICES.values())

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+from moto.iam.exceptions import NotFoundException
 from moto.iam.models import IAMBackend, iam_backends
 from moto.sts.models import STSBackend, sts_backends
 
@@ -78,6 +79,8 @@ class MotoIdentityDirectory:
     def caller_for(self, access_key_id: str) -> Caller | None:
         for session in reversed(self._sts.assumed_roles):
             if session.access_key_id == access_key_id:
+                if not self._role_exists(session.role_arn):
+                    return None  # the role was deleted: its sessions' keys are worth nothing
                 return self._role_session_caller(session)
         for user in self._iam.users.values():
             for key in user.access_keys:
@@ -143,6 +146,13 @@ class MotoIdentityDirectory:
         documents: list[PolicyDocument] = [_document(text) for text in role.policies.values()]
         documents.extend(_managed_document(policy) for policy in role.managed_policies.values())
         return documents
+
+    def _role_exists(self, role_arn: str) -> bool:
+        try:
+            self._iam.get_role_by_arn(role_arn)
+        except NotFoundException:
+            return False
+        return True
 
     def _role_session_caller(self, session: Any) -> Caller:
         return Caller(

@@ -1,0 +1,19 @@
+"""Attacks on the running local cloud, each written from the attacker's side: every one must be refused
+and leave nothing behind. They need ``sam build`` output (``make build``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.conftest import require_build
+from tests.support.local_cloud import LocalCloud
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[LocalCloud]:
+    """One local cloud per test module: an attack in one module cannot leave state for another."""
+    require_build()
+    with LocalCloud().start() as running:
+        yield running
