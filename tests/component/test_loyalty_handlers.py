@@ -161,16 +161,30 @@ def test_tiers_at_their_boundaries(
 @pytest.mark.parametrize(
     "customer_id", ["not-a-uuid", "0D3C3A1E-5B7F-4C1E-9A8E-2F6B1D4C7E90", "%27%20OR%201%3D1"]
 )
-def test_an_invalid_customer_id_is_a_400_with_a_clear_message(
+def test_an_invalid_customer_id_is_a_422_naming_the_parameter_and_reads_nothing(
     runner: InProcessLambdaRunner, customer_id: str
 ) -> None:
+    recorder = DynamoDBCallRecorder()
+    recorder.attach(dynamodb_client())
+
     status, body = get_loyalty(runner, customer_id)
 
-    assert status == 400
-    assert body == {
-        "message": "invalid request: customerId: must be a lower-case UUID, "
-        "e.g. 6f1c2f0e-8d3b-4b5e-9a51-2f0f6a1c9d27"
-    }
+    # Powertools' request validation: the parameter and the kind of error, never the value or the
+    # validator's own words.
+    assert status == 422
+    assert body == {"statusCode": 422, "detail": [{"loc": ["path", "customerId"], "type": "value_error"}]}
+    assert recorder.calls == {}
+
+
+def test_another_route_is_a_404(runner: InProcessLambdaRunner) -> None:
+    with open("events/get_loyalty.json", encoding="utf-8") as sample:
+        event = json.load(sample)
+    event["path"] = f"/loyalty/{CUSTOMER_ID}/points"
+
+    response = runner.call("GetLoyaltyFunction", event)
+
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"]) == {"statusCode": 404, "message": "Not found"}
 
 
 class DynamoDBCallRecorder:
