@@ -4,6 +4,7 @@ credentials, the GraphQL operations of the walkthrough, and the APPSYNC_JS resol
 from __future__ import annotations
 
 from localcloud.appsync.resolver_runtime import RUNTIME_DIRECTORY, AppSyncError, ResolverRuntime
+from localcloud.appsync.schema import build_appsync_schema
 from localcloud.cloud import STACK_NAME, Customer, LocalCloud
 from localcloud.identity import Credentials
 from localcloud.walkthrough import (
@@ -32,6 +33,7 @@ __all__ = [
     "GraphQLError",
     "LocalCloud",
     "ResolverRuntime",
+    "build_appsync_schema",
     "graphql",
     "wait_for",
 ]
