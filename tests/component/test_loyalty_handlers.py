@@ -11,7 +11,6 @@ import boto3
 import pytest
 
 from common.aws import dynamodb_client
-from loyalty.repository import TOTAL_KEY, booking_key
 from tests.support.inprocess import InProcessLambdaRunner
 from tests.support.sqs_event_source import drain
 from tests.support.stack import REGION, MockStack
@@ -54,6 +53,21 @@ def get_loyalty(runner: InProcessLambdaRunner, customer_id: str) -> tuple[int, d
     event["pathParameters"] = {"customerId": customer_id}
     response = runner.call("GetLoyaltyFunction", event)
     return response["statusCode"], json.loads(response["body"])
+
+
+class DynamoDBCallRecorder:
+    """Counts DynamoDB requests and the items they return, via botocore's event hooks."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.items_returned = 0
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("after-call.dynamodb", self._after_call)
+
+    def _after_call(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+        self.items_returned += len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)
 
 
 def test_points_are_credited_once_per_booking_under_duplicate_delivery(
@@ -187,21 +201,6 @@ def test_another_route_is_a_404(runner: InProcessLambdaRunner) -> None:
     assert json.loads(response["body"]) == {"statusCode": 404, "message": "Not found"}
 
 
-class DynamoDBCallRecorder:
-    """Counts DynamoDB requests and the items they return, via botocore's event hooks."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.items_returned = 0
-
-    def attach(self, client: Any) -> None:
-        client.meta.events.register("after-call.dynamodb", self._after_call)
-
-    def _after_call(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls[model.name] += 1
-        self.items_returned += len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)
-
-
 def _seed_history(stack: MockStack, customer_id: str, bookings: int) -> None:
     """Write ``bookings`` ledger entries (as IngestLoyalty would) and the matching total."""
     client = boto3.client("dynamodb", region_name=REGION)
@@ -214,7 +213,7 @@ def _seed_history(stack: MockStack, customer_id: str, bookings: int) -> None:
                         "PutRequest": {
                             "Item": {
                                 "customerId": {"S": customer_id},
-                                "sk": {"S": booking_key(str(uuid.uuid4()))},
+                                "sk": {"S": f"BOOKING#{uuid.uuid4()}"},
                                 "points": {"N": "10"},
                             }
                         }
@@ -225,7 +224,7 @@ def _seed_history(stack: MockStack, customer_id: str, bookings: int) -> None:
         )
     client.put_item(
         TableName=table,
-        Item={"customerId": {"S": customer_id}, "sk": {"S": TOTAL_KEY}, "points": {"N": str(10 * bookings)}},
+        Item={"customerId": {"S": customer_id}, "sk": {"S": "TOTAL"}, "points": {"N": str(10 * bookings)}},
     )
 
 
