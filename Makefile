@@ -88,8 +88,8 @@ static-gate: setup ## cfn-lint, checkov and parliament on template.yaml and its 
 
 build: setup .aws-sam/build/template.yaml ## sam build, without a container (again only when its inputs change)
 
-pytest: setup build ## every test tier that needs no AWS account: the application's, then the tools' own (tools/tests)
-	$(VENV)/bin/pytest
+pytest: setup build ## every test tier that needs no AWS account: the application's (with src/ coverage and its floor), then the tools' own (tools/tests)
+	$(VENV)/bin/pytest --cov
 	cd tools && ../$(VENV)/bin/pytest
 
 audit: $(VENV)/.installed ## least-privilege audit: each role's observed calls (from the e2e tests) vs its grants

@@ -49,8 +49,11 @@ export function response(ctx) {
       remainingPoints: summary.remainingPoints,
     };
   }
-  if (statusCode === 400) {
-    util.error(messageOf(body) ?? 'The loyalty service rejected the request', 'BadRequest');
+  if (statusCode === 422) {
+    // The function's request validation (Powertools) names the invalid parameters, not their values.
+    const invalid = invalidParametersOf(body);
+    const detail = invalid ? `: invalid ${invalid}` : '';
+    util.error(`The loyalty service rejected the request${detail}`, 'BadRequest');
   }
   if (statusCode === 403) {
     // API Gateway refused the data source's signed call: its message names roles and ARNs, which are
@@ -60,10 +63,14 @@ export function response(ctx) {
   util.error(`The loyalty service failed (HTTP ${statusCode})`, 'LoyaltyServiceError');
 }
 
-/** The "message" of a JSON error body, if there is one. */
-function messageOf(body) {
+/** "path.customerId" for a validation error body naming that parameter; null for any other body. */
+function invalidParametersOf(body) {
   if (typeof body !== 'string' || !body.startsWith('{')) {
     return null;
   }
-  return JSON.parse(body).message ?? null;
+  const detail = JSON.parse(body).detail;
+  if (!Array.isArray(detail) || detail.length === 0) {
+    return null;
+  }
+  return detail.map((issue) => issue.loc.join('.')).join(', ');
 }

@@ -41,9 +41,23 @@ class Booking(CamelModel):
 
 
 class BookingStepResult(CamelModel):
+    """What Reserve and Confirm return to the saga (ReserveBooking's ``status``, ConfirmBooking's
+    ``bookingReference``)."""
+
     booking_id: Uuid
-    status: BookingStatus | Literal["NOT_FOUND"]
+    status: BookingStatus
     booking_reference: str | None = None
+
+
+class CancellationStatus(StrEnum):
+    CANCELLED = "CANCELLED"
+    NO_SUCH_BOOKING = "NO_SUCH_BOOKING"
+    """The saga compensates steps that may never have run: there was nothing to cancel."""
+
+
+class CancellationResult(CamelModel):
+    booking_id: Uuid
+    status: CancellationStatus
 
 
 class BookingNotification(CamelModel):

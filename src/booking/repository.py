@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from booking.models import Booking, BookingNotification, BookingStatus
-from common.dynamodb import from_item, is_conditional_check_failure, old_item_of, to_item
+from common.dynamodb import from_item, is_conditional_check_failure, put_if_absent, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,19 +23,10 @@ class BookingRepository:
 
     def create(self, booking: Booking) -> Booking | None:
         """Store a new booking. Returns the booking already stored under that id, if any, unchanged."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(booking.model_dump(mode="json", by_alias=True)),
-                ConditionExpression="attribute_not_exists(id)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not is_conditional_check_failure(error):
-                raise
-            existing = old_item_of(error)
-            return Booking.model_validate(existing) if existing else None
-        return None
+        existing = put_if_absent(
+            self._client, self._table, booking.model_dump(mode="json", by_alias=True), key_attribute="id"
+        )
+        return None if existing is None else Booking.model_validate(existing)
 
     def confirm(self, booking_id: str, reference: str, now: datetime) -> Booking | None:
         """Mark UNCONFIRMED (or already CONFIRMED) bookings CONFIRMED. None if missing or cancelled."""

@@ -37,12 +37,6 @@ class BookingNotice(CamelModel):
         return self
 
 
-class CustomerPath(CamelModel):
-    customer_id: Uuid = Field(
-        description="the customer's id (their Cognito sub, a UUID)",
-    )
-
-
 class LoyaltySummary(CamelModel):
     points: int = Field(ge=0)
     level: Tier

@@ -1,13 +1,24 @@
-"""Loyalty use cases written against the ledger, testable without AWS."""
+"""Loyalty use cases written against the ledger protocol below: the handlers pass the DynamoDB ledger
+(loyalty.repository), the unit tests an in-memory fake."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from loyalty.models import BookingNotice, LoyaltySummary
-from loyalty.repository import LoyaltyLedger
 from loyalty.rules import points_for, summarise
+
+
+class PointsLedger(Protocol):
+    def credit(self, customer_id: str, booking_id: str, points: int, now: datetime) -> bool:
+        """Credit a booking's points to its customer; False (and nothing changed) if already credited."""
+        ...
+
+    def points_of(self, customer_id: str) -> int:
+        """The customer's total (0 for a customer never credited)."""
+        ...
 
 
 class CreditOutcome(StrEnum):
@@ -16,7 +27,7 @@ class CreditOutcome(StrEnum):
     NOTHING_EARNED = "NOTHING_EARNED"
 
 
-def credit_booking(notice: BookingNotice, ledger: LoyaltyLedger, now: datetime) -> CreditOutcome:
+def credit_booking(notice: BookingNotice, ledger: PointsLedger, now: datetime) -> CreditOutcome:
     points = points_for(notice)
     if points == 0:
         return CreditOutcome.NOTHING_EARNED
@@ -25,5 +36,5 @@ def credit_booking(notice: BookingNotice, ledger: LoyaltyLedger, now: datetime) 
     return CreditOutcome.ALREADY_CREDITED
 
 
-def loyalty_of(customer_id: str, ledger: LoyaltyLedger) -> LoyaltySummary:
+def loyalty_of(customer_id: str, ledger: PointsLedger) -> LoyaltySummary:
     return summarise(ledger.points_of(customer_id))

@@ -6,8 +6,9 @@ from functools import cache
 
 from common.aws import dynamodb_client
 from common.settings import load_settings
-from payment.provider import PaymentProvider, SimulatedPaymentProvider
+from payment.provider import SimulatedPaymentProvider
 from payment.repository import ChargeLedger
+from payment.service import PaymentProvider
 from payment.settings import PaymentSettings
 
 

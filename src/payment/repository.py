@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from common.dynamodb import from_item, is_conditional_check_failure, old_item_of, to_item
+from common.dynamodb import from_item, is_conditional_check_failure, old_item_of, put_if_absent, to_item
 from payment.models import Charge, ChargeStatus
 
 if TYPE_CHECKING:
@@ -21,25 +21,17 @@ class ChargeLedger:
 
     def record(self, charge: Charge) -> Charge | None:
         """Record a booking's charge. Returns the charge already recorded for that booking, if any."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item(charge.model_dump(mode="json", by_alias=True)),
-                ConditionExpression="attribute_not_exists(bookingId)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not is_conditional_check_failure(error):
-                raise
-            existing = old_item_of(error)
-            return Charge.model_validate(existing) if existing else None
-        return None
+        existing = put_if_absent(
+            self._client,
+            self._table,
+            charge.model_dump(mode="json", by_alias=True),
+            key_attribute="bookingId",
+        )
+        return None if existing is None else Charge.model_validate(existing)
 
-    def mark_refunded(self, booking_id: str, now: datetime) -> tuple[Charge | None, bool]:
-        """Refund a CAPTURED charge.
-
-        Returns the charge (None if there is none) and whether this call refunded it.
-        """
+    def mark_refunded(self, booking_id: str, now: datetime) -> Charge | None:
+        """Refund a CAPTURED charge. Returns the booking's charge as it now stands: REFUNDED (by this call
+        or an earlier one) or left as it was (DECLINED); None if the booking has no charge."""
         try:
             response = self._client.update_item(
                 TableName=self._table,
@@ -61,5 +53,5 @@ class ChargeLedger:
             if not is_conditional_check_failure(error):
                 raise
             existing = old_item_of(error)
-            return (Charge.model_validate(existing) if existing else None), False
-        return Charge.model_validate(from_item(response["Attributes"])), True
+            return None if existing is None else Charge.model_validate(existing)
+        return Charge.model_validate(from_item(response["Attributes"]))

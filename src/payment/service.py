@@ -1,42 +1,34 @@
-"""Collect and refund, whatever the provider: one charge per booking, declines surface as errors."""
+"""Collect and refund, whatever the provider: one charge per booking, declines surface as errors.
+
+The handlers pass the provider chosen in payment.dependencies; the unit tests pass the simulated
+provider over an in-memory charge store."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
-from payment.errors import PaymentConflictError, PaymentDeclinedError
-from payment.models import (
-    Charge,
-    ChargeResult,
-    ChargeStatus,
-    CollectPaymentRequest,
-    RefundResult,
-)
-from payment.provider import PaymentProvider
+from payment.models import Charge, ChargeResult, CollectPaymentRequest, RefundResult
+from payment.rules import charge_result
+
+
+class PaymentProvider(Protocol):
+    def charge(self, booking_id: str, amount: int, currency: str, token: str, now: datetime) -> Charge:
+        """Charge once per booking, the booking id being the idempotency key.
+
+        Returns the booking's charge: the one made now or, on a retry, the one made before (which
+        counts). Raises PaymentConflictError if the booking was charged another amount or currency.
+        """
+        ...
+
+    def refund(self, booking_id: str, now: datetime) -> RefundResult:
+        """Refund the booking's captured charge, once; NOT_CHARGED if nothing was captured."""
+        ...
 
 
 def collect_payment(request: CollectPaymentRequest, provider: PaymentProvider, now: datetime) -> ChargeResult:
-    attempted, earlier = provider.charge(
-        request.booking_id, request.amount, request.currency, request.payment_token, now
-    )
-    charge = earlier if earlier is not None else attempted
-    if earlier is not None and (earlier.amount, earlier.currency) != (request.amount, request.currency):
-        raise PaymentConflictError(
-            f"booking {request.booking_id} was already charged {earlier.amount} {earlier.currency}"
-        )
-    return _result_of(charge)
-
-
-def _result_of(charge: Charge) -> ChargeResult:
-    if charge.status is ChargeStatus.DECLINED:
-        raise PaymentDeclinedError(charge.booking_id, charge.decline_code or "declined")
-    return ChargeResult(
-        booking_id=charge.booking_id,
-        charge_id=charge.charge_id,
-        amount=charge.amount,
-        currency=charge.currency,
-        status=charge.status,
-    )
+    charge = provider.charge(request.booking_id, request.amount, request.currency, request.payment_token, now)
+    return charge_result(charge)
 
 
 def refund_payment(booking_id: str, provider: PaymentProvider, now: datetime) -> RefundResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -127,7 +128,7 @@ def test_cancel_is_idempotent_and_creates_nothing_for_an_unknown_booking(
 
     assert first == second == {"bookingId": BOOKING_ID, "status": "CANCELLED"}
     assert get_item(stack, "BookingTable", {"id": BOOKING_ID})["cancelledAt"] == cancelled_at  # type: ignore[index]
-    assert unknown["status"] == "NOT_FOUND"
+    assert unknown == {"bookingId": "11111111-2222-4333-8444-555555555555", "status": "NO_SUCH_BOOKING"}
     assert len(bookings(stack)) == 1
 
 
@@ -139,21 +140,26 @@ def receive_all(queue_url: str) -> list[dict[str, Any]]:
     return messages
 
 
-def test_notify_confirmed_reaches_the_loyalty_queue_with_its_status_attribute(
-    runner: InProcessLambdaRunner, stack: MockStack
+def test_notify_confirmed_is_published_and_reaches_the_loyalty_queue(
+    runner: InProcessLambdaRunner,
+    stack: MockStack,
+    booking_topic_messages: Callable[[], list[dict[str, Any]]],
 ) -> None:
     notice = {**RESERVATION, "status": "CONFIRMED", "bookingReference": "Q7KX2M"}
 
     result = runner.call("NotifyBookingFunction", notice)
 
-    assert "messageId" in result
+    assert result["messageId"]
+    assert booking_topic_messages() == [{"notice": notice, "bookingStatus": "CONFIRMED"}]
     [message] = receive_all(stack.physical_id("LoyaltyQueue"))
     assert json.loads(message["Body"]) == notice  # raw delivery: the body is the notice itself
     assert message["MessageAttributes"]["bookingStatus"]["StringValue"] == "CONFIRMED"
 
 
-def test_notify_cancelled_is_filtered_out_of_the_loyalty_queue(
-    runner: InProcessLambdaRunner, stack: MockStack
+def test_notify_cancelled_is_published_but_filtered_out_of_the_loyalty_queue(
+    runner: InProcessLambdaRunner,
+    stack: MockStack,
+    booking_topic_messages: Callable[[], list[dict[str, Any]]],
 ) -> None:
     notice = {
         "bookingId": BOOKING_ID,
@@ -165,11 +171,12 @@ def test_notify_cancelled_is_filtered_out_of_the_loyalty_queue(
 
     runner.call("NotifyBookingFunction", notice)
 
+    assert booking_topic_messages() == [{"notice": notice, "bookingStatus": "CANCELLED"}]
     assert receive_all(stack.physical_id("LoyaltyQueue")) == []
 
 
 def test_notify_refuses_a_confirmed_notice_without_the_amount(
-    runner: InProcessLambdaRunner, stack: MockStack
+    runner: InProcessLambdaRunner, booking_topic_messages: Callable[[], list[dict[str, Any]]]
 ) -> None:
     notice = {
         "bookingId": BOOKING_ID,
@@ -182,12 +189,16 @@ def test_notify_refuses_a_confirmed_notice_without_the_amount(
     with pytest.raises(InvalidNotificationError):
         runner.call("NotifyBookingFunction", notice)
 
-    assert receive_all(stack.physical_id("LoyaltyQueue")) == []
+    assert booking_topic_messages() == []
 
 
-def test_notify_rejects_an_unknown_status(runner: InProcessLambdaRunner) -> None:
+def test_notify_rejects_an_unknown_status(
+    runner: InProcessLambdaRunner, booking_topic_messages: Callable[[], list[dict[str, Any]]]
+) -> None:
     with pytest.raises(InvalidRequestError, match="status"):
         runner.call(
             "NotifyBookingFunction",
             {"bookingId": BOOKING_ID, "customerId": CUSTOMER_ID, "flightId": "F1", "status": "MAYBE"},
         )
+
+    assert booking_topic_messages() == []

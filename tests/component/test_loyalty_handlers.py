@@ -11,7 +11,6 @@ import boto3
 import pytest
 
 from common.aws import dynamodb_client
-from loyalty.repository import TOTAL_KEY, booking_key
 from tests.support.inprocess import InProcessLambdaRunner
 from tests.support.sqs_event_source import drain
 from tests.support.stack import REGION, MockStack
@@ -54,6 +53,21 @@ def get_loyalty(runner: InProcessLambdaRunner, customer_id: str) -> tuple[int, d
     event["pathParameters"] = {"customerId": customer_id}
     response = runner.call("GetLoyaltyFunction", event)
     return response["statusCode"], json.loads(response["body"])
+
+
+class DynamoDBCallRecorder:
+    """Counts DynamoDB requests and the items they return, via botocore's event hooks."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.items_returned = 0
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("after-call.dynamodb", self._after_call)
+
+    def _after_call(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+        self.items_returned += len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)
 
 
 def test_points_are_credited_once_per_booking_under_duplicate_delivery(
@@ -161,31 +175,30 @@ def test_tiers_at_their_boundaries(
 @pytest.mark.parametrize(
     "customer_id", ["not-a-uuid", "0D3C3A1E-5B7F-4C1E-9A8E-2F6B1D4C7E90", "%27%20OR%201%3D1"]
 )
-def test_an_invalid_customer_id_is_a_400_with_a_clear_message(
+def test_an_invalid_customer_id_is_a_422_naming_the_parameter_and_reads_nothing(
     runner: InProcessLambdaRunner, customer_id: str
 ) -> None:
+    recorder = DynamoDBCallRecorder()
+    recorder.attach(dynamodb_client())
+
     status, body = get_loyalty(runner, customer_id)
 
-    assert status == 400
-    assert body == {
-        "message": "invalid request: customerId: must be a lower-case UUID, "
-        "e.g. 6f1c2f0e-8d3b-4b5e-9a51-2f0f6a1c9d27"
-    }
+    # Powertools' request validation: the parameter and the kind of error, never the value or the
+    # validator's own words.
+    assert status == 422
+    assert body == {"statusCode": 422, "detail": [{"loc": ["path", "customerId"], "type": "value_error"}]}
+    assert recorder.calls == {}
 
 
-class DynamoDBCallRecorder:
-    """Counts DynamoDB requests and the items they return, via botocore's event hooks."""
+def test_another_route_is_a_404(runner: InProcessLambdaRunner) -> None:
+    with open("events/get_loyalty.json", encoding="utf-8") as sample:
+        event = json.load(sample)
+    event["path"] = f"/loyalty/{CUSTOMER_ID}/points"
 
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.items_returned = 0
+    response = runner.call("GetLoyaltyFunction", event)
 
-    def attach(self, client: Any) -> None:
-        client.meta.events.register("after-call.dynamodb", self._after_call)
-
-    def _after_call(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls[model.name] += 1
-        self.items_returned += len(parsed.get("Items", [])) + (1 if "Item" in parsed else 0)
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"]) == {"statusCode": 404, "message": "Not found"}
 
 
 def _seed_history(stack: MockStack, customer_id: str, bookings: int) -> None:
@@ -200,7 +213,7 @@ def _seed_history(stack: MockStack, customer_id: str, bookings: int) -> None:
                         "PutRequest": {
                             "Item": {
                                 "customerId": {"S": customer_id},
-                                "sk": {"S": booking_key(str(uuid.uuid4()))},
+                                "sk": {"S": f"BOOKING#{uuid.uuid4()}"},
                                 "points": {"N": "10"},
                             }
                         }
@@ -211,7 +224,7 @@ def _seed_history(stack: MockStack, customer_id: str, bookings: int) -> None:
         )
     client.put_item(
         TableName=table,
-        Item={"customerId": {"S": customer_id}, "sk": {"S": TOTAL_KEY}, "points": {"N": str(10 * bookings)}},
+        Item={"customerId": {"S": customer_id}, "sk": {"S": "TOTAL"}, "points": {"N": str(10 * bookings)}},
     )
 
 

@@ -6,39 +6,17 @@ import uuid
 
 import pytest
 import requests
-from botocore.exceptions import ClientError
 from requests_aws4auth import AWS4Auth
 
-from tests.deployed.conftest import DeployedStack
+from tests.deployed.conftest import DeployedStack, loyalty_data_source_role_auth, sigv4_auth
 
 pytestmark = pytest.mark.deployed
 TIMEOUT = 15
 
 
-def _auth(access_key: str, secret_key: str, token: str | None, region: str) -> AWS4Auth:
-    return AWS4Auth(access_key, secret_key, region, "execute-api", session_token=token)
-
-
 @pytest.fixture(scope="module")
 def appsync_role_auth(deployed_stack: DeployedStack) -> AWS4Auth:
-    sts = deployed_stack.session.client("sts")
-    try:
-        credentials = sts.assume_role(
-            RoleArn=deployed_stack.output("LoyaltyDataSourceRoleArn"),
-            RoleSessionName="loyalty-boundary-test",
-            DurationSeconds=900,
-        )["Credentials"]
-    except ClientError as error:
-        pytest.skip(
-            f"cannot assume the loyalty data-source role ({error.response['Error']['Code']}): deploy the "
-            "test stack with IntegrationTestPrincipalArn=<the ARN you run the tests as>"
-        )
-    return _auth(
-        credentials["AccessKeyId"],
-        credentials["SecretAccessKey"],
-        credentials["SessionToken"],
-        deployed_stack.session.region_name,
-    )
+    return loyalty_data_source_role_auth(deployed_stack)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +24,7 @@ def own_auth(deployed_stack: DeployedStack) -> AWS4Auth:
     credentials = deployed_stack.session.get_credentials()
     assert credentials is not None
     frozen = credentials.get_frozen_credentials()
-    return _auth(
+    return sigv4_auth(
         str(frozen.access_key), str(frozen.secret_key), frozen.token, deployed_stack.session.region_name
     )
 
@@ -64,15 +42,15 @@ def test_the_appsync_role_reads_loyalty(deployed_stack: DeployedStack, appsync_r
     assert response.json() == {"points": 0, "level": "bronze", "remainingPoints": 50_000}
 
 
-def test_the_appsync_role_gets_a_clear_400_for_a_bad_id(
+def test_the_appsync_role_gets_a_422_naming_the_parameter_for_a_bad_id(
     deployed_stack: DeployedStack, appsync_role_auth: AWS4Auth
 ) -> None:
     response = requests.get(
         _url(deployed_stack, "/loyalty/nope/get"), auth=appsync_role_auth, timeout=TIMEOUT
     )
 
-    assert response.status_code == 400
-    assert "customerId" in response.json()["message"]
+    assert response.status_code == 422
+    assert response.json()["detail"] == [{"loc": ["path", "customerId"], "type": "value_error"}]
 
 
 def test_the_test_runner_itself_is_refused(deployed_stack: DeployedStack, own_auth: AWS4Auth) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -65,7 +66,10 @@ def booking_dead_letters(stack: MockStack) -> list[dict[str, Any]]:
 
 
 def test_happy_path_confirms_takes_a_seat_charges_catalog_price_and_notifies(
-    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+    saga: Saga,
+    stack: MockStack,
+    flights: dict[str, Flight],
+    booking_topic_messages: Callable[[], list[dict[str, Any]]],
 ) -> None:
     flight = flights["SA101"]
     request = booking_request(flight)
@@ -89,8 +93,11 @@ def test_happy_path_confirms_takes_a_seat_charges_catalog_price_and_notifies(
         flight.price,
         flight.currency,
     )
+    [published] = booking_topic_messages()
+    assert published["bookingStatus"] == "CONFIRMED"
     # The booking topic's loyalty subscription (filter policy from the template) passed the notice on.
     [notice] = notices_delivered_to_loyalty(saga)
+    assert notice == published["notice"]
     assert notice["status"] == "CONFIRMED"
     assert notice["bookingId"] == request["bookingId"]
     assert notice["amount"] == flight.price
@@ -110,7 +117,10 @@ def test_client_supplied_amount_is_ignored(saga: Saga, stack: MockStack, flights
 
 
 def test_declined_card_cancels_releases_seat_captures_nothing_and_notifies_cancellation(
-    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+    saga: Saga,
+    stack: MockStack,
+    flights: dict[str, Flight],
+    booking_topic_messages: Callable[[], list[dict[str, Any]]],
 ) -> None:
     flight = flights["SA101"]
     request = booking_request(flight, token="tok_chargeDeclined")
@@ -134,10 +144,20 @@ def test_declined_card_cancels_releases_seat_captures_nothing_and_notifies_cance
     charge = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
     assert charge is not None
     assert charge["status"] == "DECLINED"
-    [cancelled_notice] = saga.runner.invocations["NotifyBookingFunction"]
-    assert cancelled_notice["status"] == "CANCELLED"
-    assert cancelled_notice["reason"] == "PaymentDeclinedError"
-    # Cancelled bookings never reach the loyalty service.
+    # The customer is told: the cancellation is published on the booking topic...
+    assert booking_topic_messages() == [
+        {
+            "notice": {
+                "bookingId": request["bookingId"],
+                "customerId": CUSTOMER_ID,
+                "flightId": flight.id,
+                "status": "CANCELLED",
+                "reason": "PaymentDeclinedError",
+            },
+            "bookingStatus": "CANCELLED",
+        }
+    ]
+    # ...and the loyalty subscription's filter keeps it from the loyalty service.
     assert notices_delivered_to_loyalty(saga) == []
     assert points_of(stack, CUSTOMER_ID) == 0
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -79,3 +80,40 @@ def get_item(stack: MockStack, table_logical_id: str, key: dict[str, str]) -> di
     )
     item = response.get("Item")
     return from_item(item) if item else None
+
+
+@pytest.fixture
+def booking_topic_messages(stack: MockStack) -> Callable[[], list[dict[str, Any]]]:
+    """Everything published to the booking topic from now on, whatever the loyalty subscription's filter.
+
+    An extra queue, subscribed without a filter policy and with raw delivery as the loyalty queue is,
+    observes the topic. Returns a function that reads (and consumes) what arrived so far, each message
+    as ``{"notice": <the body, parsed>, "bookingStatus": <the message attribute>}``.
+    """
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="booking-topic-observer")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    boto3.client("sns", region_name=REGION).subscribe(
+        TopicArn=stack.physical_id("BookingTopic"),
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+
+    def received() -> list[dict[str, Any]]:
+        messages: list[Any] = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return [
+            {
+                "notice": json.loads(message["Body"]),
+                "bookingStatus": message["MessageAttributes"]["bookingStatus"]["StringValue"],
+            }
+            for message in messages
+        ]
+
+    return received

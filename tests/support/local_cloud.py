@@ -5,6 +5,7 @@ endpoint serves, and the APPSYNC_JS resolver runtime."""
 from __future__ import annotations
 
 from localcloud.appsync.resolver_runtime import RUNTIME_DIRECTORY, AppSyncError, ResolverRuntime
+from localcloud.appsync.schema import build_appsync_schema
 from localcloud.cloud import STACK_NAME, Customer, LocalCloud
 from localcloud.enforcement import served_backends
 from localcloud.identity import Credentials
@@ -35,6 +36,7 @@ __all__ = [
     "GraphQLError",
     "LocalCloud",
     "ResolverRuntime",
+    "build_appsync_schema",
     "graphql",
     "served_backends",
     "sigv4",

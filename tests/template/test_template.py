@@ -47,13 +47,37 @@ def test_the_stack_has_its_single_purpose_functions() -> None:
     assert set(FUNCTIONS) == EXPECTED_FUNCTIONS
 
 
+def effective(logical_id: str, name: str) -> Any:
+    """A function property as SAM applies it: the function's own, else Globals.Function's.
+
+    None when neither sets it, i.e. when SAM's default (128 MB, 3 s, no tracing) would apply unseen.
+    """
+    own = TEMPLATE["Resources"][logical_id]["Properties"]
+    return own.get(name, TEMPLATE.get("Globals", {}).get("Function", {}).get(name))
+
+
 @pytest.mark.parametrize("logical_id", sorted(EXPECTED_FUNCTIONS))
 def test_every_function_runs_python_313_on_arm64_with_explicit_limits_and_tracing(logical_id: str) -> None:
-    spec = FUNCTIONS[logical_id]
-    assert (spec.runtime, spec.architecture) == ("python3.13", "arm64")
-    assert spec.memory_size > 0
-    assert spec.timeout > 0
-    assert TEMPLATE["Globals"]["Function"]["Tracing"] == "Active"
+    """Memory and timeout must be written down, in Globals or on the function (the function's own
+    value wins); relying on SAM's defaults fails."""
+    assert effective(logical_id, "Runtime") == "python3.13"
+    assert effective(logical_id, "Architectures") == ["arm64"]
+    memory, timeout = effective(logical_id, "MemorySize"), effective(logical_id, "Timeout")
+    assert isinstance(memory, int), f"{logical_id}: MemorySize is not set"
+    assert isinstance(timeout, int), f"{logical_id}: Timeout is not set"
+    assert 128 <= memory <= 10_240
+    assert 1 <= timeout <= 900
+    assert effective(logical_id, "Tracing") == "Active"
+
+
+def test_the_loyalty_queue_outlasts_six_ingest_timeouts() -> None:
+    """Lambda's advice for SQS event sources: a message is not redelivered while a batch still runs."""
+    visibility = TEMPLATE["Resources"]["LoyaltyQueue"]["Properties"]["VisibilityTimeout"]
+    assert visibility >= 6 * effective("IngestLoyaltyFunction", "Timeout")
+
+
+def test_get_loyalty_answers_within_api_gateways_integration_timeout() -> None:
+    assert effective("GetLoyaltyFunction", "Timeout") < 29
 
 
 @pytest.mark.parametrize("logical_id", sorted(EXPECTED_FUNCTIONS))

@@ -5,15 +5,21 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from booking.dependencies import booking_repository
-from booking.models import BookingRequest
+from booking.models import BookingRequest, CancellationStatus
 from booking.service import cancel_booking
+from common.clock import utc_now
 from common.events import parse_event
-from common.observability import count, instrumented, utc_now
+from common.observability import count, instrumented, logger
 
 
-@instrumented
+@instrumented()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     request = parse_event(BookingRequest, event)
+    logger.append_keys(booking_id=request.booking_id)
     result = cancel_booking(request.booking_id, booking_repository(), utc_now())
-    count("BookingCancelled")
+    if result.status is CancellationStatus.CANCELLED:
+        logger.info("booking cancelled")
+        count("BookingCancelled")
+    else:
+        logger.info("no booking to cancel: the saga failed before creating it")
     return result.to_event()

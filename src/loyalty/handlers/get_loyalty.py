@@ -1,47 +1,40 @@
-"""GetLoyalty: ``GET /loyalty/{customerId}/get`` behind the AWS_IAM-protected loyalty API."""
+"""GetLoyalty: ``GET /loyalty/{customerId}/get`` behind the AWS_IAM-protected loyalty API.
 
-import json
-from typing import Any
+Powertools' resolver validates the path parameter against the route's annotation before the route runs:
+a customer id that is not a lower-case UUID is answered 422, naming the parameter (never its value or
+the validator's words); any other path is answered 404. Both bodies are the resolver's own.
+"""
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common.events import InvalidRequestError, parse_event
-from common.observability import count, instrumented
+from common.models import Uuid
+from common.observability import count, instrumented, logger
 from loyalty.dependencies import loyalty_ledger
-from loyalty.models import CustomerPath
+from loyalty.models import LoyaltySummary
 from loyalty.service import loyalty_of
 
-app = APIGatewayRestResolver()
+app = APIGatewayRestResolver(enable_validation=True)
+
+CustomerId = Annotated[
+    Uuid, Path(alias="customerId", description="the customer's id (their Cognito sub, a lower-case UUID)")
+]
 
 
 @app.get("/loyalty/<customerId>/get")
-def get_loyalty(customerId: str) -> dict[str, object]:  # noqa: N803 - the route's path parameter
-    path = parse_event(CustomerPath, {"customerId": customerId})
-    summary = loyalty_of(path.customer_id, loyalty_ledger())
+def get_loyalty(customer_id: CustomerId) -> LoyaltySummary:
+    logger.append_keys(customer_id=customer_id)
+    summary = loyalty_of(customer_id, loyalty_ledger())
     count("LoyaltyRead")
-    return summary.to_event()
+    return summary
 
 
-# Every domain error becomes an HTTP response here, and only here.
-@app.exception_handler(InvalidRequestError)  # type: ignore[untyped-decorator]
-def invalid_request(error: InvalidRequestError) -> Response[str]:
-    return _error(400, f"invalid request: {error}")
-
-
-@app.not_found
-def not_found(_: Exception) -> Response[str]:
-    return _error(404, "no such route")
-
-
-def _error(status: int, message: str) -> Response[str]:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"message": message}),
-    )
-
-
-@instrumented
+@instrumented(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    response = app.resolve(event, context)
+    logger.info("loyalty request answered", extra={"status_code": int(response["statusCode"])})
+    return response

@@ -113,17 +113,20 @@ def test_the_summary_is_answered(runtime: ResolverRuntime) -> None:
     assert result.value == {"points": 12900, "level": "bronze", "remainingPoints": 37100}
 
 
-def test_the_apis_400_message_is_passed_on(runtime: ResolverRuntime) -> None:
-    body = json.dumps({"message": "invalid request: customerId: must be a lower-case UUID"})
+def test_the_functions_validation_error_is_a_bad_request_naming_the_parameter(
+    runtime: ResolverRuntime,
+) -> None:
+    # GetLoyalty's answer to a customer id that is not a UUID (Powertools' request validation).
+    body = json.dumps({"statusCode": 422, "detail": [{"loc": ["path", "customerId"], "type": "value_error"}]})
 
     result = runtime.evaluate(
         LOYALTY,
         "response",
-        context("Query", "getLoyalty", identity=customer(), result=http_result(400, body)),
+        context("Query", "getLoyalty", identity=customer(), result=http_result(422, body)),
     )
 
     assert result.error == AppSyncError(
-        "invalid request: customerId: must be a lower-case UUID", "BadRequest"
+        "The loyalty service rejected the request: invalid path.customerId", "BadRequest"
     )
 
 
@@ -149,7 +152,12 @@ def test_a_403_from_api_gateway_is_an_authorization_error_without_its_details(
 
 @pytest.mark.parametrize(
     ("status", "body"),
-    [(500, json.dumps({"message": "Internal server error"})), (502, "Bad Gateway"), (404, "")],
+    [
+        (500, json.dumps({"message": "Internal server error"})),
+        (502, "Bad Gateway"),
+        (404, json.dumps({"statusCode": 404, "message": "Not found"})),
+        (400, json.dumps({"message": "a 400 is not the function's answer"})),
+    ],
 )
 def test_other_failures_are_loyalty_service_errors(runtime: ResolverRuntime, status: int, body: str) -> None:
     result = runtime.evaluate(
@@ -161,11 +169,12 @@ def test_other_failures_are_loyalty_service_errors(runtime: ResolverRuntime, sta
     assert result.error == AppSyncError(f"The loyalty service failed (HTTP {status})", "LoyaltyServiceError")
 
 
-def test_a_400_without_a_json_body_still_says_bad_request(runtime: ResolverRuntime) -> None:
+@pytest.mark.parametrize("body", ["nope", "", json.dumps({"statusCode": 422, "detail": []})])
+def test_a_422_without_a_validation_body_still_says_bad_request(runtime: ResolverRuntime, body: str) -> None:
     result = runtime.evaluate(
         LOYALTY,
         "response",
-        context("Query", "getLoyalty", identity=customer(), result=http_result(400, "nope")),
+        context("Query", "getLoyalty", identity=customer(), result=http_result(422, body)),
     )
 
     assert result.error == AppSyncError("The loyalty service rejected the request", "BadRequest")

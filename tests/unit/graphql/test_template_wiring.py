@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.local_cloud import build_appsync_schema
 from tests.support.template import REPOSITORY_ROOT, load_template, resources_of_type
-from tests.unit.graphql import sdl
 from tests.unit.graphql.contexts import GRAPHQL, SCHEMA
 
 APPSYNC_JS = {"Name": "APPSYNC_JS", "RuntimeVersion": "1.0.0"}
@@ -54,12 +54,17 @@ def test_all_code_runs_on_the_javascript_runtime(template: dict[str, Any]) -> No
 
 
 def test_each_query_and_mutation_field_has_one_resolver(template: dict[str, Any]) -> None:
-    schema = sdl.load(SCHEMA)
+    schema = build_appsync_schema(SCHEMA.read_text(encoding="utf-8"))
     resolved = [
         (resource["Properties"]["TypeName"], resource["Properties"]["FieldName"])
         for resource in resources_of_type(template, "AWS::AppSync::Resolver").values()
     ]
-    fields = [(type_name, field) for type_name in ("Query", "Mutation") for field in schema[type_name].fields]
+    fields = [
+        (root.name, field)
+        for root in (schema.query_type, schema.mutation_type)
+        if root
+        for field in root.fields
+    ]
     assert sorted(resolved) == sorted(fields)
 
 
