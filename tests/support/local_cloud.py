@@ -1,5 +1,6 @@
 """The local cloud as the application's tests drive it: the running cloud, its customers and
-credentials, the GraphQL operations of the walkthrough, and the APPSYNC_JS resolver runtime."""
+credentials, the GraphQL operations of the walkthrough, the APPSYNC_JS resolver runtime, and the web
+app and boundary map it serves."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from localcloud.walkthrough import (
     graphql,
     wait_for,
 )
+from localcloud.webapp import ConfirmationMail, WebApp
+from localcloud.webapp.site import WEB_BUILD, WEB_TEMPLATE_PATH, security_headers
 from stacktools.project import ACCOUNT_ID, REGION
 
 __all__ = [
@@ -26,12 +29,17 @@ __all__ = [
     "RUNTIME_DIRECTORY",
     "SEARCH_QUERY",
     "STACK_NAME",
+    "WEB_BUILD",
+    "WEB_TEMPLATE_PATH",
     "AppSyncError",
+    "ConfirmationMail",
     "Credentials",
     "Customer",
     "GraphQLError",
     "LocalCloud",
     "ResolverRuntime",
+    "WebApp",
     "graphql",
+    "security_headers",
     "wait_for",
 ]
