@@ -12,7 +12,7 @@ from localcloud.cloud import LocalCloud, LocalCloudError
 from localcloud.webapp.boundary_map import BoundaryMapSite
 from localcloud.webapp.cognito import CognitoGateway, ConfirmationMail
 from localcloud.webapp.customer import CustomerSite, app_config
-from localcloud.webapp.decisions import DecisionFeed
+from localcloud.webapp.decisions import Decision, DecisionFeed
 from localcloud.webapp.replays import Replays
 from localcloud.webapp.site import WEB_BUILD, BuiltFiles, Origin, SecuredSite, security_headers
 from localcloud.webapp.stack_map import StackMap
@@ -102,6 +102,10 @@ class WebApp:
         self._servers.append(server)
         origin.url = server.url
         return f"{server.url}/"
+
+    def decisions(self) -> list[Decision]:
+        """The decisions the map keeps (the latest ``decisions.BACKLOG``), oldest first."""
+        return self._feed.recent() if self._feed is not None else []
 
     def _mail(self, mail: ConfirmationMail) -> None:
         with self._outbox_lock:

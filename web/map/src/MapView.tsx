@@ -40,9 +40,21 @@ export function MapView({ stack, observed, selected }: Props) {
         decision on it is allowed and red when it is denied; the list of decisions gives the same in words.
       </desc>
       <defs>
-        <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-          <path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead" />
-        </marker>
+        {["plain", "allowed", "denied"].map((tone) => (
+          <marker
+            key={tone}
+            id={`arrow-${tone}`}
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerUnits="userSpaceOnUse"
+            markerWidth="9"
+            markerHeight="9"
+            orient="auto-start-reverse"
+          >
+            <path d="M 0 0 L 10 5 L 0 10 z" class={`arrowhead arrowhead-${tone}`} />
+          </marker>
+        ))}
       </defs>
       {edges.map((edge) => {
         const from = placed.get(edge.from);
@@ -57,7 +69,7 @@ export function MapView({ stack, observed, selected }: Props) {
             d={edgePath(from, to)}
             class={classes.filter(Boolean).join(" ")}
             data-edge={edge.key}
-            marker-end="url(#arrow)"
+            marker-end={`url(#arrow-${state ? (state.allowed ? "allowed" : "denied") : "plain"})`}
           >
             <title>{`${edge.from} → ${edge.to}: ${edge.label}`}</title>
           </path>

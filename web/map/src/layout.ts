@@ -3,11 +3,13 @@
 
 import type { StackNode } from "./api";
 
-export const NODE_WIDTH = 188;
-export const NODE_HEIGHT = 46;
-const COLUMN_GAP = 42;
-const ROW_GAP = 14;
+export const NODE_WIDTH = 204;
+export const NODE_HEIGHT = 44;
+const COLUMN_GAP = 58;
+const ROW_GAP = 20;
 const MARGIN = 16;
+/** Room on the right for the arcs between nodes of the last column (a topic and its queue). */
+const RIGHT_MARGIN = 56;
 
 const COLUMNS: Record<string, number> = {
   actor: 0,
@@ -54,7 +56,7 @@ export function layout(nodes: StackNode[]): Layout {
       });
     });
   });
-  const width = MARGIN * 2 + columns.length * NODE_WIDTH + (columns.length - 1) * COLUMN_GAP;
+  const width = MARGIN + RIGHT_MARGIN + columns.length * NODE_WIDTH + (columns.length - 1) * COLUMN_GAP;
   return { width, height, placed };
 }
 
