@@ -281,7 +281,7 @@ def _read_stream(airline: Airline) -> str:
     latest = airline.web.decisions()[-1].id
     lines: list[str] = []
     with requests.get(f"{airline.web.map_url}api/events", stream=True, timeout=30) as response:
-        for line in response.iter_lines(decode_unicode=True):
+        for line in response.iter_lines(chunk_size=1, decode_unicode=True):
             if line.startswith("data: "):
                 lines.append(line)
                 if json.loads(line.removeprefix("data: "))["id"] >= latest:

@@ -17,7 +17,7 @@ from localcloud.walkthrough import (
     wait_for,
 )
 from localcloud.webapp import ConfirmationMail, WebApp
-from localcloud.webapp.site import WEB_BUILD, WEB_TEMPLATE_PATH, security_headers
+from localcloud.webapp.site import WEB_BUILD, security_headers
 from stacktools.project import ACCOUNT_ID, REGION
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "SEARCH_QUERY",
     "STACK_NAME",
     "WEB_BUILD",
-    "WEB_TEMPLATE_PATH",
     "AppSyncError",
     "ConfirmationMail",
     "Credentials",

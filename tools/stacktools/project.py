@@ -10,6 +10,8 @@ from pathlib import Path
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPOSITORY_ROOT / "template.yaml"
+WEB_TEMPLATE_PATH = REPOSITORY_ROOT / "web" / "template.yaml"
+"""The web app's hosting (S3 and CloudFront), deployed beside the application's stack."""
 
 ACCOUNT_ID = "123456789012"
 """The account id AWS's own documentation uses for examples: never a real account."""

@@ -23,13 +23,13 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from werkzeug.wrappers import Request, Response
 
 from localcloud.webapp.decisions import DecisionFeed
-from localcloud.webapp.replays import Replays
+from localcloud.webapp.replays import Replay, ReplayOutcome
 from localcloud.webapp.site import BuiltFiles, Origin, json_response
 from localcloud.webapp.stack_map import StackMap
 from secaudit.audit import RoleAudit
@@ -39,6 +39,15 @@ if TYPE_CHECKING:
 
 KEEPALIVE_SECONDS = 15.0
 TOKEN_HEADER = "X-Map-Token"  # noqa: S105 - the name of a header, not a secret
+
+
+class ReplayRunner(Protocol):
+    """What the map needs of ``replays.Replays``."""
+
+    @property
+    def all(self) -> Mapping[str, Replay]: ...
+
+    def run(self, name: str) -> ReplayOutcome: ...
 
 
 class BoundaryMapSite:
@@ -54,7 +63,7 @@ class BoundaryMapSite:
         origin: Origin,
         stack_map: StackMap,
         feed: DecisionFeed,
-        replays: Replays,
+        replays: ReplayRunner,
         roles: Callable[[], list[RoleAudit]],
     ) -> None:
         self._files = files

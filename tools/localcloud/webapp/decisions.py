@@ -44,8 +44,12 @@ _SECRETS = [
     (re.compile(r"Credential=[^,\s]+"), "Credential=(credential)"),
     (re.compile(r"\beyJ[\w-]*\.[\w-]+\.[\w-]*"), "(token)"),
     (re.compile(r"\btok_\w+"), "(card token)"),
-    # Secret access keys (40 characters), session tokens and anything else as long and random-looking.
-    (re.compile(r"[A-Za-z0-9+/]{40,}={0,2}"), "(secret)"),
+    # A secret access key is 40 such characters; a session token, hundreds. (An ARN's path is never
+    # one unbroken run of 100.)
+    (
+        re.compile(r"(?<![A-Za-z0-9+/])(?:[A-Za-z0-9+/]{40}|[A-Za-z0-9+/]{100,})(?![A-Za-z0-9+/])={0,2}"),
+        "(secret)",
+    ),
 ]
 
 

@@ -20,13 +20,12 @@ from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 
 from stacktools.intrinsics import Resolver
-from stacktools.project import ACCOUNT_ID, REGION
+from stacktools.project import ACCOUNT_ID, REGION, WEB_TEMPLATE_PATH
 from stacktools.template import REPOSITORY_ROOT, load_template, resources_of_type
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
-WEB_TEMPLATE_PATH = REPOSITORY_ROOT / "web" / "template.yaml"
 WEB_BUILD = REPOSITORY_ROOT / "web" / "dist"
 """``make web`` builds the customer app into ``app/`` and the boundary map into ``map/`` here."""
 
