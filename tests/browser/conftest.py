@@ -11,13 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.e2e.conftest import require_build
 from tests.support.local_cloud import WEB_BUILD, Customer, LocalCloud, WebApp
 from tests.support.template import REPOSITORY_ROOT, Flight, sample_flights, seed
-
-pytestmark = pytest.mark.local_cloud
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,7 +30,10 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = REPOSITORY_ROOT / "reports" / "screenshots"
 UI_TIMEOUT_MS = 90_000
-"""How long an expectation waits for the page: the saga and the loyalty queue run in the background."""
+"""How long an expectation of a saga's outcome waits: the saga and the loyalty queue run on their own."""
+
+# Every expectation waits for its condition; generously, on a busy 2-core machine.
+expect.set_options(timeout=30_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

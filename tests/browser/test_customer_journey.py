@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import UI_TIMEOUT_MS, Airline, screenshot
 from tests.support.local_cloud import BOOK_MUTATION, Customer, graphql
+
+pytestmark = pytest.mark.local_cloud
 
 
 def sign_in(page: Page, airline: Airline, customer: Customer) -> None:
