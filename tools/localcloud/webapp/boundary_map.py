@@ -73,6 +73,14 @@ class BoundaryMapSite:
         self._replays = replays
         self._roles = roles
         self.token = secrets.token_urlsafe(32)
+        """What a replay request must carry in :data:`TOKEN_HEADER`: only a same-origin page can read it."""
+        self._api: dict[str, Callable[[Request], Response]] = {
+            "/api/stack": self._stack,
+            "/api/events": self._events,
+            "/api/roles": self._role_views,
+            "/api/replays": self._replay_list,
+            "/api/session": self._session,
+        }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -92,21 +100,17 @@ class BoundaryMapSite:
             return json_response({"message": f"{path} is not served"}, 404)
         return handler(request)
 
-    @property
-    def _api(self) -> dict[str, Callable[[Request], Response]]:
-        return {
-            "/api/stack": lambda _: json_response(self._map.to_json()),
-            "/api/events": self._events,
-            "/api/roles": lambda _: json_response(
-                {"roles": [self._role_json(role) for role in self._roles()]}
-            ),
-            "/api/replays": lambda _: json_response(
-                {"replays": [replay.to_json() for replay in self._replays.all.values()]}
-            ),
-            "/api/session": lambda _: json_response(
-                {"token": self.token}, headers={"Cache-Control": "no-store"}
-            ),
-        }
+    def _stack(self, request: Request) -> Response:
+        return json_response(self._map.to_json())
+
+    def _role_views(self, request: Request) -> Response:
+        return json_response({"roles": [self._role_json(role) for role in self._roles()]})
+
+    def _replay_list(self, request: Request) -> Response:
+        return json_response({"replays": [replay.to_json() for replay in self._replays.all.values()]})
+
+    def _session(self, request: Request) -> Response:
+        return json_response({"token": self.token}, headers={"Cache-Control": "no-store"})
 
     # -------------------------------------------------------------- the event stream
 
