@@ -39,7 +39,7 @@ def test_a_function_permission_reads_as_the_statement_lambda_adds() -> None:
     assert "ArnLike" in statement["Condition"]
 
 
-def test_a_sid_keeps_its_own_name_and_not_form_elements_say_so() -> None:
+def test_a_sid_keeps_its_own_name() -> None:
     [policy] = [p for p in project_resource_policies(stack_policies()) if p.name == "LoyaltyApi"]
     lines = render([policy])
 

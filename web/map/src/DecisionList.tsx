@@ -44,8 +44,10 @@ export function DecisionDetail({ decision }: { decision: Decision | null }) {
     <dl class={`detail ${decision.allowed ? "allowed" : "denied"}`}>
       <dt>Outcome</dt>
       <dd>
-        <strong>{decision.allowed ? "Allowed" : "Denied"}</strong> by the {decision.source}
+        <strong>{decision.allowed ? "Allowed" : "Denied"}</strong>
       </dd>
+      <dt>Decided by</dt>
+      <dd>{decision.source}</dd>
       <dt>Principal</dt>
       <dd class="mono">{decision.principal}</dd>
       <dt>Action</dt>
