@@ -164,12 +164,17 @@ class CognitoGateway:
 
     def _forward(self, operation: str, request: Request) -> Response:
         """The request's body to the AWS endpoint, unsigned, as the browser sent it."""
-        answer = requests.post(
-            self._endpoint,
-            data=request.get_data(cache=True),
-            headers={"Content-Type": _CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + operation},
-            timeout=_FORWARD_TIMEOUT_SECONDS,
-        )
+        try:
+            answer = requests.post(
+                self._endpoint,
+                data=request.get_data(cache=True),
+                headers={"Content-Type": _CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + operation},
+                timeout=_FORWARD_TIMEOUT_SECONDS,
+            )
+        except requests.RequestException as error:
+            raise CognitoError(
+                502, "InternalErrorException", f"the local AWS endpoint did not answer: {error}"
+            ) from None
         return Response(answer.content, status=answer.status_code, content_type=_CONTENT_TYPE)
 
     def _mail_new_code(self, username: str) -> None:

@@ -74,12 +74,16 @@ class CustomerSite:
         headers: dict[str, Any] = {"Content-Type": "application/json"}
         if "Authorization" in request.headers:
             headers["Authorization"] = request.headers["Authorization"]
-        answer = requests.post(
-            self._graphql_url,
-            data=request.get_data(cache=True),
-            headers=headers,
-            timeout=_FORWARD_TIMEOUT_SECONDS,
-        )
+        try:
+            answer = requests.post(
+                self._graphql_url,
+                data=request.get_data(cache=True),
+                headers=headers,
+                timeout=_FORWARD_TIMEOUT_SECONDS,
+            )
+        except requests.RequestException as error:
+            failure = {"errorType": "BadGateway", "message": f"the local GraphQL API did not answer: {error}"}
+            return json_response({"errors": [failure]}, 502)
         response = Response(answer.content, status=answer.status_code, content_type="application/json")
         if "x-amzn-ErrorType" in answer.headers:
             response.headers["x-amzn-ErrorType"] = answer.headers["x-amzn-ErrorType"]
