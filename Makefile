@@ -91,9 +91,10 @@ local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCT
 
 test: setup lint typecheck validate static-gate build pytest audit ## every gate CI runs: lint, types, template checks, build, tests, audit
 
-lint: $(VENV)/.installed ## ruff (lint and formatting)
+lint: $(VENV)/.installed $(WEB)/node_modules/.installed ## ruff (lint and formatting), and prettier on the web app and the map
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	npm run format:check --prefix $(WEB) --silent
 
 typecheck: $(VENV)/.installed $(WEB)/node_modules/.installed ## mypy --strict, and tsc (strict) on the web app and the map
 	$(VENV)/bin/mypy src tests

@@ -59,7 +59,11 @@ export function BookingDetail({ api, id, cardToken, onFailure }: Props) {
         <>
           <ol class="steps" aria-label="Booking progress">
             {steps(booking, cardToken).map((step) => (
-              <li key={step.label} class={`step step-${step.state}`} aria-current={step.state === "current" ? "step" : undefined}>
+              <li
+                key={step.label}
+                class={`step step-${step.state}`}
+                aria-current={step.state === "current" ? "step" : undefined}
+              >
                 <span class="step-label">{step.label}</span>
                 <span class="step-state">{stateText(step.state)}</span>
                 {step.detail ? <span class="step-detail">{step.detail}</span> : null}
@@ -81,8 +85,8 @@ export function BookingDetail({ api, id, cardToken, onFailure }: Props) {
           ) : null}
           {polls >= MAX_POLLS && !isSettled(booking) ? (
             <Alert kind="info">
-              Still in progress. If no seat could be held (the flight is full), no booking is made and nothing is
-              charged. Check <a href="#/bookings">My bookings</a> later.
+              Still in progress. If no seat could be held (the flight is full), no booking is made and nothing
+              is charged. Check <a href="#/bookings">My bookings</a> later.
             </Alert>
           ) : null}
         </>

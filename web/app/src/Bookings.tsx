@@ -81,7 +81,12 @@ export function Bookings({ api, onFailure }: Props) {
         }}
       >
         <Field id="booking-id" label="Open a booking by its id">
-          <input id="booking-id" required value={lookup} onInput={(event) => setLookup(event.currentTarget.value)} />
+          <input
+            id="booking-id"
+            required
+            value={lookup}
+            onInput={(event) => setLookup(event.currentTarget.value)}
+          />
         </Field>
         <button type="submit" class="secondary">
           Open

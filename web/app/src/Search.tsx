@@ -69,7 +69,13 @@ export function Search({ api, onFailure, onBooked }: Props) {
           />
         </Field>
         <Field id="date" label="Date">
-          <input id="date" type="date" required value={date} onInput={(event) => setDate(event.currentTarget.value)} />
+          <input
+            id="date"
+            type="date"
+            required
+            value={date}
+            onInput={(event) => setDate(event.currentTarget.value)}
+          />
         </Field>
         <button type="submit" disabled={busy}>
           {busy ? "Searching…" : "Search"}
@@ -86,7 +92,8 @@ export function Search({ api, onFailure, onBooked }: Props) {
               {flights.map((flight) => (
                 <li key={flight.id} class="flight">
                   <div>
-                    <strong>{flight.flightNumber}</strong> {flight.departureAirportCode} → {flight.arrivalAirportCode}
+                    <strong>{flight.flightNumber}</strong> {flight.departureAirportCode} →{" "}
+                    {flight.arrivalAirportCode}
                     <br />
                     {dateTime(flight.departureDateTime)} – {dateTime(flight.arrivalDateTime)}
                   </div>

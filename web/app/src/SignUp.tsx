@@ -100,7 +100,11 @@ export function SignUp({ config, confirming, onConfirmed }: Props) {
         </form>
       ) : (
         <form onSubmit={confirm}>
-          <Field id="confirmation-code" label="Confirmation code" hint="Six digits, from the e-mail we sent you.">
+          <Field
+            id="confirmation-code"
+            label="Confirmation code"
+            hint="Six digits, from the e-mail we sent you."
+          >
             <input
               id="confirmation-code"
               inputMode="numeric"

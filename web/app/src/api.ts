@@ -47,7 +47,8 @@ export class ApiError extends Error {
 /** The session is over (the token expired or was refused): sign in again. */
 export class SessionExpired extends ApiError {}
 
-const BOOKING_FIELDS = "id flightId status amount currency createdAt bookingReference confirmedAt cancelledAt";
+const BOOKING_FIELDS =
+  "id flightId status amount currency createdAt bookingReference confirmedAt cancelledAt";
 
 export class AirlineApi {
   constructor(
@@ -116,7 +117,10 @@ export class AirlineApi {
         body: JSON.stringify({ query, variables }),
       });
     } catch {
-      throw new ApiError("NetworkError", "The airline cannot be reached. Check your connection and try again.");
+      throw new ApiError(
+        "NetworkError",
+        "The airline cannot be reached. Check your connection and try again.",
+      );
     }
     if (response.status === 401) {
       throw new SessionExpired("Unauthorized", "Your session has ended. Sign in again.");
@@ -127,7 +131,10 @@ export class AirlineApi {
     };
     const [error] = body.errors ?? [];
     if (error !== undefined || body.data === undefined) {
-      throw new ApiError(error?.errorType ?? `HTTP ${response.status}`, error?.message ?? "The request failed.");
+      throw new ApiError(
+        error?.errorType ?? `HTTP ${response.status}`,
+        error?.message ?? "The request failed.",
+      );
     }
     return body.data;
   }

@@ -33,7 +33,11 @@ const MESSAGES: Record<string, string> = {
   TooManyRequestsException: "Too many attempts. Wait a moment and try again.",
 };
 
-async function call(config: AppConfig, operation: string, parameters: object): Promise<Record<string, unknown>> {
+async function call(
+  config: AppConfig,
+  operation: string,
+  parameters: object,
+): Promise<Record<string, unknown>> {
   let response: Response;
   try {
     response = await fetch(config.cognitoUrl, {
@@ -49,7 +53,10 @@ async function call(config: AppConfig, operation: string, parameters: object): P
   }
   const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (!response.ok) {
-    const type = String(body["__type"] ?? "Error").split("#").pop() ?? "Error";
+    const type =
+      String(body["__type"] ?? "Error")
+        .split("#")
+        .pop() ?? "Error";
     throw new CognitoError(type, MESSAGES[type] ?? String(body["message"] ?? "Something went wrong."));
   }
   return body;
@@ -81,7 +88,10 @@ export async function signIn(config: AppConfig, email: string, password: string)
   const idToken = authentication?.["IdToken"];
   if (typeof idToken !== "string") {
     // A challenge (a new password, MFA) this app does not handle.
-    throw new CognitoError(String(result["ChallengeName"] ?? "NoTokens"), "This account needs a sign-in step the app does not offer.");
+    throw new CognitoError(
+      String(result["ChallengeName"] ?? "NoTokens"),
+      "This account needs a sign-in step the app does not offer.",
+    );
   }
   const claims = readClaims(idToken);
   return {
@@ -94,6 +104,14 @@ export async function signIn(config: AppConfig, email: string, password: string)
 
 function readClaims(token: string): Record<string, unknown> {
   const payload = token.split(".")[1] ?? "";
-  const json = atob(payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "="));
-  return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<string, unknown>;
+  const json = atob(
+    payload
+      .replace(/-/g, "+")
+      .replace(/_/g, "/")
+      .padEnd(Math.ceil(payload.length / 4) * 4, "="),
+  );
+  return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<
+    string,
+    unknown
+  >;
 }

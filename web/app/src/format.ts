@@ -5,9 +5,11 @@ export function money(minorUnits: number, currency: string): string {
 }
 
 export function dateTime(iso: string): string {
-  return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(
-    new Date(iso),
-  ) + " UTC";
+  return (
+    new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(
+      new Date(iso),
+    ) + " UTC"
+  );
 }
 
 export function count(value: number): string {

@@ -35,7 +35,13 @@ export function Field({ id, label, hint, children }: FieldProps) {
   );
 }
 
-export function Alert({ kind, children }: { kind: "error" | "info" | "success"; children: ComponentChildren }) {
+export function Alert({
+  kind,
+  children,
+}: {
+  kind: "error" | "info" | "success";
+  children: ComponentChildren;
+}) {
   // Errors interrupt (role=alert); the rest is announced when the reader is idle.
   return (
     <div class={`alert alert-${kind}`} role={kind === "error" ? "alert" : "status"}>

@@ -15,7 +15,10 @@ export interface Entry extends Decision {
 }
 
 const sameKind = (a: Decision, b: Decision) =>
-  a.principal === b.principal && a.action === b.action && a.resource === b.resource && a.allowed === b.allowed;
+  a.principal === b.principal &&
+  a.action === b.action &&
+  a.resource === b.resource &&
+  a.allowed === b.allowed;
 
 export function App() {
   const [stack, setStack] = useState<Stack | null>(null);
@@ -91,7 +94,10 @@ export function App() {
     setPaused(!paused);
   }
 
-  const principals = useMemo(() => [...new Set(entries.map((entry) => entry.principalLabel))].sort(), [entries]);
+  const principals = useMemo(
+    () => [...new Set(entries.map((entry) => entry.principalLabel))].sort(),
+    [entries],
+  );
   const visible = entries.filter(
     (entry) => (principal === "" || entry.principalLabel === principal) && (!deniedOnly || !entry.allowed),
   );
@@ -130,7 +136,11 @@ export function App() {
                 {paused ? "Resume" : "Pause"}
               </button>
               <label for="principal-filter">Principal</label>
-              <select id="principal-filter" value={principal} onChange={(event) => setPrincipal(event.currentTarget.value)}>
+              <select
+                id="principal-filter"
+                value={principal}
+                onChange={(event) => setPrincipal(event.currentTarget.value)}
+              >
                 <option value="">All principals</option>
                 {principals.map((label) => (
                   <option key={label} value={label}>
@@ -139,7 +149,11 @@ export function App() {
                 ))}
               </select>
               <label class="inline">
-                <input type="checkbox" checked={deniedOnly} onChange={(event) => setDeniedOnly(event.currentTarget.checked)} />{" "}
+                <input
+                  type="checkbox"
+                  checked={deniedOnly}
+                  onChange={(event) => setDeniedOnly(event.currentTarget.checked)}
+                />{" "}
                 Denied only
               </label>
             </div>

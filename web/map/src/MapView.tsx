@@ -21,7 +21,13 @@ export function MapView({ stack, observed, selected }: Props) {
   const declared = new Set(stack.edges.map((edge) => edgeKey(edge.from, edge.to)));
   const extra = [...observed.keys()].filter((key) => !declared.has(key));
   const edges = [
-    ...stack.edges.map((edge) => ({ key: edgeKey(edge.from, edge.to), from: edge.from, to: edge.to, kind: edge.kind, label: edge.label })),
+    ...stack.edges.map((edge) => ({
+      key: edgeKey(edge.from, edge.to),
+      from: edge.from,
+      to: edge.to,
+      kind: edge.kind,
+      label: edge.label,
+    })),
     ...extra.map((key) => {
       const [from = "", to = ""] = key.split(">");
       return { key, from, to, kind: "observed", label: "no grant: an attempt" };
@@ -62,7 +68,13 @@ export function MapView({ stack, observed, selected }: Props) {
         if (!from || !to) return null;
         const state = observed.get(edge.key);
         const outcome = state ? (state.allowed ? "edge-allowed" : "edge-denied") : "";
-        const classes = ["edge", `edge-${edge.kind}`, outcome, state?.fresh ? "edge-fresh" : "", selected === edge.key ? "edge-selected" : ""];
+        const classes = [
+          "edge",
+          `edge-${edge.kind}`,
+          outcome,
+          state?.fresh ? "edge-fresh" : "",
+          selected === edge.key ? "edge-selected" : "",
+        ];
         return (
           <path
             key={edge.key}
@@ -76,7 +88,12 @@ export function MapView({ stack, observed, selected }: Props) {
         );
       })}
       {[...placed.values()].map(({ node, x, y }) => (
-        <g key={node.id} class={`node node-${node.kind}`} data-node={node.id} transform={`translate(${x} ${y})`}>
+        <g
+          key={node.id}
+          class={`node node-${node.kind}`}
+          data-node={node.id}
+          transform={`translate(${x} ${y})`}
+        >
           <rect width={NODE_WIDTH} height={NODE_HEIGHT} rx="6" />
           <text x="10" y={node.role ? 19 : 28} class="node-label">
             {node.label}

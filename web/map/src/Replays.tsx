@@ -17,7 +17,10 @@ export function Replays() {
       const outcome = await replay(name);
       setOutcomes((previous) => ({ ...previous, [name]: outcome }));
     } catch (error) {
-      setOutcomes((previous) => ({ ...previous, [name]: error instanceof Error ? error.message : String(error) }));
+      setOutcomes((previous) => ({
+        ...previous,
+        [name]: error instanceof Error ? error.message : String(error),
+      }));
     } finally {
       setRunning(null);
     }

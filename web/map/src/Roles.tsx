@@ -56,7 +56,8 @@ export function Roles({ decisionCount }: Props) {
         <>
           <p>
             Acts for {role.usedBy.join(", ") || "nothing in the stack"}.{" "}
-            {role.grants.filter((grant) => grant.status === "used").length} of {role.grants.length} grants used so far.
+            {role.grants.filter((grant) => grant.status === "used").length} of {role.grants.length} grants
+            used so far.
           </p>
           <table class="grants">
             <caption class="visually-hidden">Grants of {role.role}, used or not</caption>

@@ -93,9 +93,14 @@ export async function replay(name: string): Promise<ReplayOutcome> {
 }
 
 /** Every decision, the recent ones first; the browser reconnects (from the last id) by itself. */
-export function watchDecisions(onDecision: (decision: Decision) => void, onState: (live: boolean) => void): () => void {
+export function watchDecisions(
+  onDecision: (decision: Decision) => void,
+  onState: (live: boolean) => void,
+): () => void {
   const source = new EventSource("/api/events");
-  source.addEventListener("decision", (event) => onDecision(JSON.parse((event as MessageEvent<string>).data) as Decision));
+  source.addEventListener("decision", (event) =>
+    onDecision(JSON.parse((event as MessageEvent<string>).data) as Decision),
+  );
   source.addEventListener("open", () => onState(true));
   source.addEventListener("error", () => onState(false));
   return () => source.close();
