@@ -10,7 +10,7 @@ SAM := $(SAM_ENV)/bin/sam
 # `sam build` (no container) needs the functions' runtime, python3.13, on PATH: the venv provides it.
 SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
 
-.PHONY: help setup demo local local-invoke test audit static-gate lint typecheck validate build pytest deployed-tests seed invoke clean
+.PHONY: help setup demo local local-invoke test audit static-gate lint typecheck validate build web chromium pytest deployed-tests seed deploy-web invoke clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -50,12 +50,39 @@ $(APPSYNC_RUNTIME)/node_modules/.installed: $(APPSYNC_RUNTIME)/package.json $(AP
 	@npm ci --prefix $(APPSYNC_RUNTIME) --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(VENV)/.installed $(SAM_ENV)/.installed $(CHECKOV_ENV)/.installed $(APPSYNC_RUNTIME)/node_modules/.installed ## create the environments (idempotent)
+# The customer web app and the boundary map (web/): Preact and TypeScript, bundled by Vite; the pages
+# load nothing from a CDN.
+WEB := web
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: Node.js 20.19+ and npm are required (the web app is built with Vite)"; exit 1; }
+	@echo "-> installing the web app's build tools (npm ci)"
+	@npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+WEB_INPUTS := $(WEB)/vite.config.ts $(WEB)/tsconfig.json $(WEB)/tsconfig.node.json $(shell find $(WEB)/app $(WEB)/map -type f 2>/dev/null)
+
+$(WEB)/dist/.built: $(WEB)/node_modules/.installed $(WEB_INPUTS)
+	@echo "-> building the web app and the boundary map (tsc, vite build)"
+	@npm run build --prefix $(WEB) --silent > .web-build.log 2>&1 || { cat .web-build.log; exit 1; }
+	@touch $@
+
+setup: $(VENV)/.installed $(SAM_ENV)/.installed $(CHECKOV_ENV)/.installed $(APPSYNC_RUNTIME)/node_modules/.installed $(WEB)/node_modules/.installed chromium ## create the environments (idempotent)
+
+# The browser tests (tests/browser) drive Debian's Chromium; Playwright's own browser download is not used.
+CHROMIUM := /usr/bin/chromium
+chromium: ## install Chromium for the browser tests if it is missing (apt-get install chromium)
+	@test -x $(CHROMIUM) || { \
+	  echo "-> installing Chromium for the browser tests (apt-get install -y chromium)"; \
+	  if [ "$$(id -u)" = 0 ]; then APT="apt-get"; elif sudo -n true 2>/dev/null; then APT="sudo apt-get"; else APT=""; fi; \
+	  { test -n "$$APT" && $$APT update -qq && $$APT install -y -qq chromium >/dev/null; } || { \
+	    echo "error: Chromium could not be installed. Install Debian's chromium package as root"; \
+	    echo "       (apt-get install -y chromium) so that $(CHROMIUM) exists: the browser tests need it."; \
+	    exit 1; }; }
 
 demo: build ## the walkthrough on the local cloud: book, compensate, earn points, every boundary checked
 	@$(PY) -m localcloud demo
 
-local: build ## run the local cloud until Ctrl-C and print its endpoints (AWS, GraphQL, loyalty API)
+local: build web ## run the local cloud until Ctrl-C: the web app, the boundary map, and the endpoints (AWS, GraphQL, loyalty API)
 	@$(PY) -m localcloud up
 
 local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCTION=GetLoyaltyFunction EVENT=events/get_loyalty.json
@@ -64,16 +91,19 @@ local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCT
 
 test: setup lint typecheck validate static-gate build pytest audit ## every gate CI runs: lint, types, template checks, build, tests, audit
 
-lint: $(VENV)/.installed ## ruff (lint and formatting)
+lint: $(VENV)/.installed $(WEB)/node_modules/.installed ## ruff (lint and formatting), and prettier on the web app and the map
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	npm run format:check --prefix $(WEB) --silent
 
-typecheck: $(VENV)/.installed ## mypy --strict
+typecheck: $(VENV)/.installed $(WEB)/node_modules/.installed ## mypy --strict, and tsc (strict) on the web app and the map
 	$(VENV)/bin/mypy src tests
 	cd tools && ../$(VENV)/bin/mypy localcloud iam_eval secaudit stacktools tests
+	npm run typecheck --prefix $(WEB) --silent
 
-validate: $(SAM_ENV)/.installed ## sam validate --lint, and cfn-lint with the serverless rules (.cfnlintrc.yaml)
+validate: $(SAM_ENV)/.installed ## sam validate --lint (the app's and the web app's templates), and cfn-lint with the serverless rules (.cfnlintrc.yaml)
 	$(SAM_RUN) validate --lint
+	$(SAM_RUN) validate --lint --template-file $(WEB)/template.yaml
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(SAM_ENV)/bin/cfn-lint
 
 BUILD_INPUTS := template.yaml samconfig.toml src/requirements.txt $(shell find src -name '*.py' -not -path '*/__pycache__/*')
@@ -83,12 +113,14 @@ BUILD_INPUTS := template.yaml samconfig.toml src/requirements.txt $(shell find s
 	@$(SAM_RUN) build > .aws-sam-build.log 2>&1 || { cat .aws-sam-build.log; exit 1; }
 	@touch $@
 
-static-gate: setup ## cfn-lint, checkov and parliament on template.yaml and its translation; sam validate
+static-gate: setup ## cfn-lint, checkov and parliament on template.yaml, web/template.yaml and their translations; sam validate
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(PY) -m secaudit.static_gate
 
 build: setup .aws-sam/build/template.yaml ## sam build, without a container (again only when its inputs change)
 
-pytest: setup build ## every test tier that needs no AWS account: the application's (with src/ coverage and its floor), then the tools' own (tools/tests)
+web: $(WEB)/dist/.built ## build the customer web app and the boundary map into web/dist (again only when their sources change)
+
+pytest: setup build web ## every test tier that needs no AWS account: the application's (browser tests and src/ coverage with its floor included), then the tools' own (tools/tests)
 	$(VENV)/bin/pytest --cov
 	cd tools && ../$(VENV)/bin/pytest
 
@@ -103,8 +135,12 @@ seed: $(VENV)/.installed ## load sample flights into a deployed stack: make seed
 	@test -n "$(STACK)" || { echo "usage: make seed STACK=<stack name>"; exit 2; }
 	$(PY) -m stacktools.catalog --stack-name $(STACK)
 
+deploy-web: web ## host the web app privately (S3 + CloudFront) beside a deployed stack: make deploy-web STACK=airline-dev
+	@test -n "$(STACK)" || { echo "usage: make deploy-web STACK=<the application's stack name>"; exit 2; }
+	$(PY) -m stacktools.webdeploy --stack-name $(STACK)
+
 invoke: build ## sam local invoke (needs Docker): make invoke FUNCTION=GetLoyaltyFunction EVENT=events/get_loyalty.json
 	$(SAM_RUN) local invoke $(FUNCTION) -e $(EVENT)
 
 clean: ## remove build output and caches (keeps the environments)
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache $(WEB)/dist

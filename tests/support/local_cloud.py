@@ -1,6 +1,6 @@
 """The local cloud as the application's tests drive it: the running cloud, its customers and
 credentials (and SigV4 with them), the GraphQL operations of the walkthrough, the services the AWS
-endpoint serves, and the APPSYNC_JS resolver runtime."""
+endpoint serves, the APPSYNC_JS resolver runtime, and the web app and boundary map it serves."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from localcloud.walkthrough import (
     sigv4,
     wait_for,
 )
+from localcloud.webapp import ConfirmationMail, WebApp
+from localcloud.webapp.site import WEB_BUILD, security_headers
 from stacktools.project import ACCOUNT_ID, REGION
 
 __all__ = [
@@ -30,14 +32,18 @@ __all__ = [
     "RUNTIME_DIRECTORY",
     "SEARCH_QUERY",
     "STACK_NAME",
+    "WEB_BUILD",
     "AppSyncError",
+    "ConfirmationMail",
     "Credentials",
     "Customer",
     "GraphQLError",
     "LocalCloud",
     "ResolverRuntime",
+    "WebApp",
     "build_appsync_schema",
     "graphql",
+    "security_headers",
     "served_backends",
     "sigv4",
     "wait_for",

@@ -1,7 +1,8 @@
 """Command line of the local cloud.
 
 python -m localcloud demo                              the walkthrough (exit 0 if every step held)
-python -m localcloud up                                run until Ctrl-C, printing the endpoints
+python -m localcloud up                                run until Ctrl-C, printing the endpoints, the
+                                                       web app's and the boundary map's URLs
 python -m localcloud invoke FUNCTION -e events/X.json  like `sam local invoke`, without Docker
 """
 
@@ -20,8 +21,9 @@ from botocore.exceptions import ClientError
 
 from localcloud import walkthrough
 from localcloud.cloud import LocalCloud, LocalCloudError
+from localcloud.webapp import ConfirmationMail, WebApp
 from stacktools.catalog import sample_flights, seed
-from stacktools.project import REGION
+from stacktools.project import AWS_ENDPOINT_PORT, BOUNDARY_MAP_PORT, REGION, WEB_APP_PORT
 
 
 def _isolate_from_real_aws() -> None:
@@ -33,11 +35,18 @@ def _isolate_from_real_aws() -> None:
     )
 
 
-def up(port: int) -> int:
+def _print_mail(mail: ConfirmationMail) -> None:
+    print(f"[mail to {mail.to}] Your Serverless Airline confirmation code is {mail.code}", flush=True)
+
+
+def up(port: int, web_port: int, map_port: int) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LocalCloud(aws_port=port).start() as cloud:
+    with (
+        LocalCloud(aws_port=port).start() as cloud,
+        WebApp(cloud, app_port=web_port, map_port=map_port, deliver=_print_mail).start() as web,
+    ):
         assert cloud.stack is not None
         seed(
             cloud.client("dynamodb"),
@@ -49,6 +58,11 @@ def up(port: int) -> int:
         print(
             f"""
 The Serverless Airline is running locally (Ctrl-C stops it).
+
+Web app        {web.app_url}
+  (sign up with any e-mail address: the confirmation code is printed here, as Cognito would mail it)
+Boundary map   {web.map_url}
+  (every authorisation decision as it happens; replay attacks and watch them refused)
 
 AWS endpoint   {cloud.endpoints.aws}
   export AWS_ENDPOINT_URL={cloud.endpoints.aws} AWS_DEFAULT_REGION={REGION}
@@ -102,7 +116,18 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="the walkthrough: every step and boundary checked")
     run = commands.add_parser("up", help="run the local cloud until Ctrl-C")
-    run.add_argument("--port", type=int, default=4566, help="the AWS endpoint's port (default 4566)")
+    run.add_argument(
+        "--port", type=int, default=AWS_ENDPOINT_PORT, help=f"the AWS endpoint's port ({AWS_ENDPOINT_PORT})"
+    )
+    run.add_argument(
+        "--web-port", type=int, default=WEB_APP_PORT, help=f"the web app's port ({WEB_APP_PORT})"
+    )
+    run.add_argument(
+        "--map-port",
+        type=int,
+        default=BOUNDARY_MAP_PORT,
+        help=f"the boundary map's port ({BOUNDARY_MAP_PORT})",
+    )
     call = commands.add_parser("invoke", help="invoke one function with an event, under its own role")
     call.add_argument("function", help="the function's logical id, e.g. GetLoyaltyFunction")
     call.add_argument(
@@ -114,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return walkthrough.main()
         if args.command == "up":
-            return up(args.port)
+            return up(args.port, args.web_port, args.map_port)
         return invoke(args.function, args.event)
     except LocalCloudError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -124,6 +124,8 @@ class LocalCloud:
         self.rest_api_urls: dict[str, str] = {}
         """API id -> base URL of the local server for it (what AppSync's HTTP data sources call)."""
         self.api_access_log: list[str] = []
+        self.graphql_apis: dict[str, AppSyncServer] = {}
+        """GraphQL API logical id -> its local AppSync server (``listeners`` receive its decisions)."""
         self._template_path = template_path
         self._build_directory = build_directory
         self._parameters = dict(parameters or {})
@@ -158,6 +160,16 @@ class LocalCloud:
         self._admin: Credentials | None = None
         self._saved_config: dict[str, Any] = {}
         self._servers: list[Any] = []
+
+    @property
+    def template_path(self) -> Path:
+        """The SAM template this cloud deploys."""
+        return self._template_path
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        """The template parameters it deploys with."""
+        return dict(self._parameters)
 
     def _aws_url(self) -> str:
         if self._endpoint is None:
@@ -359,6 +371,7 @@ class LocalCloud:
                 message = f"{error} (the GraphQL resolvers are JavaScript: install Node.js 20+)"
                 raise LocalCloudError(message) from None
             self._servers.append(server)
+            self.graphql_apis[api.logical_id] = server
             self.endpoints = replace(self.endpoints, graphql=server.url)
 
     def _rest_api_url(self, api_id: str, region: str) -> str:

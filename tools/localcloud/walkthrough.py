@@ -26,7 +26,7 @@ from requests_aws4auth import AWS4Auth
 from localcloud.cloud import Customer, LocalCloud, LocalCloudError
 from localcloud.identity import Credentials
 from stacktools.catalog import Flight, sample_flights, seed
-from stacktools.project import REGION
+from stacktools.project import BOUNDARY_MAP_PORT, REGION, WEB_APP_PORT
 
 HTTP_TIMEOUT = 30
 SAGA_DEADLINE_SECONDS = 60
@@ -331,4 +331,9 @@ def main() -> int:
         print(f"\n{len(trail.failures)} of {trail.count} checks FAILED: {failed} ({elapsed:.0f}s)")
         return 1
     print(f"\nAll {trail.count} checks passed in {elapsed:.0f}s; the local cloud is stopped.")
+    print(
+        "\nSee it in a browser: `make local`, then open the web app at "
+        f"http://127.0.0.1:{WEB_APP_PORT}/ and watch every decision on the boundary map at "
+        f"http://127.0.0.1:{BOUNDARY_MAP_PORT}/"
+    )
     return 0

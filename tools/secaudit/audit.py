@@ -5,6 +5,9 @@ before deployment.
     python -m secaudit.audit            # fail on an ungranted use or an unexplained unused grant
     python -m secaudit.audit --write    # also regenerate docs/permissions.md and reports/audit/
 
+docs/permissions.md also lists every resource policy of template.yaml and web/template.yaml
+(``secaudit.resource_policies``): the other half of each decision.
+
 It fails when:
 * a role's own code or service made a call its policies do not grant (refused by the local cloud, or
   not granted by the offline evaluation of the template's policies), or
@@ -31,9 +34,11 @@ import yaml
 
 from iam_eval import AccessRequest, Principal, evaluate
 from secaudit.policies import RolePolicies, StackPolicies, stack_policies
+from secaudit.resource_policies import ResourcePolicy, resource_policies
+from secaudit.resource_policies import render as render_resource_policies
 from secaudit.usage import Use, placeholders, read, templated
-from stacktools.project import LOCAL_STACK_NAME
-from stacktools.template import REPOSITORY_ROOT
+from stacktools.project import LOCAL_STACK_NAME, TEMPLATE_PATH, WEB_TEMPLATE_PATH
+from stacktools.template import REPOSITORY_ROOT, load_template
 
 USAGE_PATH = REPOSITORY_ROOT / "reports" / "observed-access.json"
 ALLOWANCES_PATH = Path(__file__).with_name("allowances.yaml")
@@ -196,7 +201,11 @@ def audit(policies: StackPolicies, uses: set[Use], allowances: Sequence[Allowanc
     return results
 
 
-def render_markdown(results: Sequence[RoleAudit], allowances: Sequence[Allowance]) -> str:
+def render_markdown(
+    results: Sequence[RoleAudit],
+    allowances: Sequence[Allowance],
+    resource_policies: Sequence[ResourcePolicy] = (),
+) -> str:
     lines = [
         "# Permissions: granted versus used",
         "",
@@ -221,10 +230,21 @@ def render_markdown(results: Sequence[RoleAudit], allowances: Sequence[Allowance
         for use, why in result.ungranted:
             lines.append(f"| `{use.action}` | `{use.resource}` | - | **CALLED BUT NOT GRANTED** ({why}) |")
         lines.append("")
+    if resource_policies:
+        lines += render_resource_policies(resource_policies)
     lines += ["## Why the unused grants stay", ""]
     for allowance in allowances:
         lines += [f"### {allowance.name}", "", allowance.reason, ""]
     return "\n".join(lines)
+
+
+def project_resource_policies(policies: StackPolicies) -> list[ResourcePolicy]:
+    """The resource policies of template.yaml (``policies``) and of the web app's web/template.yaml."""
+    web = stack_policies(load_template(WEB_TEMPLATE_PATH), stack_name=f"{LOCAL_STACK_NAME}-web")
+    return [
+        *resource_policies(policies, str(TEMPLATE_PATH.relative_to(REPOSITORY_ROOT))),
+        *resource_policies(web, str(WEB_TEMPLATE_PATH.relative_to(REPOSITORY_ROOT))),
+    ]
 
 
 def write_reports(
@@ -262,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     allowances = load_allowances()
     results = audit(policies, uses, allowances)
     write_reports(results, sources)
-    markdown = render_markdown(results, allowances).rstrip("\n") + "\n"
+    markdown = render_markdown(results, allowances, project_resource_policies(policies)).rstrip("\n") + "\n"
     if args.write:
         DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
         DOCS_PATH.write_text(markdown, encoding="utf-8")

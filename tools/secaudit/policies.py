@@ -130,13 +130,23 @@ class StackPolicies:
         raise LookupError(f"{user_logical_id} acts with no role of the stack")
 
     def loyalty_api_policy(self) -> PolicyDocument:
-        """The REST API's resource policy with ``execute-api:/`` resources expanded to ARNs."""
-        api = self.translated["Resources"]["LoyaltyApi"]
-        body = self.resolver.resolve(api["Properties"]["Body"])
+        """The loyalty REST API's resource policy with ``execute-api:/`` resources expanded to ARNs."""
+        policy = self.rest_api_policy("LoyaltyApi")
+        if policy is None:
+            raise LookupError("LoyaltyApi has no resource policy")
+        return policy
+
+    def rest_api_policy(self, logical_id: str) -> PolicyDocument | None:
+        """A REST API's resource policy (``x-amazon-apigateway-policy``), with ``execute-api:/``
+        resources expanded to ARNs; None if it has none."""
+        api = self.translated["Resources"][logical_id]
+        body = self.resolver.resolve(api["Properties"].get("Body") or {})
+        if "x-amazon-apigateway-policy" not in body:
+            return None
         policy: PolicyDocument = json.loads(json.dumps(body["x-amazon-apigateway-policy"]))
         prefix = (
             f"arn:aws:execute-api:{self.resolver.region}:{self.resolver.account_id}:"
-            f"{self.resolver.ref('LoyaltyApi')}/"
+            f"{self.resolver.ref(logical_id)}/"
         )
         for statement in policy["Statement"]:
             for key in ("Resource", "NotResource"):

@@ -1,7 +1,10 @@
-"""The static security gate: every offline linter and scanner, on the SAM template and on what SAM
-turns it into, with structured findings.
+"""The static security gate: every offline linter and scanner, on the SAM templates and on what SAM
+turns them into, with structured findings.
 
-    python -m secaudit.static_gate [--template PATH] [--allowances PATH] [--json]
+    python -m secaudit.static_gate [--template PATH]... [--allowances PATH] [--json]
+
+Without ``--template`` it checks the project's two templates: the application's (template.yaml) and
+the web app's hosting (web/template.yaml).
 
 Exit status: 0 with no findings, 1 with findings, 2 when a tool cannot run (its environment is
 missing, it timed out, or its output could not be read).
@@ -52,7 +55,7 @@ from samtranslator.model.exceptions import InvalidDocumentException
 
 from secaudit.policies import RolePolicies, expanded_policies
 from stacktools.offline import offline_resolver
-from stacktools.project import REGION
+from stacktools.project import REGION, WEB_TEMPLATE_PATH
 from stacktools.template import REPOSITORY_ROOT, TEMPLATE_PATH, load_template
 from stacktools.translate import translate
 
@@ -60,6 +63,8 @@ SAM_ENV = REPOSITORY_ROOT / ".tools" / "sam"
 CHECKOV_ENV = REPOSITORY_ROOT / ".tools" / "checkov"
 CFN_LINT_CONFIG = REPOSITORY_ROOT / ".cfnlintrc.yaml"
 DEFAULT_ALLOWANCES = Path(__file__).with_name("allowances.yaml")
+PROJECT_TEMPLATES = (TEMPLATE_PATH, WEB_TEMPLATE_PATH)
+"""What ``python -m secaudit.static_gate`` checks: the application's stack and the web app's hosting."""
 
 # Generous for a 2-core machine: each tool takes 1-6 s on this template.
 TIMEOUTS = {"cfn-lint": 180.0, "checkov": 300.0, "parliament": 120.0, "sam validate": 180.0}
@@ -675,10 +680,15 @@ def run_gate(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m secaudit.static_gate",
-        description="cfn-lint, checkov, parliament and sam validate on a SAM template and its translation.",
+        description="cfn-lint, checkov, parliament and sam validate on SAM templates and their translations.",
     )
     parser.add_argument(
-        "--template", type=Path, default=TEMPLATE_PATH, help="the SAM template (template.yaml)"
+        "--template",
+        type=Path,
+        action="append",
+        dest="templates",
+        help="a SAM template (repeatable); default: the project's, "
+        + " and ".join(str(path.relative_to(REPOSITORY_ROOT)) for path in PROJECT_TEMPLATES),
     )
     parser.add_argument(
         "--allowances", type=Path, default=DEFAULT_ALLOWANCES, help="parliament allowances (YAML)"
@@ -686,22 +696,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--region", default=REGION, help="region for cfn-lint and sam validate")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     arguments = parser.parse_args(argv)
+    templates = arguments.templates or list(PROJECT_TEMPLATES)
     try:
-        report = run_gate(arguments.template, allowances_path=arguments.allowances, region=arguments.region)
+        reports = run_gates(templates, allowances_path=arguments.allowances, region=arguments.region)
     except GateError as error:
         print(f"static gate: {error}", file=sys.stderr)
         return 2
+    findings = [finding for report in reports.values() for finding in report.findings]
     if arguments.json:
-        print(json.dumps([asdict(finding) for finding in report.findings], indent=2))
+        print(json.dumps([asdict(finding) for finding in findings], indent=2))
     else:
-        for finding in report.findings:
-            print(finding.describe())
-        for allowance in report.unused_allowances:
-            scope = allowance.managed_policy or f"{allowance.role}/{allowance.policy}"
-            print(f"note: allowance {allowance.issue} on {scope} matched nothing; remove it", file=sys.stderr)
-        verdict = "passed" if report.passed else f"{len(report.findings)} finding(s)"
-        print(f"static gate on {report.template.name}: {verdict} ({len(report.allowed)} allowed)")
-    return 0 if report.passed else 1
+        for report in reports.values():
+            for finding in report.findings:
+                print(f"{report.template.name}: {finding.describe()}")
+        # An allowance is stale only if no template's findings used it.
+        used = {allowance for report in reports.values() for _, allowance in report.allowed}
+        for allowance in dict.fromkeys(a for report in reports.values() for a in report.unused_allowances):
+            if allowance not in used:
+                scope = allowance.managed_policy or f"{allowance.role}/{allowance.policy}"
+                print(
+                    f"note: allowance {allowance.issue} on {scope} matched nothing; remove it",
+                    file=sys.stderr,
+                )
+        for report in reports.values():
+            verdict = "passed" if report.passed else f"{len(report.findings)} finding(s)"
+            where = (
+                report.template.relative_to(REPOSITORY_ROOT)
+                if report.template.is_relative_to(REPOSITORY_ROOT)
+                else report.template
+            )
+            print(f"static gate on {where}: {verdict} ({len(report.allowed)} allowed)")
+    return 1 if findings else 0
 
 
 if __name__ == "__main__":

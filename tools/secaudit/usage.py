@@ -91,7 +91,7 @@ def uses_of(cloud: LocalCloud) -> set[Use]:
             caller_arn = str(request.identity.get("userArn") or "")
             if not (request.resource_arn and request.resource_path and _service_session(caller_arn, stack)):
                 continue
-            role = _role_of(_role_arn_of_session(caller_arn, stack.account_id), stack)
+            role = _role_of(role_arn_of_session(caller_arn, stack.account_id), stack)
             if role is None:
                 continue
             # The route, not the customer: path parameters become "*", as the grant writes them.
@@ -102,7 +102,7 @@ def uses_of(cloud: LocalCloud) -> set[Use]:
     return found
 
 
-def _role_arn_of_session(session_arn: str, account_id: str) -> str:
+def role_arn_of_session(session_arn: str, account_id: str) -> str:
     """``arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`` -> ``arn:aws:iam::ACCOUNT:role/NAME``
     (the stack's roles have the default path)."""
     name = session_arn.split(":assumed-role/", 1)[-1].split("/", 1)[0]

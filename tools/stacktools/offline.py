@@ -117,6 +117,26 @@ def _appsync_function(logical_id: str, name: str, account: str, region: str) -> 
     return function_id, {"FunctionId": function_id, "Name": logical_id}
 
 
+def _bucket(logical_id: str, name: str, account: str, region: str) -> Described:
+    bucket = f"{name.lower()}-{_token(logical_id, 12)}"
+    return bucket, {
+        "Arn": f"arn:aws:s3:::{bucket}",
+        "DomainName": f"{bucket}.s3.amazonaws.com",
+        "RegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
+    }
+
+
+def _distribution(logical_id: str, name: str, account: str, region: str) -> Described:
+    distribution_id = f"E{_token(logical_id, 13).upper()}"
+    return distribution_id, {"Id": distribution_id, "DomainName": f"d{_token(logical_id, 13)}.cloudfront.net"}
+
+
+def _cloudfront_id(logical_id: str, name: str, account: str, region: str) -> Described:
+    """An origin access control's or a response headers policy's id."""
+    resource_id = f"E{_token(logical_id, 13).upper()}"
+    return resource_id, {"Id": resource_id}
+
+
 _DESCRIBERS: dict[str, Callable[[str, str, str, str], Described]] = {
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
@@ -130,4 +150,8 @@ _DESCRIBERS: dict[str, Callable[[str, str, str, str], Described]] = {
     "AWS::AppSync::GraphQLApi": _graphql_api,
     "AWS::AppSync::DataSource": _data_source,
     "AWS::AppSync::FunctionConfiguration": _appsync_function,
+    "AWS::S3::Bucket": _bucket,
+    "AWS::CloudFront::Distribution": _distribution,
+    "AWS::CloudFront::OriginAccessControl": _cloudfront_id,
+    "AWS::CloudFront::ResponseHeadersPolicy": _cloudfront_id,
 }

@@ -10,8 +10,9 @@ A request goes through the steps API Gateway takes, and the first that fails ans
    decided by the caller's identity-based policies and the API's resource policy together;
 5. the Lambda proxy integration - a failed or malformed invocation gives 502 "Internal server error".
 
-Every request, and in particular every refusal with its reason, is kept in :attr:`LocalRestApi.records`
-and, when the stage has an access-log format and a sink is given, written as an access-log line.
+Every request, and in particular every refusal with its reason, is kept in :attr:`LocalRestApi.records`,
+handed to each of :attr:`LocalRestApi.listeners` as it is answered and, when the stage has an
+access-log format and a sink is given, written as an access-log line.
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ class LocalRestApi:
         self._records: list[AccessLogRecord] = []
         self._buckets: dict[Method, TokenBucket | None] = {}
         self._lock = threading.Lock()
+        self.listeners: list[Callable[[AccessLogRecord], None]] = []
+        """Called with each request's record once it is answered (in the request's thread)."""
 
     @property
     def records(self) -> list[AccessLogRecord]:
@@ -318,6 +321,8 @@ class LocalRestApi:
         )
         with self._lock:
             self._records.append(record)
+        for listener in self.listeners:
+            listener(record)
         log_format = self.definition.stage.access_log_format
         if self._access_log is not None and log_format:
             definition = self.definition

@@ -6,6 +6,9 @@
 
 The server owns one Node.js process for the resolvers (started and stopped with it; the runtime
 serialises evaluations, so concurrent requests take turns there) and the data sources' clients.
+
+Each request's authorisation - the caller refused as a whole, or admitted to each top-level field it
+asked for or not - is handed to the server's ``listeners`` as :class:`GraphQLDecision` values.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ import json
 import logging
 import socket
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -22,8 +28,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 from localcloud.appsync.auth import (
     AppSyncDirectory,
+    Authenticated,
     Authenticator,
     KeySource,
     RequestRefusedError,
@@ -44,12 +52,38 @@ class PortInUseError(OSError):
     """The port asked for is taken."""
 
 
+@dataclass(frozen=True)
+class GraphQLDecision:
+    """AppSync's answer to one caller for one top-level field (``appsync:GraphQL`` on the field), or to
+    the whole request when it is refused before its fields count."""
+
+    time: datetime
+    caller: str
+    """``user-pool:SUB`` for a user pool token, the IAM caller's ARN, or ``unauthenticated``."""
+    resource: str
+    """The field's ARN (``arn:aws:appsync:REGION:ACCOUNT:apis/ID/types/Query/fields/getBooking``), or
+    the API's ARN for a request refused as a whole."""
+    allowed: bool
+    reason: str
+
+
+DecisionListener = Callable[[GraphQLDecision], None]
+
+
 class GraphQLApplication:
     """The WSGI application: authenticates each request, then executes it."""
 
-    def __init__(self, engine: GraphQLEngine, authenticator: Authenticator) -> None:
+    def __init__(
+        self,
+        engine: GraphQLEngine,
+        authenticator: Authenticator,
+        listeners: list[DecisionListener] | None = None,
+        api_arn: str = "",
+    ) -> None:
         self._engine = engine
         self._authenticator = authenticator
+        self._listeners = listeners if listeners is not None else []
+        self._api_arn = api_arn
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -84,6 +118,7 @@ class GraphQLApplication:
         # The URL as the client sent it: SigV4 signs the path exactly as it came over the wire.
         raw_path = request.environ.get("RAW_URI") or request.full_path.rstrip("?")
         headers = dict(request.headers.items())
+        auth: Authenticated | None = None
         try:
             auth = self._authenticator.authenticate(
                 request.method, f"{request.scheme}://{request.host}{raw_path}", headers, body, source_ip
@@ -98,12 +133,79 @@ class GraphQLApplication:
                 ),
             )
         except RequestRefusedError as refused:
+            self._tell(
+                GraphQLDecision(
+                    datetime.now(UTC),
+                    "unauthenticated" if auth is None else _caller_of(auth),
+                    self._api_arn,
+                    allowed=False,
+                    reason=f"{refused.status} {refused.error_type}: {refused.message}",
+                )
+            )
             return _json(
                 {"errors": [{"errorType": refused.error_type, "message": refused.message}]},
                 refused.status,
                 {"x-amzn-ErrorType": refused.error_type},
             )
+        self._decided_fields(auth, payload, result)
         return _json(result, 200)
+
+    def _tell(self, decision: GraphQLDecision) -> None:
+        for listener in self._listeners:
+            listener(decision)
+
+    def _decided_fields(self, auth: Authenticated, payload: dict[str, Any], result: dict[str, Any]) -> None:
+        """One decision per top-level field asked for: refused if AppSync answered it Unauthorized."""
+        if not self._listeners:
+            return
+        refused = {
+            str(error["path"][0]): str(error.get("message", ""))
+            for error in result.get("errors") or []
+            if error.get("errorType") == "Unauthorized" and error.get("path")
+        }
+        now = datetime.now(UTC)
+        for type_name, response_key, field_name in _top_level_fields(self._engine, payload):
+            resource = f"{self._api_arn}/types/{type_name}/fields/{field_name}"
+            reason = refused.get(response_key)
+            self._tell(
+                GraphQLDecision(
+                    now,
+                    _caller_of(auth),
+                    resource,
+                    allowed=reason is None,
+                    reason=reason or f"{type_name}.{field_name} admits {auth.mode.value} callers",
+                )
+            )
+
+
+def _caller_of(auth: Authenticated) -> str:
+    if auth.caller is not None:
+        return auth.caller.principal.arn or "anonymous"
+    return f"user-pool:{auth.identity.get('sub')}"
+
+
+def _top_level_fields(engine: GraphQLEngine, payload: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(root type, response key, field name) of the operation's top-level fields; none if unreadable."""
+    query = payload.get("query")
+    if not isinstance(query, str):
+        return []
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return []
+    operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
+    name = payload.get("operationName")
+    chosen = [op for op in operations if name is None or (op.name and op.name.value == name)]
+    if len(chosen) != 1:
+        return []
+    root = engine.schema.get_root_type(chosen[0].operation)
+    if root is None:
+        return []
+    return [
+        (root.name, (node.alias or node.name).value, node.name.value)
+        for node in chosen[0].selection_set.selections
+        if isinstance(node, FieldNode)
+    ]
 
 
 def _payload(body: bytes) -> dict[str, Any]:
@@ -178,6 +280,8 @@ class AppSyncServer:
         self._runtime, self._engine = self._new_engine()
         self._runtime_used = False
         self._port = port
+        self.listeners: list[DecisionListener] = []
+        """Called with each authorisation decision, in the request's thread."""
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -215,7 +319,7 @@ class AppSyncServer:
             self._server = make_server(
                 HOST,
                 self._port,
-                GraphQLApplication(self._engine, self._authenticator),
+                GraphQLApplication(self._engine, self._authenticator, self.listeners, self.definition.arn),
                 threaded=True,
                 request_handler=_QuietRequestHandler,
                 fd=listening.fileno(),

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from localcloud.apigateway import InvocationResult, Stage
+from localcloud.apigateway import AccessLogRecord, InvocationResult, Stage
 from tests.localcloud.apigateway_support import (
     ACCOUNT_ID,
     API_ID,
@@ -570,3 +570,20 @@ def test_access_log_lines_follow_the_stages_format(gateway: Gateway) -> None:
         "-",
         "Missing Authentication Token",
     )
+
+
+# ---------------------------------------------------------------------------------- listeners
+
+
+def test_listeners_hear_each_request_as_it_is_answered(gateway: Gateway) -> None:
+    heard: list[AccessLogRecord] = []
+    gateway.api.listeners.append(heard.append)
+
+    gateway.send_signed(APPSYNC_KEY)
+    requests.get(gateway.url(LOYALTY_PATH), timeout=10)
+
+    assert [(record.status, record.identity.get("userArn")) for record in heard] == [
+        (200, APPSYNC_SESSION_ARN),
+        (403, None),
+    ]
+    assert heard == gateway.api.records

@@ -32,7 +32,7 @@ from localcloud.appsync.auth import JwksEndpoint
 from localcloud.appsync.datasources import aws_endpoint_router
 from localcloud.appsync.definition import ApiDefinition, DynamoDbDataSource
 from localcloud.appsync.dynamodb import PageTokens
-from localcloud.appsync.server import AppSyncServer, PortInUseError
+from localcloud.appsync.server import AppSyncServer, GraphQLDecision, PortInUseError
 from localcloud.identity import MotoIdentityDirectory
 from tests.localcloud.appsync_support import (
     ACCOUNT_ID,
@@ -757,3 +757,59 @@ def test_a_service_error_is_the_resolvers_ctx_error(world: World) -> None:
     assert invocation.error is not None
     assert invocation.error["type"] == "DynamoDB:DynamoDbException"
     assert "(Service: DynamoDb, Status Code: 400, Request ID: " in invocation.error["message"]
+
+
+# ---------------------------------------------------------------------- decisions told to listeners
+
+
+@contextmanager
+def listening(world: World) -> Iterator[list[GraphQLDecision]]:
+    decisions: list[GraphQLDecision] = []
+    world.api.listeners.append(decisions.append)
+    try:
+        yield decisions
+    finally:
+        world.api.listeners.remove(decisions.append)
+
+
+def test_listeners_hear_each_field_a_customer_may_ask_for(world: World) -> None:
+    with listening(world) as decisions:
+        world.ask(SEARCH, world.alice, search_variables(world))
+
+    assert [(d.caller, d.resource.rsplit("/", 3)[-3:], d.allowed) for d in decisions] == [
+        (f"user-pool:{world.alice.sub}", ["Query", "fields", "searchFlights"], True)
+    ]
+    assert decisions[0].resource.startswith(f"arn:aws:appsync:{REGION}:{ACCOUNT_ID}:apis/{API_ID}/types/")
+
+
+def test_listeners_hear_a_field_refused_to_an_iam_caller(world: World) -> None:
+    query = "query Both($f: ID!, $b: ID!) { flight: getFlight(id: $f) { id } getBooking(id: $b) { id } }"
+    variables = {"f": world.stack.flights[0].id, "b": world.bookings.alice_newer}
+    with listening(world) as decisions:
+        world.ask_signed(query, world.catalog_reader, variables)
+
+    assert [(d.resource.rsplit("/", 1)[-1], d.allowed, d.reason) for d in decisions] == [
+        ("getFlight", True, "Query.getFlight admits AWS_IAM callers"),
+        ("getBooking", False, "Not Authorized to access getBooking on type Query"),
+    ]
+    assert {d.caller for d in decisions} == {f"arn:aws:iam::{ACCOUNT_ID}:user/catalog-reader"}
+
+
+def test_listeners_hear_a_forged_token_refused_and_never_see_it(world: World) -> None:
+    forged = jwt.encode(
+        {"alg": "RS256", "kid": "forged"},
+        {"sub": world.alice.sub, "token_use": "id", "cognito:groups": ["Admin"]},
+        RSAKey.generate_key(2048),
+    )
+    with listening(world) as decisions:
+        response = world.post(SEARCH, forged, search_variables(world))
+
+    assert response.status_code == 401
+    [decision] = decisions
+    assert (decision.caller, decision.resource, decision.allowed) == (
+        "unauthenticated",
+        f"arn:aws:appsync:{REGION}:{ACCOUNT_ID}:apis/{API_ID}",
+        False,
+    )
+    assert decision.reason == "401 UnauthorizedException: You are not authorized to make this call."
+    assert forged not in repr(decision)

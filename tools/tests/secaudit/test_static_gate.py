@@ -224,22 +224,43 @@ def test_the_exit_status_is_zero_only_without_findings(
     findings: tuple[Finding, ...],
     status: int,
 ) -> None:
-    def fake_gate(template: Path, **_: object) -> GateReport:
-        return GateReport(template=template, findings=findings)
+    def fake_gates(templates: list[Path], **_: object) -> dict[Path, GateReport]:
+        # The findings come from the last template: each template's report counts.
+        reports = {
+            template.resolve(): GateReport(template=template.resolve(), findings=()) for template in templates
+        }
+        reports[templates[-1].resolve()] = GateReport(template=templates[-1].resolve(), findings=findings)
+        return reports
 
-    monkeypatch.setattr(static_gate, "run_gate", fake_gate)
+    monkeypatch.setattr(static_gate, "run_gates", fake_gates)
 
     assert static_gate.main(["--json"]) == status
     assert [finding["rule"] for finding in json.loads(capsys.readouterr().out)] == [f.rule for f in findings]
 
 
+def test_without_a_template_the_gate_checks_the_application_and_the_web_app(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gated: list[Path] = []
+
+    def fake_gates(templates: list[Path], **_: object) -> dict[Path, GateReport]:
+        gated.extend(templates)
+        return {template: GateReport(template=template, findings=()) for template in templates}
+
+    monkeypatch.setattr(static_gate, "run_gates", fake_gates)
+
+    assert static_gate.main([]) == 0
+    assert gated == [REPOSITORY_ROOT / "template.yaml", REPOSITORY_ROOT / "web" / "template.yaml"]
+    assert "static gate on web/template.yaml: passed" in capsys.readouterr().out
+
+
 def test_a_tool_that_cannot_run_is_exit_status_two(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def failing_gate(template: Path, **_: object) -> GateReport:
+    def failing_gates(templates: list[Path], **_: object) -> dict[Path, GateReport]:
         raise GateError("checkov did not finish within 300 s")
 
-    monkeypatch.setattr(static_gate, "run_gate", failing_gate)
+    monkeypatch.setattr(static_gate, "run_gates", failing_gates)
 
     assert static_gate.main([]) == 2
     assert "checkov did not finish" in capsys.readouterr().err
