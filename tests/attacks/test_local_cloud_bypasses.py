@@ -831,3 +831,53 @@ def test_an_app_client_without_password_sign_in_signs_no_one_in_by_password(clou
 
     assert refused.value.response["Error"]["Code"] == "InvalidParameterException"
     assert "USER_PASSWORD_AUTH flow not enabled" in refused.value.response["Error"]["Message"]
+
+
+def users_named(cloud: LocalCloud, email: str) -> list[Any]:
+    users: list[Any] = cloud.client("cognito-idp").list_users(
+        UserPoolId=outputs(cloud)["UserPoolId"], Filter=f'email = "{email}"'
+    )["Users"]
+    return users
+
+
+def signed_sign_up(cloud: LocalCloud, parameters: dict[str, str], credentials: Credentials | None) -> Any:
+    """SignUp as sent by hand (botocore never signs it: on AWS it needs no credentials)."""
+    return requests.post(
+        cloud.endpoints.aws,
+        data=json.dumps(parameters),
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.SignUp",
+        },
+        auth=sigv4(credentials, "cognito-idp") if credentials else None,
+        timeout=30,
+    )
+
+
+def test_an_outsider_cannot_sign_up_accounts_on_the_aws_endpoint(
+    cloud: LocalCloud, nobody: Credentials
+) -> None:
+    """moto checks no confirmation code, so the endpoint admits SignUp (and ConfirmSignUp) only signed,
+    and authorises it on the app client's user pool: unsigned, or signed by a principal without
+    cognito-idp:SignUp on that pool, no account is created (the web app's Cognito route signs them itself,
+    once it has checked the code it mailed)."""
+    email = f"squatter-{uuid.uuid4().hex[:6]}@example.com"
+    sign_up = {
+        "ClientId": outputs(cloud)["UserPoolClientId"],
+        "Username": email,
+        "Password": "Correct-Horse-7-battery",
+    }
+
+    unsigned = signed_sign_up(cloud, sign_up, None)
+    ungranted = signed_sign_up(cloud, sign_up, nobody)
+
+    assert (unsigned.status_code, unsigned.json()["__type"]) == (403, "MissingAuthenticationTokenException")
+    assert (ungranted.status_code, ungranted.json()["__type"]) == (403, "AccessDeniedException")
+    assert (
+        f"cognito-idp:SignUp on resource: arn:aws:cognito-idp:{REGION}:{ACCOUNT_ID}:userpool/"
+        in (ungranted.json()["message"])
+    )
+    assert users_named(cloud, email) == []
+
+    assert signed_sign_up(cloud, sign_up, cloud.admin_credentials).status_code == 200
+    assert [user["UserStatus"] for user in users_named(cloud, email)] == ["UNCONFIRMED"]

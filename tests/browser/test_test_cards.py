@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from payment.provider import APPROVED_TEST_TOKENS, DECLINED_TEST_TOKENS
+from payment.rules import APPROVED_TEST_TOKENS, DECLINED_TEST_TOKENS
 from tests.support.template import REPOSITORY_ROOT
 
 CARDS = REPOSITORY_ROOT / "web" / "app" / "src" / "test-cards.json"

@@ -719,10 +719,21 @@ def _logs(operation: str, parameters: _Parameters, account: str, region: str) ->
 
 
 def _cognito(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
-    pool = parameters.get("UserPoolId")
+    pool = parameters.get("UserPoolId") or _user_pool_of_client(parameters.get("ClientId"), account, region)
     if not pool:
         return None
     return [(f"cognito-idp:{operation}", f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool}")]
+
+
+def _user_pool_of_client(client_id: str | None, account: str, region: str) -> str | None:
+    """The user pool an app client belongs to: operations named by a client id (``SignUp``,
+    ``ConfirmSignUp``...) act on that pool."""
+    if not client_id:
+        return None
+    for pool_id, pool in cognitoidp_backends[account][region].user_pools.items():
+        if client_id in pool.clients:
+            return str(pool_id)
+    return None
 
 
 def _iam(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:

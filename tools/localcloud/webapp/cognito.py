@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from requests.auth import AuthBase
 from werkzeug.wrappers import Request, Response
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
@@ -74,6 +75,9 @@ class CognitoGateway:
 
     aws_endpoint: the local AWS endpoint's URL.
     client_id: the stack's user pool app client (``UserPoolClientId``): the only one served.
+    signer: signs the operations the local endpoint admits only signed (``SignUp``, ``ConfirmSignUp``:
+        moto checks no confirmation code, so the endpoint refuses them unsigned); the gateway has done
+        Cognito's checks itself before it forwards them.
     deliver: called with each confirmation code, as Cognito would mail it.
     clock: seconds, for the codes' lifetime.
     """
@@ -82,11 +86,13 @@ class CognitoGateway:
         self,
         aws_endpoint: str,
         client_id: str,
+        signer: AuthBase,
         deliver: Callable[[ConfirmationMail], None],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._endpoint = aws_endpoint
         self._client_id = client_id
+        self._signer = signer
         self._deliver = deliver
         self._clock = clock
         self._pending: dict[str, _PendingCode] = {}
@@ -138,7 +144,7 @@ class CognitoGateway:
         return self._forward("InitiateAuth", request)
 
     def _sign_up(self, request: Request, parameters: dict[str, Any]) -> Response:
-        response = self._forward("SignUp", request)
+        response = self._forward("SignUp", request, signed=True)
         if response.status_code == 200 and not json.loads(response.get_data()).get("UserConfirmed"):
             self._mail_new_code(_username(parameters))
         return response
@@ -146,7 +152,7 @@ class CognitoGateway:
     def _confirm_sign_up(self, request: Request, parameters: dict[str, Any]) -> Response:
         username = _username(parameters)
         self._check_code(username, str(parameters.get("ConfirmationCode") or ""))
-        response = self._forward("ConfirmSignUp", request)
+        response = self._forward("ConfirmSignUp", request, signed=True)
         if response.status_code == 200:
             with self._lock:
                 self._pending.pop(username.lower(), None)
@@ -162,13 +168,15 @@ class CognitoGateway:
         # existence errors.
         return _json({"CodeDeliveryDetails": _delivery_details(username)})
 
-    def _forward(self, operation: str, request: Request) -> Response:
-        """The request's body to the AWS endpoint, unsigned, as the browser sent it."""
+    def _forward(self, operation: str, request: Request, *, signed: bool = False) -> Response:
+        """The request's body to the AWS endpoint as the browser sent it; ``signed`` by the gateway where
+        the endpoint admits the operation only signed."""
         try:
             answer = requests.post(
                 self._endpoint,
                 data=request.get_data(cache=True),
                 headers={"Content-Type": _CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + operation},
+                auth=self._signer if signed else None,
                 timeout=_FORWARD_TIMEOUT_SECONDS,
             )
         except requests.RequestException as error:

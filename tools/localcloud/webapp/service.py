@@ -9,6 +9,7 @@ from typing import Self
 
 from localcloud.apigateway.server import ApiServer, PortInUseError
 from localcloud.cloud import LocalCloud, LocalCloudError
+from localcloud.walkthrough import sigv4
 from localcloud.webapp.boundary_map import BoundaryMapSite
 from localcloud.webapp.cognito import CognitoGateway, ConfirmationMail
 from localcloud.webapp.customer import CustomerSite, app_config
@@ -74,7 +75,12 @@ class WebApp:
                 files=BuiltFiles(WEB_BUILD / "app", BUILD_HINT),
                 config=app_config(stack.outputs, REGION),
                 graphql_url=cloud.endpoints.graphql,
-                cognito=CognitoGateway(cloud.endpoints.aws, stack.outputs["UserPoolClientId"], self._mail),
+                cognito=CognitoGateway(
+                    cloud.endpoints.aws,
+                    stack.outputs["UserPoolClientId"],
+                    sigv4(cloud.admin_credentials, "cognito-idp"),
+                    self._mail,
+                ),
             )
             self.app_url = self._serve(SecuredSite(customer, app_origin, headers), self._ports[0], app_origin)
             map_origin = Origin()

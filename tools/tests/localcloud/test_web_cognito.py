@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+from requests.auth import AuthBase
 from werkzeug.wrappers import Request, Response
 
 from localcloud.apigateway.server import ApiServer
@@ -25,6 +26,14 @@ from localcloud.webapp.cognito import (
 CLIENT_ID = "stackclient123"
 EMAIL = "traveller@example.com"
 SIGN_UP = {"ClientId": CLIENT_ID, "Username": EMAIL, "Password": "Correct-Horse-7-battery"}
+
+
+class GatewaySignature(AuthBase):
+    """Stands in for the gateway's SigV4 signer: marks what the gateway signed."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = "signed-by-the-gateway"
+        return request
 
 
 @dataclass
@@ -79,7 +88,8 @@ def route() -> Iterator[Route]:
     outbox: list[ConfirmationMail] = []
     clock = [1000.0]
     with ApiServer(endpoint) as aws:
-        gateway = CognitoGateway(aws.url, CLIENT_ID, outbox.append, clock=lambda: clock[0])
+        signer = GatewaySignature()
+        gateway = CognitoGateway(aws.url, CLIENT_ID, signer, outbox.append, clock=lambda: clock[0])
         with ApiServer(lambda environ, start: gateway.respond(Request(environ))(environ, start)) as site:
             yield Route(site.url, endpoint, outbox, clock)
 
@@ -172,6 +182,11 @@ def test_a_sign_up_mails_a_code_and_only_that_code_confirms_it_once(route: Route
 
     assert route.confirm(mail.code).status_code == 200
     assert route.endpoint.operations() == ["SignUp", "ConfirmSignUp"]
+    # The AWS endpoint admits these two only signed: moto checks no code, the gateway has.
+    assert [headers.get("Authorization") for _, _, headers in route.endpoint.received] == [
+        "signed-by-the-gateway",
+        "signed-by-the-gateway",
+    ]
     assert error(route.confirm(mail.code)) == (400, "CodeMismatchException")
     assert route.endpoint.operations() == ["SignUp", "ConfirmSignUp"]
 

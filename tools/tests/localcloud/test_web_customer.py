@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+from requests.auth import AuthBase
 from werkzeug.wrappers import Request, Response
 
 from localcloud.apigateway.server import ApiServer
@@ -47,7 +48,7 @@ def _site(graphql_url: str, tmp_path: Path) -> CustomerSite:
         files=BuiltFiles(tmp_path, "run `make web`"),
         config=app_config(OUTPUTS, "eu-west-1"),
         graphql_url=graphql_url,
-        cognito=CognitoGateway("http://127.0.0.1:9", "client123", lambda mail: None),
+        cognito=CognitoGateway("http://127.0.0.1:9", "client123", AuthBase(), lambda mail: None),
     )
 
 
