@@ -43,9 +43,10 @@ def seats_available(stack: MockStack, flight: Flight) -> int:
 
 
 def notices_delivered_to_loyalty(saga: Saga) -> list[dict[str, Any]]:
-    """What reached IngestLoyalty: topic -> filtered subscription -> queue -> event source mapping."""
+    """What reached IngestLoyalty: topic -> filtered subscription -> queue -> event source mapping.
+    Each record's body is the topic's envelope; the notice is its Message."""
     return [
-        json.loads(record["body"])
+        json.loads(json.loads(record["body"])["Message"])
         for event in saga.runner.invocations.get("IngestLoyaltyFunction", [])
         for record in event["Records"]
     ]

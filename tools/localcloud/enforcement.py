@@ -9,9 +9,12 @@ local cloud replaces moto's authorisation step
 1. moto still verifies the signature and finds the access key (its ``IAMRequest``);
 2. the caller's principal and identity policies come from the local cloud's identity directory;
 3. :func:`requested_access` names the IAM actions and resource ARNs the request needs (one request
-   may need several: a DynamoDB transaction needs the action of each of its items on each table);
+   may need several: a DynamoDB transaction needs the action of each of its items on each table),
+   with the service's condition keys (DynamoDB's fine-grained access control keys, see
+   :mod:`localcloud.dynamodb_conditions`);
 4. ``iam_eval`` decides each one, with the resource's own policy where the service has one (an SQS
-   queue policy, a Lambda function policy, a role's trust policy for ``sts:AssumeRole``).
+   queue policy, an SNS topic policy, a Lambda function policy, a role's trust policy for
+   ``sts:AssumeRole``).
 
 Every decision is recorded (principal, action, resource, allowed, why): the walkthrough prints refusals
 from it, and a permissions audit can compare what each role used with what it was granted.
@@ -24,21 +27,30 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlparse
 
 from moto.awslambda.models import lambda_backends
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError, _RESTError
+from moto.dynamodb.models import dynamodb_backends
 from moto.iam.access_control import IAMRequest
 from moto.iam.models import iam_backends
+from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
-from iam_eval import AccessRequest, Decision, evaluate
+from iam_eval import AccessRequest, ContextValue, Decision, evaluate
+from localcloud.dynamodb_conditions import batch_context, item_context
 from localcloud.identity import Caller, MotoIdentityDirectory
 
-Access = tuple[str, str]
-"""(IAM action, resource ARN)"""
+
+class Access(NamedTuple):
+    """One IAM action on one resource that a request needs, with the service's condition keys."""
+
+    action: str
+    resource: str
+    context: Mapping[str, ContextValue] = {}
+
 
 # Services whose errors moto renders as XML (query protocol): botocore reads the code from the body.
 _XML_SERVICES = frozenset({"sns", "sts", "iam", "cloudformation", "ses", "autoscaling", "ec2", "elb"})
@@ -108,8 +120,8 @@ class Enforcement:
         caller = self._caller(response, operation)
         if response.service_name == "sts" and operation == "GetCallerIdentity":
             return  # always allowed, even with every other permission denied
-        for action, resource in requested_access(response, self._account_id, self._region):
-            decision = self._decide(caller, action, resource)
+        for action, resource, context in requested_access(response, self._account_id, self._region):
+            decision = self._decide(caller, action, resource, context)
             self._record(caller, action, resource, decision)
             if not decision.allowed:
                 explicit = " with an explicit deny" if decision.outcome.name == "EXPLICIT_DENY" else ""
@@ -148,8 +160,11 @@ class Enforcement:
             )
         return caller
 
-    def _decide(self, caller: Caller, action: str, resource: str) -> Decision:
+    def _decide(
+        self, caller: Caller, action: str, resource: str, service_context: Mapping[str, ContextValue]
+    ) -> Decision:
         context: dict[str, Any] = {
+            **service_context,
             "aws:CurrentTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "aws:SecureTransport": False,
             "aws:RequestedRegion": self._region,
@@ -174,6 +189,10 @@ class Enforcement:
                 queue = sqs_backends[self._account_id][self._region].get_queue(resource.rsplit(":", 1)[-1])
                 policy = queue.policy
                 return json.loads(policy) if isinstance(policy, str) and policy else None
+            if service == "sns" and ":sns:" in resource:
+                topic = sns_backends[self._account_id][self._region].get_topic(resource)
+                topic_policy: Mapping[str, Any] = json.loads(topic.policy)
+                return topic_policy
             if service == "lambda" and ":function:" in resource:
                 return function_policy(lambda_backends[self._account_id][self._region].get_function(resource))
             if service == "sts" and ":role/" in resource:
@@ -289,7 +308,7 @@ def requested_access(response: Any, account_id: str, region: str) -> list[Access
     parameters = _parameters(response)
     resolver = _SERVICE_ACCESS.get(service)
     if resolver is None:
-        return [(f"{_signing_name(response)}:{operation}", "*")]
+        return [Access(f"{_signing_name(response)}:{operation}", "*")]
     return resolver(operation, parameters, response, account_id, region)
 
 
@@ -300,17 +319,54 @@ def _dynamodb(
         arn = f"arn:aws:dynamodb:{region}:{account}:table/{name}"
         return f"{arn}/index/{index}" if index else arn
 
+    def partition_key(table_name: str, index_name: str | None) -> str | None:
+        return _partition_key(account, region, table_name, index_name)
+
     if operation in ("TransactWriteItems", "TransactGetItems"):
         needed = []
         for item in parameters.get("TransactItems", []):
             ((kind, body),) = item.items()
-            needed.append((f"dynamodb:{_DYNAMODB_TRANSACTION_ACTIONS[kind]}", table(body["TableName"])))
+            action = _DYNAMODB_TRANSACTION_ACTIONS[kind]
+            context = item_context(action, body, body["TableName"], partition_key, in_transaction=True)
+            needed.append(Access(f"dynamodb:{action}", table(body["TableName"]), context))
         return needed
     if operation in ("BatchWriteItem", "BatchGetItem"):
-        return [(f"dynamodb:{operation}", table(name)) for name in parameters.get("RequestItems", {})]
+        return [
+            Access(
+                f"dynamodb:{operation}", table(name), batch_context(operation, requests, name, partition_key)
+            )
+            for name, requests in parameters.get("RequestItems", {}).items()
+        ]
     if "TableName" in parameters:
-        return [(f"dynamodb:{operation}", table(parameters["TableName"], parameters.get("IndexName")))]
-    return [(f"dynamodb:{operation}", "*")]
+        name = parameters["TableName"]
+        resource = table(name, parameters.get("IndexName"))
+        if operation in _DYNAMODB_ITEM_OPERATIONS:
+            return [
+                Access(
+                    f"dynamodb:{operation}",
+                    resource,
+                    item_context(operation, parameters, name, partition_key),
+                )
+            ]
+        return [Access(f"dynamodb:{operation}", resource)]
+    return [Access(f"dynamodb:{operation}", "*")]
+
+
+_DYNAMODB_ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"})
+
+
+def _partition_key(account: str, region: str, table_name: str, index_name: str | None) -> str | None:
+    """The partition key attribute of a table or of one of its indexes, as moto holds the table."""
+    try:
+        table = dynamodb_backends[account][region].get_table(table_name)
+    except Exception:  # no such table: the service reports that itself
+        return None
+    if index_name is None:
+        return str(table.hash_key_attr)
+    for index in [*table.global_indexes, *table.indexes]:
+        if index.name == index_name:
+            return next((str(key["AttributeName"]) for key in index.schema if key["KeyType"] == "HASH"), None)
+    return None
 
 
 def _sqs(
@@ -320,14 +376,16 @@ def _sqs(
     action = "sqs:" + operation.removesuffix("Batch")
     url = parameters.get("QueueUrl") or ""
     name = url.rstrip("/").rsplit("/", 1)[-1] if url else parameters.get("QueueName")
-    return [(action, f"arn:aws:sqs:{region}:{account}:{name}" if name else "*")]
+    return [Access(action, f"arn:aws:sqs:{region}:{account}:{name}" if name else "*")]
 
 
 def _sns(
     operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
 ) -> list[Access]:
     action = "sns:Publish" if operation == "PublishBatch" else f"sns:{operation}"
-    return [(action, parameters.get("TopicArn") or parameters.get("TargetArn") or "*")]
+    # SNS's condition keys for Subscribe: where the notices would go, and how.
+    context = {f"sns:{name}": parameters[name] for name in ("Endpoint", "Protocol") if name in parameters}
+    return [Access(action, parameters.get("TopicArn") or parameters.get("TargetArn") or "*", context)]
 
 
 def _lambda(
@@ -341,21 +399,21 @@ def _lambda(
     if name and not name.startswith("arn:"):
         name = f"arn:aws:lambda:{region}:{account}:function:{name}"
     if name and name.count(":") > 6:  # a qualified ARN (version or alias) is its own resource
-        return [(action, name)]
-    return [(action, name or "*")]
+        return [Access(action, name)]
+    return [Access(action, name or "*")]
 
 
 def _states(
     operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
 ) -> list[Access]:
     resource = parameters.get("stateMachineArn") or parameters.get("executionArn") or "*"
-    return [(f"states:{operation}", resource)]
+    return [Access(f"states:{operation}", resource)]
 
 
 def _sts(
     operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
 ) -> list[Access]:
-    return [(f"sts:{operation}", parameters.get("RoleArn") or "*")]
+    return [Access(f"sts:{operation}", parameters.get("RoleArn") or "*")]
 
 
 def _logs(
@@ -363,10 +421,10 @@ def _logs(
 ) -> list[Access]:
     group = parameters.get("logGroupName")
     if not group:
-        return [(f"logs:{operation}", "*")]
+        return [Access(f"logs:{operation}", "*")]
     arn = f"arn:aws:logs:{region}:{account}:log-group:{group}"
     stream = parameters.get("logStreamName")
-    return [(f"logs:{operation}", f"{arn}:log-stream:{stream}" if stream else f"{arn}:*")]
+    return [Access(f"logs:{operation}", f"{arn}:log-stream:{stream}" if stream else f"{arn}:*")]
 
 
 def _cognito(
@@ -374,17 +432,17 @@ def _cognito(
 ) -> list[Access]:
     pool = parameters.get("UserPoolId")
     resource = f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool}" if pool else "*"
-    return [(f"cognito-idp:{operation}", resource)]
+    return [Access(f"cognito-idp:{operation}", resource)]
 
 
 def _iam(
     operation: str, parameters: dict[str, Any], response: Any, account: str, region: str
 ) -> list[Access]:
     if "RoleName" in parameters:
-        return [(f"iam:{operation}", f"arn:aws:iam::{account}:role/{parameters['RoleName']}")]
+        return [Access(f"iam:{operation}", f"arn:aws:iam::{account}:role/{parameters['RoleName']}")]
     if "UserName" in parameters:
-        return [(f"iam:{operation}", f"arn:aws:iam::{account}:user/{parameters['UserName']}")]
-    return [(f"iam:{operation}", parameters.get("PolicyArn") or "*")]
+        return [Access(f"iam:{operation}", f"arn:aws:iam::{account}:user/{parameters['UserName']}")]
+    return [Access(f"iam:{operation}", parameters.get("PolicyArn") or "*")]
 
 
 def _signing_name(response: Any) -> str:

@@ -14,15 +14,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common.events import InvalidRequestError, parse_event
 from common.observability import count, instrumented, logger, utc_now
-from loyalty.dependencies import loyalty_ledger
-from loyalty.models import BookingNotice
+from loyalty.dependencies import booking_topic_arn, loyalty_ledger
+from loyalty.models import TopicDelivery
+from loyalty.rules import trusted_notice
 from loyalty.service import credit_booking
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def credit_record(record: SQSRecord) -> None:
-    notice = parse_event(BookingNotice, _json_body(record))
+    notice = trusted_notice(parse_event(TopicDelivery, _json_body(record)), booking_topic_arn())
     outcome = credit_booking(notice, loyalty_ledger(), utc_now())
     logger.info("booking notice processed", extra={"bookingId": notice.booking_id, "outcome": outcome})
     count(f"Notice{outcome.value.title().replace('_', '')}")

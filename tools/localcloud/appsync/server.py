@@ -33,6 +33,7 @@ from localcloud.appsync.datasources import DataSources, EndpointRouter
 from localcloud.appsync.definition import ApiDefinition
 from localcloud.appsync.engine import GraphQLEngine, RequestContext
 from localcloud.appsync.resolver_runtime import ResolverRuntime
+from localcloud.appsync.waf import WebAcl, WebRequest
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +46,15 @@ class PortInUseError(OSError):
 
 
 class GraphQLApplication:
-    """The WSGI application: authenticates each request, then executes it."""
+    """The WSGI application: the web ACL (if the API has one) sees each request first, then the
+    request is authenticated and executed."""
 
-    def __init__(self, engine: GraphQLEngine, authenticator: Authenticator) -> None:
+    def __init__(
+        self, engine: GraphQLEngine, authenticator: Authenticator, web_acl: WebAcl | None = None
+    ) -> None:
         self._engine = engine
         self._authenticator = authenticator
+        self._web_acl = web_acl
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -75,6 +80,12 @@ class GraphQLApplication:
         return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
+        if self._web_acl is not None:
+            blocked = self._web_acl.inspect(
+                WebRequest(source_ip=request.remote_addr or HOST, body=request.get_data(cache=True))
+            )
+            if blocked is not None:
+                return Response(blocked.body, status=blocked.status, content_type=blocked.content_type)
         if request.path != GRAPHQL_PATH:
             raise NotFound(f"{request.path} is not served; POST GraphQL requests to {GRAPHQL_PATH}")
         if request.method != "POST":
@@ -150,6 +161,7 @@ class AppSyncServer:
     http_endpoint: where each HTTP data source's requests go (``datasources.aws_endpoint_router``).
     keys: the user pools' signing keys (``auth.JwksEndpoint`` or ``auth.StaticKeys``).
     verify_signature: the SigV4 verifier; ``localcloud.sigv4.verify`` unless given.
+    web_acl: the WAF web ACL associated with the API, if any (``waf.WebAcl``).
     port: 0 for any free port.
     node: the Node.js executable for the resolvers (default: ``node`` on PATH).
     """
@@ -163,10 +175,12 @@ class AppSyncServer:
         http_endpoint: EndpointRouter,
         keys: KeySource | None = None,
         verify_signature: SignatureVerifier | None = None,
+        web_acl: WebAcl | None = None,
         port: int = 0,
         node: str | None = None,
     ) -> None:
         self.definition = definition
+        self._web_acl = web_acl
         self._authenticator = Authenticator(
             definition, directory, keys=keys, verify_signature=verify_signature
         )
@@ -215,7 +229,7 @@ class AppSyncServer:
             self._server = make_server(
                 HOST,
                 self._port,
-                GraphQLApplication(self._engine, self._authenticator),
+                GraphQLApplication(self._engine, self._authenticator, self._web_acl),
                 threaded=True,
                 request_handler=_QuietRequestHandler,
                 fd=listening.fileno(),
