@@ -117,6 +117,14 @@ def _appsync_function(logical_id: str, name: str, account: str, region: str) -> 
     return function_id, {"FunctionId": function_id, "Name": logical_id}
 
 
+def _web_acl(logical_id: str, name: str, account: str, region: str) -> Described:
+    acl_id = _token(logical_id, 36)
+    return f"{name}|{acl_id}|REGIONAL", {
+        "Arn": f"arn:aws:wafv2:{region}:{account}:regional/webacl/{name}/{acl_id}",
+        "Id": acl_id,
+    }
+
+
 _DESCRIBERS: dict[str, Callable[[str, str, str, str], Described]] = {
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
@@ -130,4 +138,5 @@ _DESCRIBERS: dict[str, Callable[[str, str, str, str], Described]] = {
     "AWS::AppSync::GraphQLApi": _graphql_api,
     "AWS::AppSync::DataSource": _data_source,
     "AWS::AppSync::FunctionConfiguration": _appsync_function,
+    "AWS::WAFv2::WebACL": _web_acl,
 }
