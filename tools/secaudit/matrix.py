@@ -361,10 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         DOCS_PATH.write_text(text, encoding="utf-8")
     stale = not args.write and (not DOCS_PATH.is_file() or DOCS_PATH.read_text(encoding="utf-8") != text)
     verdict = "only the intended cells are allowed" if ok else "UNEXPECTED cells: see above"
-    print(f"\n{len(decisions)} cells decided; {verdict}")
+    print(f"\n{len(decisions)} cells decided; {verdict}", file=sys.stdout if ok else sys.stderr)
     if stale:
         where = DOCS_PATH.relative_to(REPOSITORY_ROOT)
-        print(f"{where} is out of date: run `python -m secaudit.matrix --write`")
+        print(f"{where} is out of date: run `python -m secaudit.matrix --write`", file=sys.stderr)
     return 0 if ok and not stale else 1
 
 
