@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -160,6 +161,29 @@ def test_no_seat_left_fails_without_creating_a_booking(
     assert seats_available(stack, flight) == 0
     reserved = [event["bookingId"] for event in saga.runner.invocations["ReserveBookingFunction"]]
     assert late["bookingId"] not in reserved
+
+
+def test_a_departed_flight_fails_without_taking_a_seat(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    flight = flights["SA101"]
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    boto3.client("dynamodb", region_name=REGION).update_item(
+        TableName=stack.physical_id("FlightTable"),
+        Key={"id": {"S": flight.id}},
+        UpdateExpression="SET departureDateTime = :yesterday",
+        ExpressionAttributeValues={":yesterday": {"S": yesterday}},
+    )
+    request = booking_request(flight)
+
+    result = saga.run(request)
+
+    assert result.status == "FAILED"
+    assert result.error == "NoSeatAvailable"
+    assert seats_available(stack, flight) == flight.seat_capacity
+    assert get_item(stack, "BookingTable", {"id": request["bookingId"]}) is None
+    assert get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]}) is None
+    assert "ReserveBookingFunction" not in saga.runner.invocations
 
 
 def test_failing_confirm_refunds_cancels_and_releases_the_seat(
