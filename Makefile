@@ -124,9 +124,10 @@ pytest: setup build web ## every test tier that needs no AWS account: the applic
 	$(VENV)/bin/pytest --cov
 	cd tools && ../$(VENV)/bin/pytest
 
-audit: $(VENV)/.installed ## least-privilege audit: each role's observed calls (from the e2e tests) vs its grants
+audit: $(VENV)/.installed ## least-privilege audit (observed calls vs grants), authorization matrix, blast radius
 	$(PY) -m secaudit.audit
 	$(PY) -m secaudit.matrix > /dev/null && echo "authorization matrix: only the intended cells are allowed"
+	$(PY) -m secaudit.blast_radius
 
 deployed-tests: $(VENV)/.installed ## opt-in tests against a deployed stack: AIRLINE_STACK_NAME=... make deployed-tests
 	$(VENV)/bin/pytest tests/deployed -m deployed -v

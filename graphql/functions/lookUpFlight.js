@@ -1,6 +1,7 @@
 /**
- * processBooking, step 1: the flight must exist in the catalog (GetItem on the flight table).
- * Seats are not checked here: the saga takes one atomically, or cancels the booking if none is left.
+ * processBooking, step 1: the flight must exist in the catalog (GetItem on the flight table) and must
+ * not have departed. Seats are not checked here: the saga takes one atomically, or cancels the booking
+ * if none is left; it also refuses a departed flight itself, for any caller of StartExecution.
  */
 import { util } from '@aws-appsync/utils';
 
@@ -26,6 +27,11 @@ export function response(ctx) {
   }
   if (!ctx.result) {
     util.error('Flight not found', 'NotFound');
+  }
+  // Compared as instants, not as text: the catalog's departureDateTime carries an offset.
+  const departure = util.time.parseISO8601ToEpochMilliSeconds(ctx.result.departureDateTime);
+  if (departure <= util.time.nowEpochMilliSeconds()) {
+    util.error('The flight has already departed: it can no longer be booked', 'FlightDeparted');
   }
   // Only the id goes on down the pipeline: the saga reads the price from the catalog itself.
   return { id: ctx.result.id };

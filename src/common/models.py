@@ -22,6 +22,7 @@ Uuid = Annotated[str, AfterValidator(_check_uuid)]
 
 FlightId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+TopicArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$")]
 MinorUnits = Annotated[int, Field(gt=0, le=100_000_000, strict=True)]
 """An amount in the currency's minor unit (cents, pence): integers only, so no rounding anywhere."""
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Json, model_validator
+from pydantic.alias_generators import to_pascal
 
 from common.models import CamelModel, CurrencyCode, MinorUnits, Uuid
 
@@ -15,7 +16,7 @@ class Tier(StrEnum):
 
 
 class BookingNotice(CamelModel):
-    """A booking topic notice, as delivered (raw) to the loyalty queue.
+    """A booking topic notice: the message inside the envelope the topic delivers to the loyalty queue.
 
     The subscription only lets CONFIRMED notices through; a CANCELLED one that arrives anyway (say,
     after someone loosens the filter policy) is accepted and earns nothing.
@@ -35,6 +36,26 @@ class BookingNotice(CamelModel):
         if self.status == "CONFIRMED" and (self.amount is None or self.currency is None):
             raise ValueError("a CONFIRMED notice needs amount and currency")
         return self
+
+
+class MessageAttribute(BaseModel):
+    model_config = ConfigDict(alias_generator=to_pascal, frozen=True, extra="ignore")
+
+    type: str
+    value: str
+
+
+class TopicDelivery(BaseModel):
+    """A booking notice as the topic delivers it to the loyalty queue: the SNS envelope (PascalCase
+    keys) around the notice, naming the topic that sent it and carrying the message attributes."""
+
+    # The signature fields are not checked here (see docs/blast-radius.md); the rest is not needed.
+    model_config = ConfigDict(alias_generator=to_pascal, frozen=True, extra="ignore")
+
+    type: Literal["Notification"]
+    topic_arn: str
+    message: Json[BookingNotice]
+    message_attributes: dict[str, MessageAttribute] = Field(default_factory=dict)
 
 
 class LoyaltySummary(CamelModel):

@@ -152,8 +152,11 @@ def test_notify_confirmed_is_published_and_reaches_the_loyalty_queue(
     assert result["messageId"]
     assert booking_topic_messages() == [{"notice": notice, "bookingStatus": "CONFIRMED"}]
     [message] = receive_all(stack.physical_id("LoyaltyQueue"))
-    assert json.loads(message["Body"]) == notice  # raw delivery: the body is the notice itself
-    assert message["MessageAttributes"]["bookingStatus"]["StringValue"] == "CONFIRMED"
+    # Not raw: the body is the topic's envelope, naming the topic and carrying the status attribute.
+    delivered = json.loads(message["Body"])
+    assert delivered["TopicArn"] == stack.physical_id("BookingTopic")
+    assert json.loads(delivered["Message"]) == notice
+    assert delivered["MessageAttributes"]["bookingStatus"] == {"Type": "String", "Value": "CONFIRMED"}
 
 
 def test_notify_cancelled_is_published_but_filtered_out_of_the_loyalty_queue(

@@ -12,7 +12,7 @@ import pytest
 
 from common.aws import dynamodb_client
 from tests.support.inprocess import InProcessLambdaRunner
-from tests.support.sqs_event_source import drain
+from tests.support.sqs_event_source import drain, topic_envelope
 from tests.support.stack import REGION, MockStack
 
 CUSTOMER_ID = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"
@@ -34,6 +34,11 @@ def send(stack: MockStack, bodies: list[str]) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
     for body in bodies:
         sqs.send_message(QueueUrl=stack.physical_id("LoyaltyQueue"), MessageBody=body)
+
+
+def from_topic(stack: MockStack, notice: dict[str, Any], status: str | None = None) -> str:
+    """The message the booking topic puts on the queue for ``notice``."""
+    return topic_envelope(notice, stack.physical_id("BookingTopic"), status)
 
 
 def deliver(stack: MockStack, runner: InProcessLambdaRunner, batches: list[list[str]] | None = None) -> int:
@@ -73,11 +78,11 @@ class DynamoDBCallRecorder:
 def test_points_are_credited_once_per_booking_under_duplicate_delivery(
     runner: InProcessLambdaRunner, stack: MockStack
 ) -> None:
-    notice = confirmed_notice(12900)
-    other = confirmed_notice(5000)
-    send(stack, [json.dumps(notice), json.dumps(notice), json.dumps(other)])
+    notice = from_topic(stack, confirmed_notice(12900))
+    other = from_topic(stack, confirmed_notice(5000))
+    send(stack, [notice, notice, other])
     deliver(stack, runner)
-    send(stack, [json.dumps(notice)])  # redelivered later, e.g. after a visibility timeout
+    send(stack, [notice])  # redelivered later, e.g. after a visibility timeout
     deliver(stack, runner)
 
     status, body = get_loyalty(runner, CUSTOMER_ID)
@@ -90,7 +95,7 @@ def test_a_cancelled_booking_earns_nothing_and_is_not_a_failure(
     runner: InProcessLambdaRunner, stack: MockStack
 ) -> None:
     cancelled = {**confirmed_notice(), "status": "CANCELLED"}
-    send(stack, [json.dumps(cancelled)])
+    send(stack, [from_topic(stack, cancelled)])
 
     deliver(stack, runner)
 
@@ -100,16 +105,16 @@ def test_a_cancelled_booking_earns_nothing_and_is_not_a_failure(
 def test_a_poison_message_goes_to_the_dead_letter_queue_while_its_batch_succeeds(
     runner: InProcessLambdaRunner, stack: MockStack
 ) -> None:
-    good = [confirmed_notice(1000), confirmed_notice(2000)]
+    good = [from_topic(stack, confirmed_notice(1000)), from_topic(stack, confirmed_notice(2000))]
     poison = "{not json"
-    send(stack, [json.dumps(good[0]), poison, json.dumps(good[1])])
+    send(stack, [good[0], poison, good[1]])
 
     batches: list[list[str]] = []
 
     deliveries = deliver(stack, runner, batches)
 
     # The good notices were delivered once; only the poison message came back, until redriven.
-    assert batches[0] == sorted([json.dumps(good[0]), poison, json.dumps(good[1])])
+    assert batches[0] == sorted([good[0], poison, good[1]])
     assert all(batch == [poison] for batch in batches[1:])
     assert get_loyalty(runner, CUSTOMER_ID)[1]["points"] == 3000
     dead = boto3.client("sqs", region_name=REGION).receive_message(
@@ -126,22 +131,42 @@ def test_a_poison_message_goes_to_the_dead_letter_queue_while_its_batch_succeeds
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("notice", "status"),
     [
-        json.dumps({**confirmed_notice(), "amount": -1}),
-        json.dumps({**confirmed_notice(), "customerId": "someone"}),
-        json.dumps({**confirmed_notice(), "amount": "12900"}),
+        ({**confirmed_notice(), "amount": -1}, None),
+        ({**confirmed_notice(), "customerId": "someone"}, None),
+        ({**confirmed_notice(), "amount": "12900"}, None),
+        # What a real booking cannot claim: a fare beyond any the airline sells, a currency it does
+        # not sell in, a status other than the one the subscription filtered on.
+        ({**confirmed_notice(), "amount": 500_001}, None),
+        ({**confirmed_notice(), "currency": "XAU"}, None),
+        (confirmed_notice(), "CANCELLED"),
     ],
 )
 def test_an_invalid_notice_fails_alone_and_is_dead_lettered(
-    runner: InProcessLambdaRunner, stack: MockStack, body: str
+    runner: InProcessLambdaRunner, stack: MockStack, notice: dict[str, Any], status: str | None
 ) -> None:
-    good = confirmed_notice(700)
-    send(stack, [json.dumps(good), body])
+    good = from_topic(stack, confirmed_notice(700))
+    body = from_topic(stack, notice, status)
+    send(stack, [good, body])
 
     deliver(stack, runner)
 
     assert get_loyalty(runner, CUSTOMER_ID)[1]["points"] == 700
+    dead = boto3.client("sqs", region_name=REGION).receive_message(
+        QueueUrl=stack.physical_id("LoyaltyDeadLetterQueue"), MaxNumberOfMessages=10
+    )["Messages"]
+    assert [message["Body"] for message in dead] == [body]
+
+
+def test_a_notice_from_another_topic_is_not_credited(runner: InProcessLambdaRunner, stack: MockStack) -> None:
+    lookalike = stack.physical_id("BookingTopic") + "-lookalike"
+    body = topic_envelope(confirmed_notice(900), lookalike)
+    send(stack, [body])
+
+    deliver(stack, runner)
+
+    assert get_loyalty(runner, CUSTOMER_ID)[1]["points"] == 0
     dead = boto3.client("sqs", region_name=REGION).receive_message(
         QueueUrl=stack.physical_id("LoyaltyDeadLetterQueue"), MaxNumberOfMessages=10
     )["Messages"]
@@ -163,7 +188,7 @@ def test_tiers_at_their_boundaries(
 ) -> None:
     customer = str(uuid.uuid4())
     if points:
-        send(stack, [json.dumps(confirmed_notice(points, customer))])
+        send(stack, [from_topic(stack, confirmed_notice(points, customer))])
         deliver(stack, runner)
 
     status, body = get_loyalty(runner, customer)

@@ -118,10 +118,12 @@ def test_batch_and_invoke_operations_are_authorised_as_aws_names_them(cloud: Loc
     queue_name = cloud.stack.physical_id("BookingDeadLetterQueue").rsplit("/", 1)[-1]
     queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue_name}"
     function = cloud.stack.physical_id("GetLoyaltyFunction")
+    # Not the booking topic: its topic policy admits NotifyBooking's role alone.
+    topic_arn = cloud.client("sns").create_topic(Name=f"batch-{uuid.uuid4().hex[:8]}")["TopicArn"]
     credentials = role_with(
         cloud,
         {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn},
-        {"Effect": "Allow", "Action": "sns:Publish", "Resource": cloud.stack.outputs["BookingTopicArn"]},
+        {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn},
         {"Effect": "Allow", "Action": "lambda:Invoke", "Resource": "*"},  # not an IAM action
     )
     sqs, sns, awslambda = (cloud.client(service, credentials) for service in ("sqs", "sns", "lambda"))
@@ -130,7 +132,7 @@ def test_batch_and_invoke_operations_are_authorised_as_aws_names_them(cloud: Loc
     assert not denied(sqs.send_message_batch, QueueUrl=queue_url, Entries=[{"Id": "1", "MessageBody": "{}"}])
     assert not denied(
         sns.publish_batch,
-        TopicArn=cloud.stack.outputs["BookingTopicArn"],
+        TopicArn=topic_arn,
         PublishBatchRequestEntries=[{"Id": "1", "Message": "{}"}],
     )
     assert denied(awslambda.invoke, FunctionName=function, Payload=b"{}")

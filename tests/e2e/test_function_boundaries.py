@@ -109,7 +109,9 @@ WITHIN_GRANTS: list[tuple[str, str, str, Call]] = [
         "dynamodb",
         "read a total",
         lambda c, o: c.get_item(
-            TableName=o["LoyaltyTableName"], Key={"customerId": {"S": "x"}, "sk": {"S": "TOTAL"}}
+            TableName=o["LoyaltyTableName"],
+            Key={"customerId": {"S": "x"}, "sk": {"S": "TOTAL"}},
+            ProjectionExpression="points",
         ),
     ),
     (

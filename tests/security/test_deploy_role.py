@@ -70,8 +70,11 @@ def test_parliament_reports_only_what_its_older_iam_data_gets_wrong() -> None:
         # The SAM transform's ARN has "aws" where an account id usually is
         # (arn:aws:cloudformation:REGION:aws:transform/Serverless-2016-10-31).
         ("INVALID_ARN", "GitHubDeployRole", ("Account expected to be of form like 123456789012",)),
-        # Newer than parliament 1.6.4's action list; cfn-lint's (W3037, test above) knows both, and the
-        # resource handlers' read permissions name them.
+        # Newer than parliament 1.6.4's action list; cfn-lint's (W3037, test above) knows them, and the
+        # resource handlers' permissions name them.
+        ("UNKNOWN_ACTION", "CloudFormationExecutionRole", ("Unknown action appsync:AssociateWebACL",)),
+        ("UNKNOWN_ACTION", "CloudFormationExecutionRole", ("Unknown action appsync:DisassociateWebACL",)),
+        ("UNKNOWN_ACTION", "CloudFormationExecutionRole", ("Unknown action appsync:GetWebACLForResource",)),
         (
             "UNKNOWN_ACTION",
             "CloudFormationExecutionRole",
@@ -319,8 +322,8 @@ NOT_NEEDED: dict[str, str] = {
     "logs:*KmsKey": "no KMS key on a log group",
     "logs:[PD]*DataProtectionPolicy": "no data protection policy (Get is granted)",
     "logs:*IndexPolicy": "no field index policy (Describe is granted)",
-    "logs:*ResourcePolicy": "no log group resource policy (Describe is granted)",
-    "logs:CreateLogDelivery": "no log delivery",
+    "logs:DeleteResourcePolicy": "WAF keeps the log delivery policy it writes (Describe and Put are granted)",
+    "logs:GetResourcePolicy": "WAF writes the log delivery policy; it is not read back",
     "logs:PutBearerTokenAuthentication": "no bearer token authentication",
     "logs:PutLogGroupDeletionProtection": "no deletion protection property",
     "lambda:[PD]*FunctionCodeSigningConfig": "no code signing (GetFunctionCodeSigningConfig is granted)",
@@ -335,6 +338,16 @@ NOT_NEEDED: dict[str, str] = {
     "lambda:PublishVersion": "no AutoPublishAlias",
     "sns:PutDataProtectionPolicy": "no topic data protection policy",
     "cognito-idp:AddCustomAttributes": "no custom user attributes",
+    "payments:GetConnectedAccount": "no paid (Marketplace) rule group in the web ACL",
+    "wafv2:[PG]*PermissionPolicy": "no rule group shared with another account",
+    "s3:[PG]*BucketPolicy": "the web ACL logs to CloudWatch Logs, not to S3",
+    "iam:DescribeOrganization": "the web ACL logs to this account's log group, not an organization's",
+    "elasticloadbalancing:*": "the web ACL is associated with the GraphQL API only",
+    "apigateway:SetWebACL": "the web ACL is associated with the GraphQL API only",
+    "cognito-idp:*WebACL*": "the web ACL is associated with the GraphQL API only",
+    "apprunner:*": "the web ACL is associated with the GraphQL API only",
+    "amplify:*": "the web ACL is associated with the GraphQL API only",
+    "bedrock-agentcore:*": "the web ACL is associated with the GraphQL API only",
 }
 
 
@@ -365,6 +378,7 @@ SAMPLES = {
     "sns": f"arn:aws:sns:{REGION}:{ACCOUNT}:{{stack}}-BookingTopic-{RANDOM}",
     "logs": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{{stack}}-GetLoyaltyFunction-{RANDOM}:*",
     "s3": f"{ARTIFACTS}/{{stack}}/0a1b2c3d4e5f",
+    "wafv2": f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/{{stack}}-graphql/0a1b2c3d-4e5f-6a7b-8c9d",
 }
 # Resources whose names CloudFormation does not derive from the stack name (random ids, logical ids).
 UNSCOPED_SAMPLES = {
@@ -383,6 +397,10 @@ WITHOUT_RESOURCE = {
     "logs:DescribeResourcePolicies",
     "logs:DescribeIndexPolicies",
     "cognito-idp:CreateUserPool",
+    "appsync:SetWebACL",
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:PutResourcePolicy",
 }
 PASSED_TO = {
     "AWS::Lambda::Function": "lambda.amazonaws.com",
@@ -405,7 +423,7 @@ def _request(resource_type: str, permission: str, stack: str) -> tuple[str, dict
         resource = "*"
     elif service == "lambda" and resource_type == "AWS::Lambda::EventSourceMapping":
         resource = MAPPING
-    elif service == "appsync" and not action.endswith(("GraphqlApi", "Resource")):
+    elif service == "appsync" and not action.endswith(("GraphqlApi", "Resource", "WebACL")):
         resource = "*"  # schema, data source, resolver and function actions
     elif resource_type == "AWS::ApiGateway::Account" and service == "apigateway":
         resource = f"arn:aws:apigateway:{REGION}::/account"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -44,9 +45,10 @@ def seats_available(stack: MockStack, flight: Flight) -> int:
 
 
 def notices_delivered_to_loyalty(saga: Saga) -> list[dict[str, Any]]:
-    """What reached IngestLoyalty: topic -> filtered subscription -> queue -> event source mapping."""
+    """What reached IngestLoyalty: topic -> filtered subscription -> queue -> event source mapping.
+    Each record's body is the topic's envelope; the notice is its Message."""
     return [
-        json.loads(record["body"])
+        json.loads(json.loads(record["body"])["Message"])
         for event in saga.runner.invocations.get("IngestLoyaltyFunction", [])
         for record in event["Records"]
     ]
@@ -179,6 +181,29 @@ def test_no_seat_left_fails_without_creating_a_booking(
     assert seats_available(stack, flight) == 0
     reserved = [event["bookingId"] for event in saga.runner.invocations["ReserveBookingFunction"]]
     assert late["bookingId"] not in reserved
+
+
+def test_a_departed_flight_fails_without_taking_a_seat(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    flight = flights["SA101"]
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    boto3.client("dynamodb", region_name=REGION).update_item(
+        TableName=stack.physical_id("FlightTable"),
+        Key={"id": {"S": flight.id}},
+        UpdateExpression="SET departureDateTime = :yesterday",
+        ExpressionAttributeValues={":yesterday": {"S": yesterday}},
+    )
+    request = booking_request(flight)
+
+    result = saga.run(request)
+
+    assert result.status == "FAILED"
+    assert result.error == "NoSeatAvailable"
+    assert seats_available(stack, flight) == flight.seat_capacity
+    assert get_item(stack, "BookingTable", {"id": request["bookingId"]}) is None
+    assert get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]}) is None
+    assert "ReserveBookingFunction" not in saga.runner.invocations
 
 
 def test_failing_confirm_refunds_cancels_and_releases_the_seat(

@@ -3,7 +3,7 @@ least-privilege audit and its observations, the authorization matrix, the static
 
 from __future__ import annotations
 
-from secaudit import matrix
+from secaudit import blast_radius, matrix
 from secaudit.audit import USAGE_PATH, Allowance, RoleAudit, audit, load_allowances
 from secaudit.matrix import ANONYMOUS, OUTSIDER_ROLE, OUTSIDER_USER, Cell, allowed_cells, decide, intended
 from secaudit.policies import RolePolicies, StackPolicies, expanded_policies, stack_policies
@@ -42,6 +42,7 @@ __all__ = [
     "Use",
     "allowed_cells",
     "audit",
+    "blast_radius",
     "decide",
     "expanded_policies",
     "intended",

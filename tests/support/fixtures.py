@@ -16,6 +16,7 @@ import loyalty.dependencies
 import payment.dependencies
 from common.aws import reset_clients
 from common.dynamodb import from_item, to_item
+from localcloud.service_integrations import ExecutionStartTimes
 from stacktools.catalog import Flight, sample_flights, seed
 from tests.support.inprocess import InProcessLambdaRunner
 from tests.support.saga import STATE_MACHINE_ID, Saga
@@ -42,8 +43,14 @@ def aws() -> Iterator[None]:
         "stepfunctions": {"execute_state_machine": True},
         "iam": {"load_aws_managed_policies": True},
     }
-    with mock_aws(config=config):
-        yield
+    # The saga compares times with $$.Execution.StartTime: it must be the text Step Functions gives.
+    start_times = ExecutionStartTimes()
+    start_times.install()
+    try:
+        with mock_aws(config=config):
+            yield
+    finally:
+        start_times.uninstall()
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ after the visibility timeout, so redrive to the dead-letter queue happens withou
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +17,26 @@ from localcloud.event_sources import sqs_records
 from tests.support.stack import ACCOUNT_ID, REGION
 
 BatchHandler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def topic_envelope(notice: dict[str, Any], topic_arn: str, status: str | None = None) -> str:
+    """A queue message body as an SNS topic delivers a notice (not raw): the envelope naming the
+    topic, the notice as its Message, and the ``bookingStatus`` attribute (the notice's, by default)."""
+    return json.dumps(
+        {
+            "Type": "Notification",
+            "MessageId": str(uuid.uuid4()),
+            "TopicArn": topic_arn,
+            "Message": json.dumps(notice),
+            "Timestamp": "2030-01-01T00:00:00.000Z",
+            "SignatureVersion": "2",
+            "Signature": "EXAMPLE",
+            "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-example.pem",
+            "MessageAttributes": {
+                "bookingStatus": {"Type": "String", "Value": status or str(notice.get("status"))}
+            },
+        }
+    )
 
 
 def sqs_event(queue_url: str, messages: list[dict[str, Any]]) -> dict[str, Any]:

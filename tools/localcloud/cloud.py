@@ -40,13 +40,14 @@ from localcloud.appsync.resolver_runtime import NodeNotFoundError
 from localcloud.appsync.server import AppSyncServer
 from localcloud.appsync.server import PortInUseError as AppSyncPortInUseError
 from localcloud.appsync.template import definition_from_template
+from localcloud.appsync.waf import WebAcl
 from localcloud.deploy import DeployedStack, Deployer
 from localcloud.enforcement import Enforcement, function_policy, served_backends
 from localcloud.event_sources import SqsEventSources
 from localcloud.front_door import FrontDoor
 from localcloud.identity import Credentials, MotoIdentityDirectory
 from localcloud.lambda_service import InvocationResult, LambdaRuntime
-from localcloud.service_integrations import SnsToSqsDelivery, StepFunctionsCredentials
+from localcloud.service_integrations import ExecutionStartTimes, SnsToSqsDelivery, StepFunctionsCredentials
 from localcloud.sigv4 import verify
 from stacktools.project import ACCOUNT_ID, LOCAL_STACK_NAME, REGION
 from stacktools.template import REPOSITORY_ROOT, load_template
@@ -155,6 +156,7 @@ class LocalCloud:
             self.directory, account_id=ACCOUNT_ID, endpoint_url=self._aws_url
         )
         self.sns_delivery = SnsToSqsDelivery(account_id=ACCOUNT_ID)
+        self.execution_start_times = ExecutionStartTimes()
         self.stack: DeployedStack | None = None
         self.endpoints = Endpoints(aws="")
         self._admin: Credentials | None = None
@@ -197,6 +199,7 @@ class LocalCloud:
             self.event_sources,
             self.step_functions,
             self.sns_delivery,
+            self.execution_start_times,
         ):
             part.install()
         try:
@@ -220,6 +223,7 @@ class LocalCloud:
         self.lambdas.stop()
         self.step_functions.uninstall()
         self.sns_delivery.uninstall()
+        self.execution_start_times.uninstall()
         self.enforcement.uninstall()
         if self._endpoint is not None:
             self._endpoint.stop()
@@ -361,6 +365,7 @@ class LocalCloud:
                 http_endpoint=aws_endpoint_router(self._aws_url(), self._rest_api_url),
                 keys=JwksEndpoint.under(self._aws_url()),
                 verify_signature=verify,
+                web_acl=self._web_acl_of(stack, api.physical_id),
                 port=self._graphql_port,
             )
             try:
@@ -373,6 +378,18 @@ class LocalCloud:
             self._servers.append(server)
             self.graphql_apis[api.logical_id] = server
             self.endpoints = replace(self.endpoints, graphql=server.url)
+
+    @staticmethod
+    def _web_acl_of(stack: DeployedStack, resource_arn: str) -> WebAcl | None:
+        """The web ACL associated with a resource (AWS::WAFv2::WebACLAssociation), if there is one."""
+        assert stack.resolver is not None
+        acls = {
+            stack.resolver.get_att(acl.logical_id, "Arn"): acl for acl in stack.of_type("AWS::WAFv2::WebACL")
+        }
+        for association in stack.of_type("AWS::WAFv2::WebACLAssociation"):
+            if association.properties["ResourceArn"] == resource_arn:
+                return WebAcl(acls[association.properties["WebACLArn"]].properties)
+        return None
 
     def _rest_api_url(self, api_id: str, region: str) -> str:
         if api_id not in self.rest_api_urls:

@@ -7,8 +7,8 @@ A change to ``template.yaml`` changes the next local deployment.
 
 Resources the AWS endpoint serves (IAM, DynamoDB, SQS, SNS, Lambda, Step Functions, Cognito, Logs) are
 created through its API with the local cloud's administrator credentials. Those served by the local
-cloud's own endpoints (the REST API, the GraphQL API) are recorded with their resolved properties for
-those endpoints to serve.
+cloud's own endpoints (the REST API, the GraphQL API and the WAF web ACL in front of it) are recorded
+with their resolved properties for those endpoints to serve.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import json
 import re
 import secrets
 import string
+import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -117,6 +118,7 @@ class Deployer:
             "AWS::SQS::Queue": self._queue,
             "AWS::SQS::QueuePolicy": self._queue_policy,
             "AWS::SNS::Topic": self._topic,
+            "AWS::SNS::TopicPolicy": self._topic_policy,
             "AWS::SNS::Subscription": self._subscription,
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::IAM::Role": self._role,
@@ -137,6 +139,10 @@ class Deployer:
             "AWS::AppSync::DataSource": self._data_source,
             "AWS::AppSync::FunctionConfiguration": self._appsync_function,
             "AWS::AppSync::Resolver": self._appsync_resolver,
+            # The local AppSync applies the web ACL associated with its API (localcloud.appsync.waf).
+            "AWS::WAFv2::WebACL": self._web_acl,
+            "AWS::WAFv2::WebACLAssociation": self._recorded(lambda: _short_id(12)),
+            "AWS::WAFv2::LoggingConfiguration": self._recorded(lambda: _short_id(12)),
         }
 
     def _client(self, service: str) -> Any:
@@ -227,6 +233,16 @@ class Deployer:
         name = properties.get("TopicName") or physical_name(self._stack_name, logical_id, "AWS::SNS::Topic")
         arn = self._client("sns").create_topic(Name=name)["TopicArn"]
         return arn, {"TopicArn": arn, "TopicName": name}
+
+    def _topic_policy(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        sns = self._client("sns")
+        for topic_arn in properties["Topics"]:
+            sns.set_topic_attributes(
+                TopicArn=topic_arn,
+                AttributeName="Policy",
+                AttributeValue=json.dumps(properties["PolicyDocument"]),
+            )
+        return logical_id, {}
 
     def _subscription(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
         arn = self._client("sns").subscribe(
@@ -430,6 +446,13 @@ class Deployer:
             "GraphQLUrl": f"https://{host}/graphql",
             "GraphQLDns": host,
         }
+
+    def _web_acl(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        name, acl_id = str(properties["Name"]), str(uuid.uuid4())
+        scope = str(properties["Scope"]).lower()
+        arn = f"arn:aws:wafv2:{self._region}:{self._account_id}:{scope}/webacl/{name}/{acl_id}"
+        # Ref of a web ACL is "name|id|scope", as CloudFormation returns it.
+        return f"{name}|{acl_id}|{properties['Scope']}", {"Arn": arn, "Id": acl_id}
 
     def _data_source(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
         api = f"arn:aws:appsync:{self._region}:{self._account_id}:apis/{properties['ApiId']}"

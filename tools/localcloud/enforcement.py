@@ -15,9 +15,12 @@ every STS operation without a trust decision. The local cloud replaces moto's au
 3. :func:`requested_access` names the IAM actions and resource ARNs the request needs (one request
    may need several: a DynamoDB transaction needs the action of each of its items on each table),
    read from the parameters wherever moto's handler may read them; a request naming a resource twice,
-   differently, is refused rather than authorised for one and executed on the other;
+   differently, is refused rather than authorised for one and executed on the other; each with the
+   service's condition keys (DynamoDB's fine-grained access control keys, see
+   :mod:`localcloud.dynamodb_conditions`);
 4. ``iam_eval`` decides each one, with the resource's own policy where the service has one (an SQS
-   queue policy, a Lambda function policy, a role's trust policy for ``sts:AssumeRole``).
+   queue policy, an SNS topic policy, a Lambda function policy, a role's trust policy for
+   ``sts:AssumeRole``).
 
 The only operations admitted without a signature are Cognito's password and refresh-token sign-in
 (``InitiateAuth``), as in AWS. What reaches moto at all is decided before, by :mod:`localcloud.front_door`.
@@ -35,7 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import botocore.session
@@ -45,15 +48,24 @@ from moto.cognitoidp.exceptions import InvalidParameterException, NotAuthorizedE
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, cognitoidp_backends
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError, _RESTError
+from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import iam_backends
+from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
-from iam_eval import AccessRequest, Decision, PrincipalKind, evaluate
+from iam_eval import AccessRequest, ContextValue, Decision, PrincipalKind, evaluate
+from localcloud.dynamodb_conditions import batch_context, item_context
 from localcloud.identity import Caller, MotoIdentityDirectory
 from localcloud.sigv4 import SignatureError, verify
 
-Access = tuple[str, str]
-"""(IAM action, resource ARN)"""
+
+class Access(NamedTuple):
+    """One IAM action on one resource that a request needs, with the service's condition keys."""
+
+    action: str
+    resource: str
+    context: Mapping[str, ContextValue] = {}
+
 
 RECEIVED_BODY = "localcloud.received_body"
 """WSGI environ key: the request body exactly as received (kept by the front door for SigV4)."""
@@ -216,8 +228,10 @@ class Enforcement:
             if operation == "GetCallerIdentity":
                 return  # always allowed, even with every other permission denied
             _refuse_long_chained_session(operation, parameters, caller)
-        for action, resource in service.access(operation, parameters, self._account_id, self._region):
-            decision = self._decide(caller, action, resource)
+        for action, resource, context in service.access(
+            operation, parameters, self._account_id, self._region
+        ):
+            decision = self._decide(caller, action, resource, context)
             self._record(caller, action, resource, decision)
             if not decision.allowed:
                 explicit = " with an explicit deny" if decision.outcome.name == "EXPLICIT_DENY" else ""
@@ -247,8 +261,11 @@ class Enforcement:
         except SignatureError as error:
             raise RequestRefusedError(error.status, error.error_type, error.message) from None
 
-    def _decide(self, caller: Caller, action: str, resource: str) -> Decision:
+    def _decide(
+        self, caller: Caller, action: str, resource: str, service_context: Mapping[str, ContextValue]
+    ) -> Decision:
         context: dict[str, Any] = {
+            **service_context,
             "aws:CurrentTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "aws:SecureTransport": False,
             "aws:RequestedRegion": self._region,
@@ -275,6 +292,10 @@ class Enforcement:
                 return json.loads(policy) if isinstance(policy, str) and policy else None
             if service == "lambda" and ":function:" in resource:
                 return function_policy(lambda_backends[self._account_id][self._region].get_function(resource))
+            if service == "sns" and ":sns:" in resource:
+                topic = sns_backends[self._account_id][self._region].get_topic(resource)
+                topic_policy: Mapping[str, Any] = json.loads(topic.policy)
+                return topic_policy
             if service == "sts" and ":role/" in resource:
                 role = iam_backends[self._account_id]["aws"].get_role_by_arn(resource)
                 trust: Mapping[str, Any] = json.loads(role.assume_role_policy_document)
@@ -409,15 +430,18 @@ class _Parameters:
         if isinstance(params, Mapping):
             single.append(params)
         body = response.body
+        self._json: Mapping[str, Any] = {}
         if isinstance(body, Mapping):  # DynamoDB's handler has replaced its body by the parsed parameters
-            single.append(body)
+            self._json = body
         elif isinstance(body, str | bytes) and body.lstrip()[:1] in ("{", b"{"):
             try:
                 parsed = json.loads(body)
             except ValueError:
                 parsed = None
             if isinstance(parsed, Mapping):
-                single.append(parsed)
+                self._json = parsed
+        if self._json:
+            single.append(self._json)
         if isinstance(response.uri_match, Mapping):
             single.append(response.uri_match)
         multiple.append(response.querystring)
@@ -443,6 +467,10 @@ class _Parameters:
                 "refuses it rather than authorise one and let the service use the other.",
             )
         return next(iter(distinct.values()), None)
+
+    def json_body(self) -> Mapping[str, Any]:
+        """The request's JSON document (DynamoDB's parameters), as its handler reads it."""
+        return self._json
 
     def names(self) -> set[str]:
         """Every parameter name the request gives, wherever."""
@@ -485,7 +513,7 @@ class ServedService:
         if needed:
             return needed
         if operation in self.account_level:
-            return [(f"{self.signing_name}:{operation}", "*")]
+            return [Access(f"{self.signing_name}:{operation}", "*")]
         raise not_emulated(
             f"{self.signing_name}:{operation}", "the local cloud cannot tell which resource it acts on"
         )
@@ -528,19 +556,54 @@ def _dynamodb(operation: str, parameters: _Parameters, account: str, region: str
             arn = f"arn:aws:dynamodb:{region}:{account}:table/{name}"
         return f"{arn}/index/{index}" if index else arn
 
+    def partition_key(table_name: str, index_name: str | None) -> str | None:
+        return _partition_key(account, region, table_name, index_name)
+
     if operation in ("TransactWriteItems", "TransactGetItems"):
         needed = []
         for item in parameters.structured("TransactItems") or []:
             ((kind, body),) = item.items()
-            needed.append((f"dynamodb:{_DYNAMODB_TRANSACTION_ACTIONS[kind]}", table(body["TableName"])))
+            action = _DYNAMODB_TRANSACTION_ACTIONS[kind]
+            context = item_context(action, body, body["TableName"], partition_key, in_transaction=True)
+            needed.append(Access(f"dynamodb:{action}", table(body["TableName"]), context))
         return needed
     if operation in ("BatchWriteItem", "BatchGetItem"):
+        requested: Mapping[str, Any] = parameters.structured("RequestItems") or {}
         return [
-            (f"dynamodb:{operation}", table(name)) for name in parameters.structured("RequestItems") or {}
+            Access(
+                f"dynamodb:{operation}", table(name), batch_context(operation, requests, name, partition_key)
+            )
+            for name, requests in requested.items()
         ]
     name = parameters.get("TableName")
-    if name:
-        return [(f"dynamodb:{operation}", table(name, parameters.get("IndexName")))]
+    if not name:
+        return None
+    resource = table(name, parameters.get("IndexName"))
+    if operation in _DYNAMODB_ITEM_OPERATIONS:
+        return [
+            Access(
+                f"dynamodb:{operation}",
+                resource,
+                item_context(operation, parameters.json_body(), name, partition_key),
+            )
+        ]
+    return [Access(f"dynamodb:{operation}", resource)]
+
+
+_DYNAMODB_ITEM_OPERATIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan"})
+
+
+def _partition_key(account: str, region: str, table_name: str, index_name: str | None) -> str | None:
+    """The partition key attribute of a table or of one of its indexes, as moto holds the table."""
+    try:
+        table = dynamodb_backends[account][region].get_table(table_name)
+    except Exception:  # no such table: the service reports that itself
+        return None
+    if index_name is None:
+        return str(table.hash_key_attr)
+    for index in [*table.global_indexes, *table.indexes]:
+        if index.name == index_name:
+            return next((str(key["AttributeName"]) for key in index.schema if key["KeyType"] == "HASH"), None)
     return None
 
 
@@ -560,7 +623,7 @@ def _sqs(operation: str, parameters: _Parameters, account: str, region: str) -> 
         raise RequestRefusedError(
             400, "AmbiguousRequest", f"The request names more than one queue: {', '.join(sorted(names))}."
         )
-    return [(action, f"arn:aws:sqs:{region}:{account}:{name}") for name in names] or None
+    return [Access(action, f"arn:aws:sqs:{region}:{account}:{name}") for name in names] or None
 
 
 def _sns(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
@@ -568,13 +631,19 @@ def _sns(operation: str, parameters: _Parameters, account: str, region: str) -> 
     if operation == "Publish" and parameters.get("PhoneNumber"):
         raise not_emulated("sns:Publish to a phone number", "SMS is not sent locally")
     if operation == "CreateTopic" and parameters.get("Name"):
-        return [(action, f"arn:aws:sns:{region}:{account}:{parameters.get('Name')}")]
+        return [Access(action, f"arn:aws:sns:{region}:{account}:{parameters.get('Name')}")]
     # moto publishes to TargetArn when a request gives both it and TopicArn: each one named must be allowed.
     topics = [parameters.get(name) for name in ("TopicArn", "TargetArn", "ResourceArn")]
     subscription = parameters.get("SubscriptionArn")
     if subscription:
         topics.append(str(subscription).rsplit(":", 1)[0])  # a subscription is authorised as its topic
-    return [(action, _same_place(str(topic), account, region, "sns")) for topic in topics if topic] or None
+    # SNS's condition keys for Subscribe: where the notices would go, and how.
+    context = {
+        f"sns:{name}": str(parameters.get(name)) for name in ("Endpoint", "Protocol") if parameters.get(name)
+    }
+    return [
+        Access(action, _same_place(str(topic), account, region, "sns"), context) for topic in topics if topic
+    ] or None
 
 
 # Lambda's REST paths name the function; moto's handlers take it from different segments of the path
@@ -612,7 +681,7 @@ def _lambda(operation: str, parameters: _Parameters, account: str, region: str) 
         )
     path = {name: unquote(value) for name, value in match.groupdict().items()}
     if "UUID" in path:
-        return [(action, f"arn:aws:lambda:{region}:{account}:event-source-mapping:{path['UUID']}")]
+        return [Access(action, f"arn:aws:lambda:{region}:{account}:event-source-mapping:{path['UUID']}")]
     name = path.get("FunctionName") or (operation == "CreateFunction" and parameters.get("FunctionName"))
     if not name:
         return None
@@ -625,10 +694,10 @@ def _lambda(operation: str, parameters: _Parameters, account: str, region: str) 
     qualifier = parameters.get("Qualifier") or parameters.get("qualifier")
     if qualifier and function.count(":") == 6:  # a version or alias is its own resource
         function = f"{function}:{qualifier}"
-    needed = [(action, function)]
+    needed = [Access(action, function)]
     role = parameters.get("Role") if operation in ("CreateFunction", "UpdateFunctionConfiguration") else None
     if role:  # giving a function a role is passing the role to Lambda
-        needed.append(("iam:PassRole", str(role)))
+        needed.append(Access("iam:PassRole", str(role)))
     return needed
 
 
@@ -639,10 +708,10 @@ def _states(operation: str, parameters: _Parameters, account: str, region: str) 
         resource = parameters.get("stateMachineArn") or parameters.get("executionArn")
     if not resource:
         return None
-    needed = [(f"states:{operation}", _same_place(str(resource), account, region, "states"))]
+    needed = [Access(f"states:{operation}", _same_place(str(resource), account, region, "states"))]
     role = parameters.get("roleArn") if operation in ("CreateStateMachine", "UpdateStateMachine") else None
     if role:  # giving a state machine a role is passing the role to Step Functions
-        needed.append(("iam:PassRole", str(role)))
+        needed.append(Access("iam:PassRole", str(role)))
     return needed
 
 
@@ -678,7 +747,7 @@ def _sts(operation: str, parameters: _Parameters, account: str, region: str) -> 
     duration = parameters.get("DurationSeconds")
     if duration is not None:
         _check_session_duration(str(role_arn), str(duration), account)
-    return [("sts:AssumeRole", str(role_arn))]
+    return [Access("sts:AssumeRole", str(role_arn))]
 
 
 def _check_session_duration(role_arn: str, duration: str, account: str) -> None:
@@ -715,14 +784,14 @@ def _logs(operation: str, parameters: _Parameters, account: str, region: str) ->
         return None
     arn = f"arn:aws:logs:{region}:{account}:log-group:{group}"
     stream = parameters.get("logStreamName")
-    return [(f"logs:{operation}", f"{arn}:log-stream:{stream}" if stream else f"{arn}:*")]
+    return [Access(f"logs:{operation}", f"{arn}:log-stream:{stream}" if stream else f"{arn}:*")]
 
 
 def _cognito(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
     pool = parameters.get("UserPoolId") or _user_pool_of_client(parameters.get("ClientId"), account, region)
     if not pool:
         return None
-    return [(f"cognito-idp:{operation}", f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool}")]
+    return [Access(f"cognito-idp:{operation}", f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool}")]
 
 
 def _user_pool_of_client(client_id: str | None, account: str, region: str) -> str | None:
@@ -753,12 +822,14 @@ def _iam(operation: str, parameters: _Parameters, account: str, region: str) -> 
     ):
         name = parameters.get(parameter)
         if name:
-            return [(f"iam:{operation}", existing(kind, str(name), lookup))]
+            return [Access(f"iam:{operation}", existing(kind, str(name), lookup))]
     if operation == "CreatePolicy" and parameters.get("PolicyName"):
         path = str(parameters.get("Path") or "/")
-        return [(f"iam:{operation}", f"arn:aws:iam::{account}:policy{path}{parameters.get('PolicyName')}")]
+        return [
+            Access(f"iam:{operation}", f"arn:aws:iam::{account}:policy{path}{parameters.get('PolicyName')}")
+        ]
     policy = parameters.get("PolicyArn")
-    return [(f"iam:{operation}", str(policy))] if policy else None
+    return [Access(f"iam:{operation}", str(policy))] if policy else None
 
 
 _STS_NOT_EMULATED = dict.fromkeys(

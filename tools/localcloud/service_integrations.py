@@ -4,8 +4,11 @@
   credentials. Here it uses temporary credentials of the state machine's role (its trust policy must
   admit ``states.amazonaws.com``), so each task is authorised against that role's policies.
 * SNS delivering to SQS: AWS delivers only if the queue's policy allows ``sns.amazonaws.com`` to send
-  for that topic; moto delivers regardless. Here a delivery the queue policy refuses is dropped, as
-  AWS drops it.
+  for that topic (``aws:SourceArn``, ``aws:SourceAccount``); moto delivers regardless. Here a delivery
+  the queue policy refuses is dropped, as AWS drops it.
+* The context object of an execution: moto gives ``$$.Execution.StartTime`` as a ``datetime``;
+  Step Functions gives ISO 8601 text (``2030-01-08T08:05:00.123Z``), which is what a state passes on
+  and what DynamoDB conditions compare. Here it is that text.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import pkgutil
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -22,6 +26,7 @@ import moto.stepfunctions.parser as stepfunctions_parser
 from botocore.config import Config
 from moto.sns.models import Subscription
 from moto.sqs.models import sqs_backends
+from moto.stepfunctions.parser.backend.execution import Execution
 
 from iam_eval import AccessRequest, Principal, evaluate
 from localcloud.identity import MotoIdentityDirectory
@@ -96,7 +101,8 @@ class SnsToSqsDelivery:
                 Principal.service("sns.amazonaws.com"),
                 "sqs:SendMessage",
                 queue_arn,
-                {"aws:SourceArn": topic_arn},
+                # What SNS sends on a topic's behalf: the topic, and the account that owns it.
+                {"aws:SourceArn": topic_arn, "aws:SourceAccount": topic_arn.split(":")[4]},
             ),
             identity_policies=[],
             resource_policy=policy,
@@ -122,4 +128,34 @@ class SnsToSqsDelivery:
     def uninstall(self) -> None:
         if self._original is not None:
             Subscription.publish = self._original  # type: ignore[method-assign]
+            self._original = None
+
+
+def step_functions_timestamp(moment: datetime) -> str:
+    """A time as Step Functions writes it in the context object: UTC, milliseconds, ``Z``."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+class ExecutionStartTimes:
+    """Replaces ``Execution.get_start_execution_details`` (moto 5.2.5), where the context object's
+    ``Execution.StartTime`` comes from."""
+
+    def __init__(self) -> None:
+        self._original: Any = None
+
+    def install(self) -> None:
+        original = self._original = Execution.get_start_execution_details
+
+        def details(execution: Execution) -> Any:
+            found = original(execution)
+            if isinstance(found.start_time, datetime):
+                found.start_time = step_functions_timestamp(found.start_time)
+            return found
+
+        Execution.get_start_execution_details = details  # type: ignore[method-assign,assignment]
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            Execution.get_start_execution_details = self._original  # type: ignore[method-assign]
             self._original = None

@@ -1,34 +1,94 @@
-"""Who may call the loyalty REST API and start the booking state machine, decided offline.
+"""The authorization matrix: who may act on each resource of the stack that has a resource policy, and
+on the state machine (which cannot have one), decided offline.
 
-Every role of the stack and outsiders of the same account (a role granted ``execute-api:*`` and
-``states:*`` on everything, a user granted the same, an anonymous caller) x every method, path and
-stage of the loyalty API, and the Step Functions actions on the booking state machine. Each cell is
-decided by ``iam_eval`` from the expanded policies of ``template.yaml`` and the API's resource policy,
-and must match :func:`intended` exactly. The same cells are exercised live against the local API
-Gateway by ``tests/e2e/test_loyalty_api_matrix.py``.
+    python -m secaudit.matrix            # print it; exit 1 if a cell is allowed that is not intended
+    python -m secaudit.matrix --write    # also regenerate docs/authorization-matrix.md
+
+Callers: every role of the stack; AWS services acting for the stack (SNS delivering for the booking
+topic, API Gateway invoking for the loyalty API) and for something else; over-granted principals of the
+same account (a role and a user granted ``execute-api:*``, ``states:*``, ``sqs:*``, ``sns:*`` and
+``lambda:*`` on everything); an anonymous caller. Targets: every method, path and stage of the loyalty
+API; sending to, receiving from and purging the loyalty queue and its dead-letter queue; publishing to
+and subscribing to the booking topic; invoking each function; starting and stopping the saga. Each cell
+is decided by ``iam_eval`` from the expanded policies of ``template.yaml`` and the resource's own
+policy, and must match :func:`intended` exactly. ``tests/e2e/test_resource_policy_matrix.py`` tries
+the same cells against the running local cloud.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from iam_eval import AccessRequest, Decision, Principal, evaluate
+from iam_eval import AccessRequest, ContextValue, Decision, Principal, evaluate
 from secaudit.policies import StackPolicies, stack_policies
+from stacktools.template import REPOSITORY_ROOT
+
+DOCS_PATH = REPOSITORY_ROOT / "docs" / "authorization-matrix.md"
 
 API_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 API_PATHS = ("loyalty/{customer}/get", "loyalty/{customer}/history", "loyalty")
+QUEUES = ("LoyaltyQueue", "LoyaltyDeadLetterQueue")
+QUEUE_ACTIONS = ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:PurgeQueue")
+TOPIC = "BookingTopic"
+TOPIC_ACTIONS = ("sns:Publish", "sns:Subscribe")
+STATE_MACHINE = "BookingStateMachine"
 STATE_MACHINE_ACTIONS = ("states:StartExecution", "states:StartSyncExecution", "states:StopExecution")
+ATTACKER_ENDPOINT = "https://attacker.example.com/notices"
+
 OUTSIDER_ROLE = "outsider-role"
 OUTSIDER_USER = "outsider-user"
 ANONYMOUS = "anonymous"
+OUTSIDER_ACTIONS = ("execute-api:*", "states:*", "sqs:*", "sns:*", "lambda:*")
 OUTSIDER_GRANT: Mapping[str, Any] = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["execute-api:*", "states:*"], "Resource": "*"}],
+    "Statement": [{"Effect": "Allow", "Action": list(OUTSIDER_ACTIONS), "Resource": "*"}],
 }
+SNS_FOR_BOOKING_TOPIC = "sns.amazonaws.com for BookingTopic"
+SNS_FOR_ANOTHER_TOPIC = "sns.amazonaws.com for another topic"
+API_GATEWAY_FOR_LOYALTY_API = "apigateway.amazonaws.com for LoyaltyApi"
+API_GATEWAY_FOR_ANOTHER_API = "apigateway.amazonaws.com for another API"
 SAMPLE_CUSTOMER = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"
+
+# What keeps everyone else out of each target, as the matrix document explains it.
+LIMITS = {
+    "LoyaltyApi": (
+        "Its resource policy allows the AppSync loyalty data-source role on one route of one stage, and "
+        "explicitly denies every other principal (`StringNotEquals aws:PrincipalArn`): in the same account "
+        "an identity policy's Allow would otherwise be enough."
+    ),
+    "LoyaltyQueue": (
+        "Its queue policy denies `sqs:SendMessage` to every sender but SNS delivering for the booking "
+        "topic (`ArnNotEquals aws:SourceArn`) and receiving, deleting and purging to every principal but "
+        "IngestLoyalty's role (`StringNotEquals aws:PrincipalArn`): a message on it is worth points."
+    ),
+    "LoyaltyDeadLetterQueue": (
+        "The same queue policy denies `sqs:SendMessage` to every sender but SNS delivering for the booking "
+        "topic. Reading, redriving and purging it is the account operators' job, so identity policies "
+        "decide that: a principal granted `sqs:*` on `*` can read failed notices or purge them."
+    ),
+    "BookingTopic": (
+        "Its topic policy denies `sns:Publish` to every principal but NotifyBooking's role and "
+        "`sns:Subscribe` to any endpoint but the loyalty queue."
+    ),
+    "functions": (
+        "A Lambda function's policy holds only Allow statements (AddPermission cannot add a Deny): "
+        "API Gateway may invoke GetLoyalty for the loyalty API's route, and the state machine's role has "
+        "its own grant for the saga's six steps. A principal of the account whose identity policy grants "
+        "`lambda:InvokeFunction` on `*` can invoke any function, so what each function checks bounds "
+        "what it will do for such a caller (see [blast-radius.md](blast-radius.md)); keeping such grants "
+        "out of the account (SCPs, permissions boundaries, review) is what limits the rest."
+    ),
+    "BookingStateMachine": (
+        "Step Functions has no resource-based policy: a principal of the account whose identity policy "
+        "grants `states:*` can start or stop executions. The saga checks what it is asked to do itself "
+        "(the flight exists and has not departed, a seat is left, the catalog price is charged), and only "
+        "the booking data-source role is granted StartExecution by the stack."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +96,20 @@ class Caller:
     name: str
     principal: Principal
     policies: tuple[Mapping[str, Any], ...]
+    context: Mapping[str, ContextValue] = field(default_factory=dict)
+    """Keys the service sets when it acts for a resource (``aws:SourceArn``, ``aws:SourceAccount``)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    resource: str
+    """The logical id of the resource (for the document's sections)."""
+    label: str
+    """``METHOD stage/path`` for the API, the resource's logical id otherwise."""
+    action: str
+    arn: str
+    resource_policy: Mapping[str, Any] | None
+    context: Mapping[str, ContextValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,11 +117,12 @@ class Cell:
     caller: str
     action: str
     target: str
-    """``METHOD stage/path`` for the API, the state machine's logical id otherwise."""
+    """``METHOD stage/path`` for the API, the resource's logical id otherwise."""
 
 
 def callers(policies: StackPolicies) -> list[Caller]:
-    account = policies.resolver.account_id
+    resolver = policies.resolver
+    account, region = resolver.account_id, resolver.region
     found = [
         Caller(role.logical_id, Principal.role_session(role.arn, "matrix"), tuple(role.documents()))
         for role in policies.roles.values()
@@ -65,6 +140,23 @@ def callers(policies: StackPolicies) -> list[Caller]:
         )
     )
     found.append(Caller(ANONYMOUS, Principal.anonymous(), ()))
+    api = f"arn:aws:execute-api:{region}:{account}:{resolver.ref('LoyaltyApi')}"
+    for name, service, source in (
+        (SNS_FOR_BOOKING_TOPIC, "sns.amazonaws.com", resolver.ref(TOPIC)),
+        (SNS_FOR_ANOTHER_TOPIC, "sns.amazonaws.com", f"arn:aws:sns:{region}:{account}:lookalike"),
+        (
+            API_GATEWAY_FOR_LOYALTY_API,
+            "apigateway.amazonaws.com",
+            f"{api}/{resolver.ref('Stage')}/GET/loyalty/{SAMPLE_CUSTOMER}/get",
+        ),
+        (
+            API_GATEWAY_FOR_ANOTHER_API,
+            "apigateway.amazonaws.com",
+            f"arn:aws:execute-api:{region}:{account}:lookalike/prod/GET/loyalty/{SAMPLE_CUSTOMER}/get",
+        ),
+    ):
+        context = {"aws:SourceArn": source, "aws:SourceAccount": account}
+        found.append(Caller(name, Principal.service(service), (), context))
     return found
 
 
@@ -81,47 +173,119 @@ def api_targets(policies: StackPolicies) -> list[tuple[str, str]]:
     ]
 
 
+def functions(policies: StackPolicies) -> list[str]:
+    return sorted(
+        logical_id
+        for logical_id, resource in policies.translated["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    )
+
+
+def targets(policies: StackPolicies) -> list[Target]:
+    resolver = policies.resolver
+    resource_policies = policies.resource_policies()
+    found = [
+        Target("LoyaltyApi", label, "execute-api:Invoke", arn, resource_policies["LoyaltyApi"])
+        for arn, label in api_targets(policies)
+    ]
+    found += [
+        Target(queue, queue, action, resolver.get_att(queue, "Arn"), resource_policies.get(queue))
+        for queue in QUEUES
+        for action in QUEUE_ACTIONS
+    ]
+    found += [
+        Target(
+            TOPIC,
+            TOPIC,
+            action,
+            resolver.ref(TOPIC),
+            resource_policies.get(TOPIC),
+            {"sns:Endpoint": ATTACKER_ENDPOINT, "sns:Protocol": "https"} if action == "sns:Subscribe" else {},
+        )
+        for action in TOPIC_ACTIONS
+    ]
+    found += [
+        Target(
+            "functions",
+            function,
+            "lambda:InvokeFunction",
+            resolver.get_att(function, "Arn"),
+            resource_policies.get(function),
+        )
+        for function in functions(policies)
+    ]
+    state_machine = resolver.ref(STATE_MACHINE)
+    found += [
+        Target(
+            STATE_MACHINE,
+            STATE_MACHINE,
+            action,
+            state_machine
+            if action != "states:StopExecution"
+            else state_machine.replace(":stateMachine:", ":execution:") + ":some-execution",
+            None,
+        )
+        for action in STATE_MACHINE_ACTIONS
+    ]
+    return found
+
+
 def decide(policies: StackPolicies) -> dict[Cell, Decision]:
     decisions: dict[Cell, Decision] = {}
     account = policies.resolver.account_id
-    api_policy = policies.loyalty_api_policy()
-    state_machine = policies.resolver.ref("BookingStateMachine")
+    every_target = targets(policies)
     for caller in callers(policies):
         identity = [] if caller.principal.kind.value in ("anonymous", "service") else list(caller.policies)
-        for arn, label in api_targets(policies):
-            request = AccessRequest(caller.principal, "execute-api:Invoke", arn)
-            decisions[Cell(caller.name, "execute-api:Invoke", label)] = evaluate(
-                request, identity_policies=identity, resource_policy=api_policy, resource_account=account
+        for target in every_target:
+            request = AccessRequest(
+                caller.principal, target.action, target.arn, {**caller.context, **target.context}
             )
-        for action in STATE_MACHINE_ACTIONS:
-            target = (
-                state_machine
-                if action != "states:StopExecution"
-                else state_machine.replace(":stateMachine:", ":execution:") + ":some-execution"
-            )
-            decisions[Cell(caller.name, action, "BookingStateMachine")] = evaluate(
-                AccessRequest(caller.principal, action, target),
+            decisions[Cell(caller.name, target.action, target.label)] = evaluate(
+                request,
                 identity_policies=identity,
+                resource_policy=target.resource_policy,
                 resource_account=account,
             )
     return decisions
 
 
-def intended(policies: StackPolicies) -> set[Cell]:
-    """The only cells that may be allowed.
+SAGA_STEPS = (
+    "ReserveBookingFunction",
+    "CollectPaymentFunction",
+    "ConfirmBookingFunction",
+    "NotifyBookingFunction",
+    "RefundPaymentFunction",
+    "CancelBookingFunction",
+)
 
-    Step Functions has no resource-based policy to keep out a same-account principal that is granted
-    ``states:*`` on everything: such grants must be kept out of the account itself (SCPs, permission
-    boundaries, code review). The matrix shows it rather than hiding it.
-    """
+
+def intended(policies: StackPolicies) -> set[Cell]:
+    """The only cells that may be allowed (see :data:`LIMITS` for why the outsiders' cells are)."""
     stage = policies.resolver.ref("Stage")
+    outsiders = (OUTSIDER_ROLE, OUTSIDER_USER)
     return {
         Cell("LoyaltyDataSourceRole", "execute-api:Invoke", f"GET {stage}/loyalty/{{customer}}/get"),
-        Cell("BookingDataSourceRole", "states:StartExecution", "BookingStateMachine"),
+        Cell("BookingDataSourceRole", "states:StartExecution", STATE_MACHINE),
+        *(Cell(SNS_FOR_BOOKING_TOPIC, "sqs:SendMessage", queue) for queue in QUEUES),
+        Cell("IngestLoyaltyFunctionRole", "sqs:ReceiveMessage", "LoyaltyQueue"),
+        Cell("IngestLoyaltyFunctionRole", "sqs:DeleteMessage", "LoyaltyQueue"),
+        Cell("NotifyBookingFunctionRole", "sns:Publish", TOPIC),
+        *(Cell("BookingStateMachineRole", "lambda:InvokeFunction", step) for step in SAGA_STEPS),
+        Cell(API_GATEWAY_FOR_LOYALTY_API, "lambda:InvokeFunction", "GetLoyaltyFunction"),
         *(
-            Cell(outsider, action, "BookingStateMachine")
-            for outsider in (OUTSIDER_ROLE, OUTSIDER_USER)
+            Cell(outsider, action, STATE_MACHINE)
+            for outsider in outsiders
             for action in STATE_MACHINE_ACTIONS
+        ),
+        *(
+            Cell(outsider, "lambda:InvokeFunction", function)
+            for outsider in outsiders
+            for function in functions(policies)
+        ),
+        *(
+            Cell(outsider, action, "LoyaltyDeadLetterQueue")
+            for outsider in outsiders
+            for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:PurgeQueue")
         ),
     }
 
@@ -139,6 +303,42 @@ def render(decisions: Mapping[Cell, Decision], expected: set[Cell]) -> str:
     return "\n".join(lines)
 
 
+def document(policies: StackPolicies, decisions: Mapping[Cell, Decision], expected: set[Cell]) -> str:
+    """docs/authorization-matrix.md: per resource, what limits it, the cells allowed and the count refused."""
+    lines = [
+        "# Authorization matrix",
+        "",
+        "Generated by `python -m secaudit.matrix --write` from `template.yaml` (every role's final",
+        "policies, SAM policy templates expanded, and each resource's own policy). Do not edit: CI fails",
+        "when this file is out of date. `tests/e2e/test_resource_policy_matrix.py` tries the same cells",
+        "against the running local cloud.",
+        "",
+        f"Callers: every role of the stack; SNS and API Gateway acting for the stack's topic and API, and "
+        f"for others; a role and a user of the same account granted `{'`, `'.join(OUTSIDER_ACTIONS)}` "
+        "on `*`; an anonymous caller. "
+        f"{len(decisions)} cells are decided by `iam_eval`; only those listed below are allowed.",
+        "",
+    ]
+    by_resource: dict[str, list[Target]] = {}
+    for target in targets(policies):
+        by_resource.setdefault(target.resource, []).append(target)
+    for resource, resource_targets in by_resource.items():
+        labels = {(target.action, target.label) for target in resource_targets}
+        cells = [cell for cell in decisions if (cell.action, cell.target) in labels]
+        allowed = sorted(
+            (cell for cell in cells if decisions[cell].allowed),
+            key=lambda c: (c.target, c.action, c.caller),
+        )
+        title = "Each function" if resource == "functions" else resource
+        lines += [f"## {title}", "", LIMITS[resource], ""]
+        lines += ["| target | action | allowed caller |", "|---|---|---|"]
+        for cell in allowed:
+            mark = "" if cell in expected else " **UNEXPECTED**"
+            lines.append(f"| {cell.target} | `{cell.action}` | {cell.caller}{mark} |")
+        lines += ["", f"Refused: the other {len(cells) - len(allowed)} cells.", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
 def check(policies: StackPolicies | None = None) -> tuple[bool, str, int]:
     stack = policies or stack_policies()
     decisions = decide(stack)
@@ -148,11 +348,24 @@ def check(policies: StackPolicies | None = None) -> tuple[bool, str, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ok, table, cells = check()
-    print(table)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="regenerate docs/authorization-matrix.md")
+    args = parser.parse_args(argv)
+    policies = stack_policies()
+    decisions = decide(policies)
+    expected = intended(policies)
+    ok = allowed_cells(decisions) == expected
+    print(render(decisions, expected))
+    text = document(policies, decisions, expected)
+    if args.write:
+        DOCS_PATH.write_text(text, encoding="utf-8")
+    stale = not args.write and (not DOCS_PATH.is_file() or DOCS_PATH.read_text(encoding="utf-8") != text)
     verdict = "only the intended cells are allowed" if ok else "UNEXPECTED cells: see above"
-    print(f"\n{cells} cells decided; {verdict}")
-    return 0 if ok else 1
+    print(f"\n{len(decisions)} cells decided; {verdict}", file=sys.stdout if ok else sys.stderr)
+    if stale:
+        where = DOCS_PATH.relative_to(REPOSITORY_ROOT)
+        print(f"{where} is out of date: run `python -m secaudit.matrix --write`", file=sys.stderr)
+    return 0 if ok and not stale else 1
 
 
 if __name__ == "__main__":

@@ -129,6 +129,48 @@ class StackPolicies:
                 return role
         raise LookupError(f"{user_logical_id} acts with no role of the stack")
 
+    def resource_policies(self) -> dict[str, PolicyDocument]:
+        """The resource-based policy of each resource that has one, by logical id: the queues' and the
+        topic's (AWS::SQS::QueuePolicy, AWS::SNS::TopicPolicy), each function's (its
+        AWS::Lambda::Permission resources, as Lambda writes them into the function's policy) and the
+        loyalty API's."""
+        found: dict[str, PolicyDocument] = {"LoyaltyApi": self.loyalty_api_policy()}
+        for logical_id, resource in self.translated["Resources"].items():
+            if not self.resolver.conditions.get(resource.get("Condition", ""), True):
+                continue
+            properties = resource["Properties"]
+            if resource["Type"] in ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"):
+                targets = properties["Queues" if resource["Type"] == "AWS::SQS::QueuePolicy" else "Topics"]
+                for target in targets:
+                    found[target["Ref"]] = self.resolver.resolve(properties["PolicyDocument"])
+            elif resource["Type"] == "AWS::Lambda::Permission":
+                function = _logical_id_of(properties["FunctionName"])
+                policy = found.setdefault(function, {"Version": "2012-10-17", "Statement": []})
+                policy["Statement"].append(self._permission_statement(logical_id, function, properties))
+        return found
+
+    def _permission_statement(
+        self, logical_id: str, function: str, properties: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A function policy statement, as Lambda's AddPermission writes it."""
+        resolved = self.resolver.resolve(properties)
+        conditions: dict[str, Any] = {}
+        if "SourceArn" in resolved:
+            conditions["ArnLike"] = {"AWS:SourceArn": resolved["SourceArn"]}
+        if "SourceAccount" in resolved:
+            conditions["StringEquals"] = {"AWS:SourceAccount": resolved["SourceAccount"]}
+        principal = resolved["Principal"]
+        return {
+            "Sid": logical_id,
+            "Effect": "Allow",
+            "Principal": {"Service": principal}
+            if principal.endswith(".amazonaws.com")
+            else {"AWS": principal},
+            "Action": resolved["Action"],
+            "Resource": self.resolver.get_att(function, "Arn"),
+            **({"Condition": conditions} if conditions else {}),
+        }
+
     def loyalty_api_policy(self) -> PolicyDocument:
         """The loyalty REST API's resource policy with ``execute-api:/`` resources expanded to ARNs."""
         policy = self.rest_api_policy("LoyaltyApi")
@@ -154,6 +196,16 @@ class StackPolicies:
                     values = statement[key] if isinstance(statement[key], list) else [statement[key]]
                     statement[key] = [value.replace("execute-api:/", prefix, 1) for value in values]
         return policy
+
+
+def _logical_id_of(reference: Any) -> str:
+    """The logical id a Ref or Fn::GetAtt names."""
+    if isinstance(reference, dict) and "Ref" in reference:
+        return str(reference["Ref"])
+    if isinstance(reference, dict) and "Fn::GetAtt" in reference:
+        target = reference["Fn::GetAtt"]
+        return str(target[0] if isinstance(target, list) else str(target).split(".", 1)[0])
+    raise ValueError(f"{reference!r} names no resource of the stack")
 
 
 def stack_policies(

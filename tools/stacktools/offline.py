@@ -137,6 +137,14 @@ def _cloudfront_id(logical_id: str, name: str, account: str, region: str) -> Des
     return resource_id, {"Id": resource_id}
 
 
+def _web_acl(logical_id: str, name: str, account: str, region: str) -> Described:
+    acl_id = _token(logical_id, 36)
+    return f"{name}|{acl_id}|REGIONAL", {
+        "Arn": f"arn:aws:wafv2:{region}:{account}:regional/webacl/{name}/{acl_id}",
+        "Id": acl_id,
+    }
+
+
 _DESCRIBERS: dict[str, Callable[[str, str, str, str], Described]] = {
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
@@ -154,4 +162,5 @@ _DESCRIBERS: dict[str, Callable[[str, str, str, str], Described]] = {
     "AWS::CloudFront::Distribution": _distribution,
     "AWS::CloudFront::OriginAccessControl": _cloudfront_id,
     "AWS::CloudFront::ResponseHeadersPolicy": _cloudfront_id,
+    "AWS::WAFv2::WebACL": _web_acl,
 }

@@ -23,8 +23,9 @@ from pydantic import Json, ValidationError
 from common.clock import utc_now
 from common.events import describe_validation_error
 from common.observability import count, instrumented, logger
-from loyalty.dependencies import loyalty_ledger
-from loyalty.models import BookingNotice
+from loyalty.dependencies import booking_topic_arn, loyalty_ledger
+from loyalty.models import TopicDelivery
+from loyalty.rules import trusted_notice
 from loyalty.service import CreditOutcome, credit_booking
 
 OUTCOME_METRIC = {
@@ -35,10 +36,10 @@ OUTCOME_METRIC = {
 
 
 class LoyaltyQueueRecord(SqsRecordModel):
-    """A record of the loyalty queue. The topic's subscription delivers raw messages, so the body is
-    the booking notice itself (JSON), not an SNS envelope around it."""
+    """A record of the loyalty queue: the SNS envelope the booking topic delivers (it names the topic
+    and carries the message attributes), around the booking notice."""
 
-    body: Json[BookingNotice]
+    body: Json[TopicDelivery]
 
 
 class NoticeBatchProcessor(BatchProcessor):
@@ -68,7 +69,8 @@ processor = NoticeBatchProcessor(event_type=EventType.SQS, model=LoyaltyQueueRec
 
 
 def credit_notice(record: LoyaltyQueueRecord) -> CreditOutcome:
-    notice = record.body
+    # An untrusted notice raises: the processor reports it as failed, and it ends in the dead-letter queue.
+    notice = trusted_notice(record.body, booking_topic_arn())
     with logger.append_context_keys(booking_id=notice.booking_id, customer_id=notice.customer_id):
         outcome = credit_booking(notice, loyalty_ledger(), utc_now())
         logger.info("booking notice processed", extra={"outcome": outcome})

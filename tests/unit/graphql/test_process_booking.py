@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,7 +26,10 @@ from tests.unit.graphql.contexts import (
 
 PIPELINE = RESOLVERS / "pipeline.js"
 LOOK_UP_FLIGHT = FUNCTIONS / "lookUpFlight.js"
+COUNT_BOOKINGS_IN_FLIGHT = FUNCTIONS / "countBookingsInFlight.js"
 START_BOOKING = FUNCTIONS / "startBooking.js"
+DEPARTURE = datetime(2030, 1, 8, 8, 5, tzinfo=UTC)
+"""When the test flight leaves (flight_item's departureDateTime)."""
 FLIGHT_ID = "SA101-2030-01-08"
 INPUT = {"input": {"flightId": FLIGHT_ID, "paymentToken": "tok_visa"}}
 START_EXECUTION_HEADERS = {
@@ -95,6 +99,103 @@ def test_only_the_flight_id_goes_down_the_pipeline(runtime: ResolverRuntime) -> 
     result = runtime.evaluate(LOOK_UP_FLIGHT, "response", booking_context(result=flight_item(FLIGHT_ID)))
 
     assert result.value == {"id": FLIGHT_ID}
+
+
+@pytest.mark.parametrize(
+    "now",
+    [DEPARTURE, DEPARTURE + timedelta(milliseconds=1), DEPARTURE + timedelta(days=1)],
+    ids=["at departure", "a millisecond after", "a day after"],
+)
+def test_a_departed_flight_cannot_be_booked(runtime: ResolverRuntime, now: datetime) -> None:
+    result = runtime.evaluate(
+        LOOK_UP_FLIGHT, "response", booking_context(result=flight_item(FLIGHT_ID)), now=now
+    )
+
+    assert result.value is None
+    assert result.error == AppSyncError(
+        "The flight has already departed: it can no longer be booked", "FlightDeparted"
+    )
+
+
+@pytest.mark.parametrize(
+    ("departure", "now"),
+    [
+        ("2030-01-08T08:05:00+00:00", DEPARTURE - timedelta(milliseconds=1)),
+        # Compared as instants: 09:05 in Paris is 08:05 UTC, and 08:04:59 UTC is before it.
+        ("2030-01-08T09:05:00+01:00", DEPARTURE - timedelta(seconds=1)),
+    ],
+)
+def test_a_flight_that_has_not_left_yet_can_be_booked(
+    runtime: ResolverRuntime, departure: str, now: datetime
+) -> None:
+    flight = flight_item(FLIGHT_ID, departureDateTime=departure)
+
+    result = runtime.evaluate(LOOK_UP_FLIGHT, "response", booking_context(result=flight), now=now)
+
+    assert result.value == {"id": FLIGHT_ID}
+
+
+def test_the_bookings_in_flight_are_counted_on_the_callers_own_partition(runtime: ResolverRuntime) -> None:
+    result = runtime.evaluate(
+        COUNT_BOOKINGS_IN_FLIGHT, "request", booking_context(prev={"result": {"id": "x"}})
+    )
+
+    assert result.value == {
+        "operation": "Query",
+        "index": "byCustomer",
+        "query": {
+            "expression": "#customerId = :customerId",
+            "expressionNames": {"#customerId": "customerId"},
+            "expressionValues": {":customerId": {"S": CUSTOMER}},
+        },
+        "filter": {
+            "expression": "#status = :unconfirmed",
+            "expressionNames": {"#status": "status"},
+            "expressionValues": {":unconfirmed": {"S": "UNCONFIRMED"}},
+        },
+        "scanIndexForward": False,
+        "limit": 20,
+    }
+
+
+def in_flight(count: int) -> dict[str, Any]:
+    return {
+        "items": [{"id": f"b{index}", "status": "UNCONFIRMED"} for index in range(count)],
+        "nextToken": None,
+    }
+
+
+@pytest.mark.parametrize("count", [0, 4])
+def test_a_customer_with_room_for_another_booking_goes_on(runtime: ResolverRuntime, count: int) -> None:
+    result = runtime.evaluate(
+        COUNT_BOOKINGS_IN_FLIGHT,
+        "response",
+        booking_context(prev={"result": {"id": FLIGHT_ID}}, result=in_flight(count)),
+    )
+
+    assert result.value == {"id": FLIGHT_ID}
+
+
+@pytest.mark.parametrize("count", [5, 6])
+def test_a_sixth_booking_in_flight_is_refused(runtime: ResolverRuntime, count: int) -> None:
+    result = runtime.evaluate(
+        COUNT_BOOKINGS_IN_FLIGHT,
+        "response",
+        booking_context(prev={"result": {"id": FLIGHT_ID}}, result=in_flight(count)),
+    )
+
+    assert result.value is None
+    assert result.error is not None
+    assert result.error.type == "TooManyBookingsInFlight"
+    assert "5 bookings in progress" in result.error.message
+
+
+def test_a_failed_count_is_passed_on(runtime: ResolverRuntime) -> None:
+    error = {"message": "Throttled", "type": "DynamoDB:ThrottlingException"}
+
+    result = runtime.evaluate(COUNT_BOOKINGS_IN_FLIGHT, "response", booking_context(error=error))
+
+    assert result.error == AppSyncError("Throttled", "DynamoDB:ThrottlingException")
 
 
 def test_a_failed_look_up_is_passed_on(runtime: ResolverRuntime) -> None:
@@ -256,7 +357,15 @@ def test_the_whole_pipeline_answers_the_id_of_the_execution_it_started(runtime: 
     look_up = runtime.evaluate(LOOK_UP_FLIGHT, "request", booking_context(prev={"result": before.value}))
     assert look_up.value["operation"] == "GetItem"
     found = runtime.evaluate(LOOK_UP_FLIGHT, "response", booking_context(result=flight_item(FLIGHT_ID)))
-    start = runtime.evaluate(START_BOOKING, "request", booking_context(prev={"result": found.value}))
+    count = runtime.evaluate(
+        COUNT_BOOKINGS_IN_FLIGHT, "request", booking_context(prev={"result": found.value})
+    )
+    counted = runtime.evaluate(
+        COUNT_BOOKINGS_IN_FLIGHT,
+        "response",
+        booking_context(stash=count.stash, prev={"result": found.value}, result=in_flight(1)),
+    )
+    start = runtime.evaluate(START_BOOKING, "request", booking_context(prev={"result": counted.value}))
     started = runtime.evaluate(
         START_BOOKING,
         "response",

@@ -77,6 +77,7 @@ def test_each_query_and_mutation_field_has_one_resolver(template: dict[str, Any]
         ("ListBookingsResolver", "graphql/resolvers/Query.listBookings.js", "BookingDataSource"),
         ("GetLoyaltyResolver", "graphql/resolvers/Query.getLoyalty.js", "LoyaltyDataSource"),
         ("LookUpFlightFunction", "graphql/functions/lookUpFlight.js", "FlightDataSource"),
+        ("CountBookingsInFlightFunction", "graphql/functions/countBookingsInFlight.js", "BookingDataSource"),
         ("StartBookingFunction", "graphql/functions/startBooking.js", "BookingWorkflowDataSource"),
     ],
 )
@@ -88,12 +89,15 @@ def test_each_file_runs_against_the_data_source_it_is_written_for(
     assert properties["DataSourceName"] == {"Fn::GetAtt": [data_source, "Name"]}
 
 
-def test_process_booking_looks_the_flight_up_before_starting_the_saga(template: dict[str, Any]) -> None:
+def test_process_booking_checks_the_flight_and_the_customer_before_starting_the_saga(
+    template: dict[str, Any],
+) -> None:
     properties = template["Resources"]["ProcessBookingResolver"]["Properties"]
     assert properties["Kind"] == "PIPELINE"
     assert properties["CodeS3Location"] == "graphql/resolvers/pipeline.js"
     assert properties["PipelineConfig"]["Functions"] == [
         {"Fn::GetAtt": ["LookUpFlightFunction", "FunctionId"]},
+        {"Fn::GetAtt": ["CountBookingsInFlightFunction", "FunctionId"]},
         {"Fn::GetAtt": ["StartBookingFunction", "FunctionId"]},
     ]
 

@@ -41,6 +41,7 @@ from localcloud.appsync.datasources import DataSources, EndpointRouter
 from localcloud.appsync.definition import ApiDefinition
 from localcloud.appsync.engine import GraphQLEngine, RequestContext
 from localcloud.appsync.resolver_runtime import ResolverRuntime
+from localcloud.appsync.waf import WebAcl, WebRequest
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,8 @@ DecisionListener = Callable[[GraphQLDecision], None]
 
 
 class GraphQLApplication:
-    """The WSGI application: authenticates each request, then executes it."""
+    """The WSGI application: the web ACL (if the API has one) sees each request first, then the
+    request is authenticated and executed."""
 
     def __init__(
         self,
@@ -79,11 +81,13 @@ class GraphQLApplication:
         authenticator: Authenticator,
         listeners: list[DecisionListener] | None = None,
         api_arn: str = "",
+        web_acl: WebAcl | None = None,
     ) -> None:
         self._engine = engine
         self._authenticator = authenticator
         self._listeners = listeners if listeners is not None else []
         self._api_arn = api_arn
+        self._web_acl = web_acl
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -109,6 +113,21 @@ class GraphQLApplication:
         return response(environ, start_response)
 
     def _respond(self, request: Request) -> Response:
+        if self._web_acl is not None:
+            blocked = self._web_acl.inspect(
+                WebRequest(source_ip=request.remote_addr or HOST, body=request.get_data(cache=True))
+            )
+            if blocked is not None:
+                self._tell(
+                    GraphQLDecision(
+                        datetime.now(UTC),
+                        f"source-ip:{request.remote_addr or HOST}",
+                        self._api_arn,
+                        allowed=False,
+                        reason=f"{blocked.status}: blocked by the web ACL's rule {blocked.rule}",
+                    )
+                )
+                return Response(blocked.body, status=blocked.status, content_type=blocked.content_type)
         if request.path != GRAPHQL_PATH:
             raise NotFound(f"{request.path} is not served; POST GraphQL requests to {GRAPHQL_PATH}")
         if request.method != "POST":
@@ -252,6 +271,7 @@ class AppSyncServer:
     http_endpoint: where each HTTP data source's requests go (``datasources.aws_endpoint_router``).
     keys: the user pools' signing keys (``auth.JwksEndpoint`` or ``auth.StaticKeys``).
     verify_signature: the SigV4 verifier; ``localcloud.sigv4.verify`` unless given.
+    web_acl: the WAF web ACL associated with the API, if any (``waf.WebAcl``).
     port: 0 for any free port.
     node: the Node.js executable for the resolvers (default: ``node`` on PATH).
     """
@@ -265,10 +285,12 @@ class AppSyncServer:
         http_endpoint: EndpointRouter,
         keys: KeySource | None = None,
         verify_signature: SignatureVerifier | None = None,
+        web_acl: WebAcl | None = None,
         port: int = 0,
         node: str | None = None,
     ) -> None:
         self.definition = definition
+        self._web_acl = web_acl
         self._authenticator = Authenticator(
             definition, directory, keys=keys, verify_signature=verify_signature
         )
@@ -319,7 +341,9 @@ class AppSyncServer:
             self._server = make_server(
                 HOST,
                 self._port,
-                GraphQLApplication(self._engine, self._authenticator, self.listeners, self.definition.arn),
+                GraphQLApplication(
+                    self._engine, self._authenticator, self.listeners, self.definition.arn, self._web_acl
+                ),
                 threaded=True,
                 request_handler=_QuietRequestHandler,
                 fd=listening.fileno(),

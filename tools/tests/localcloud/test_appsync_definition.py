@@ -104,7 +104,7 @@ def test_the_data_sources_keep_their_roles_endpoints_and_signing(definition: Api
     }
 
 
-def test_process_booking_is_a_pipeline_of_look_up_then_start(definition: ApiDefinition) -> None:
+def test_process_booking_is_a_pipeline_of_look_up_count_then_start(definition: ApiDefinition) -> None:
     [pipeline] = [resolver for resolver in definition.resolvers if isinstance(resolver, PipelineResolver)]
 
     steps = [definition.function(function_id) for function_id in pipeline.functions]
@@ -112,6 +112,7 @@ def test_process_booking_is_a_pipeline_of_look_up_then_start(definition: ApiDefi
     assert (pipeline.type_name, pipeline.field_name) == ("Mutation", "processBooking")
     assert [(step.name, step.data_source) for step in steps] == [
         ("lookUpFlight", "FlightTable"),
+        ("countBookingsInFlight", "BookingTable"),
         ("startBooking", "BookingWorkflow"),
     ]
     assert pipeline.code == REPOSITORY_ROOT / "graphql" / "resolvers" / "pipeline.js"

@@ -76,7 +76,8 @@ def received(
 
 
 def needs(request: SimpleNamespace) -> list[tuple[str, str]]:
-    return requested_access(request, ACCOUNT_ID, REGION)
+    """(action, resource) of each access the request needs; condition keys are tested on their own."""
+    return [(access.action, access.resource) for access in requested_access(request, ACCOUNT_ID, REGION)]
 
 
 def refusal(request: SimpleNamespace) -> RequestRefusedError:

@@ -136,6 +136,19 @@ function matches(pattern, value) {
   return expression.test(value);
 }
 
+// A date-time with its offset, as AppSync's ISO 8601 parsing takes it: 2030-01-08T08:05:00Z,
+// 2030-01-08T08:05:00.123+01:00. Date.parse alone would also take forms AppSync refuses.
+const ISO_8601_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** util.time.parseISO8601ToEpochMilliSeconds: an ISO 8601 date-time as epoch milliseconds. */
+function parseISO8601ToEpochMilliSeconds(text) {
+  const epochMilliSeconds = typeof text === 'string' && ISO_8601_DATE_TIME.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(epochMilliSeconds)) {
+    throw new TypeError(`util.time.parseISO8601ToEpochMilliSeconds: ${JSON.stringify(text)} is not an ISO 8601 date-time`);
+  }
+  return epochMilliSeconds;
+}
+
 function errorOf(args) {
   const [message, type, data, errorInfo] = args;
   return new ResolverError(String(message), type ?? null, data ?? null, errorInfo ?? null);
@@ -155,6 +168,7 @@ export function createAppSyncUtils({ info, now, outErrors }) {
       nowISO8601: () => new Date(now()).toISOString(),
       nowEpochSeconds: () => Math.floor(now() / 1000),
       nowEpochMilliSeconds: () => now(),
+      parseISO8601ToEpochMilliSeconds,
     },
     TIME_NAMES,
   );
