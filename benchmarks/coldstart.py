@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,11 +273,12 @@ def measure_pairs(
 
 def measure_cold_starts(
     cloud: LocalCloud,
+    *,
     specs: Mapping[str, FunctionSpec],
     template: Mapping[str, Any],
     build_root: Path,
     runs: int,
-    progress: Any = print,
+    progress: Callable[[str], None] = print,
 ) -> list[ColdStart]:
     """Every function of ``specs``, in template order - except that a function whose sample event
     fails (a booking not reserved yet...) waits until the others have run and is then tried again;
@@ -286,7 +287,7 @@ def measure_cold_starts(
     with xray_sink() as daemon:
         pending = list(specs.values())
         while pending:
-            deferred = []
+            deferred: list[FunctionSpec] = []
             for spec in pending:
                 function = prepare(cloud, spec, template, build_root, daemon)
                 cold_start, floor_request = discover(function)

@@ -104,7 +104,7 @@ def measure(
 def _files_of(directory: Path) -> list[str]:
     """Paths of the files under ``directory``, relative and with "/", bytecode caches left out (they
     are written by running the code locally; ``sam build`` does not make them)."""
-    found = []
+    found: list[str] = []
     for root, directories, names in os.walk(directory):
         directories[:] = sorted(name for name in directories if name != "__pycache__")
         prefix = os.path.relpath(root, directory).replace(os.sep, "/")
