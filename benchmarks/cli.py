@@ -35,7 +35,7 @@ SECTIONS = ("packages", "cold-start", "work", "flow", "startup", "demo", "make-t
 CLOUD_SECTIONS = frozenset({"cold-start", "work", "flow"})
 BUILD = REPOSITORY_ROOT / ".aws-sam" / "build"
 REPORTS = REPOSITORY_ROOT / "reports"
-QUICK_FUNCTIONS = 2
+QUICK_FUNCTIONS = 1
 
 
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -88,6 +88,7 @@ def options_from(arguments: argparse.Namespace) -> Options:
             loyalty_levels=[2],
             reads_per_reader=3,
             history_sizes=[1, 10],
+            warm_up=False,
             startups=1,
         )
     return Options(
@@ -101,6 +102,7 @@ def options_from(arguments: argparse.Namespace) -> Options:
         loyalty_levels=[1, 5, 10],
         reads_per_reader=40,
         history_sizes=[1, 100, 10_000],
+        warm_up=True,
         startups=3,
     )
 
@@ -154,7 +156,9 @@ def run(options: Options, make: list[str], progress: Callable[[str], None]) -> R
                 )
             if "work" in selected:
                 progress("work per request")
-                results.work = work.measure_work(cloud, options.history_sizes, progress)
+                results.work = work.measure_work(
+                    cloud, options.history_sizes, warm_up=options.warm_up, progress=progress
+                )
             if "flow" in selected:
                 progress("the local flow")
                 flight = work.benchmark_flights(cloud)["open"]

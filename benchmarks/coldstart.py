@@ -156,7 +156,7 @@ def run_probe(
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=stderr if importtime else subprocess.DEVNULL,
+            stderr=stderr,
             env=dict(environment),
         )
         assert process.stdin is not None

@@ -553,8 +553,8 @@ def cost_section(results: Results) -> str:
     cognito = prices["cognito_monthly_active_user"]
     text.append(
         "Cognito is billed per monthly active user, not per request: "
-        f"${Decimal(str(cognito.amount)):f} per MAU on the Essentials tier beyond its free MAUs (see the price table), whatever the number of bookings a "
-        "customer makes."
+        f"${Decimal(str(cognito.amount)):f} per MAU on the Essentials tier beyond its free MAUs (see the "
+        "price table), whatever the number of bookings a customer makes."
     )
     return "\n".join(text) + "\n"
 

@@ -33,6 +33,8 @@ class Options:
     loyalty_levels: list[int]
     reads_per_reader: int
     history_sizes: list[int]
+    warm_up: bool
+    """Warm the functions' workers up before measuring the work per request (not in a quick run)."""
     startups: int
 
 

@@ -591,13 +591,21 @@ def benchmark_flights(cloud: LocalCloud) -> dict[str, Flight]:
 
 
 def measure_work(
-    cloud: LocalCloud, history_sizes: Iterable[int], progress: Callable[[str], None] = print
+    cloud: LocalCloud,
+    history_sizes: Iterable[int],
+    *,
+    warm_up: bool = True,
+    progress: Callable[[str], None] = print,
 ) -> WorkResults:
+    """Each request alone on the local cloud. With ``warm_up``, after a confirmed and a declined booking
+    that are not measured, so that the functions' workers are warm (as in a busy stack) and the
+    executions' durations are not their cold starts'."""
     bench = WorkBench(cloud, Observer(cloud))
     flights = benchmark_flights(cloud)
-    progress("  work: warming up (a confirmed and a declined booking, not measured)")
-    for token in ("tok_visa", "tok_chargeDeclined"):
-        bench.book("warm-up", flights["open"], token)
+    if warm_up:
+        progress("  work: warming up (a confirmed and a declined booking, not measured)")
+        for token in ("tok_visa", "tok_chargeDeclined"):
+            bench.book("warm-up", flights["open"], token)
     bookings = []
     for name, flight, token in (
         ("confirmed", flights["open"], "tok_visa"),
