@@ -28,6 +28,7 @@ from benchmarks.support import (
     LocalCloud,
     graphql,
 )
+from benchmarks.work import GOOD_CARD, execution_arn
 
 STATUS_POLL_SECONDS = 0.1
 """How often a client asks for its booking's status: latencies are known to this resolution."""
@@ -98,7 +99,7 @@ def booking_levels(
         started = time.perf_counter()
         try:
             booking_id = graphql(
-                url, customer.id_token, BOOK_MUTATION, {"flight": flight.id, "token": "tok_visa"}
+                url, customer.id_token, BOOK_MUTATION, {"flight": flight.id, "token": GOOD_CARD}
             )["processBooking"]["id"]
             status = _poll_status(url, customer, booking_id)
         except GraphQLError:
@@ -144,10 +145,9 @@ def _poll_status(url: str, customer: Customer, booking_id: str) -> str:
 def _execution_durations(cloud: LocalCloud, booking_ids: Sequence[str]) -> Summary | None:
     assert cloud.stack is not None
     sfn = cloud.client("stepfunctions")
-    executions = cloud.stack.physical_id("BookingStateMachine").replace(":stateMachine:", ":execution:")
     durations = []
     for booking_id in booking_ids:
-        description = sfn.describe_execution(executionArn=f"{executions}:{booking_id}")
+        description = sfn.describe_execution(executionArn=execution_arn(cloud.stack, booking_id))
         if description.get("stopDate"):
             durations.append((description["stopDate"] - description["startDate"]).total_seconds())
     return Summary.of(durations) if durations else None

@@ -5,6 +5,8 @@ No other module of the suite imports the tools (ruff's banned-api rule)."""
 from __future__ import annotations
 
 from localcloud.cloud import ADMIN_USER, Customer, LocalCloud
+from localcloud.deploy import DeployedStack
+from localcloud.enforcement import AccessRecord
 from localcloud.identity import Credentials
 from localcloud.lambda_service import InvocationReport
 from localcloud.walkthrough import BOOK_MUTATION, BOOKING_QUERY, LOYALTY_QUERY, GraphQLError, graphql
@@ -20,8 +22,10 @@ __all__ = [
     "LOYALTY_QUERY",
     "REGION",
     "REPOSITORY_ROOT",
+    "AccessRecord",
     "Credentials",
     "Customer",
+    "DeployedStack",
     "Flight",
     "FunctionSpec",
     "GraphQLError",

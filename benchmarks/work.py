@@ -39,7 +39,9 @@ from benchmarks.support import (
     ADMIN_USER,
     BOOK_MUTATION,
     LOYALTY_QUERY,
+    AccessRecord,
     Customer,
+    DeployedStack,
     Flight,
     InvocationReport,
     LocalCloud,
@@ -48,6 +50,9 @@ from benchmarks.support import (
     seed,
 )
 
+GOOD_CARD = "tok_visa"
+DECLINING_CARD = "tok_chargeDeclined"
+"""Test tokens of the payment service's simulated processor (``src/payment/provider.py``)."""
 SETTLE_DEADLINE_SECONDS = 120
 POLL_INTERVAL_SECONDS = 0.1
 EVENT_SOURCE_POLLING = frozenset({"sqs:ReceiveMessage", "sqs:GetQueueAttributes"})
@@ -146,7 +151,7 @@ class DynamoDbRequest:
 class Window:
     """Everything the local cloud saw between two moments, without the benchmark's own calls."""
 
-    records: list[Any] = field(default_factory=list)
+    records: list[AccessRecord] = field(default_factory=list)
     dynamodb: list[DynamoDbRequest] = field(default_factory=list)
     reports: dict[str, list[InvocationReport]] = field(default_factory=dict)
     api_requests: int = 0
@@ -452,14 +457,13 @@ class WorkBench:
         """Wait for the booking's execution to end and for the event-source queues to drain; the
         execution's description."""
         sfn = self.cloud.client("stepfunctions")
-        state_machine = self.stack.physical_id("BookingStateMachine")
-        arn = f"{state_machine.replace(':stateMachine:', ':execution:')}:{booking_id}"
+        arn = execution_arn(self.stack, booking_id)
         deadline = time.monotonic() + SETTLE_DEADLINE_SECONDS
         while True:
             try:
                 description: dict[str, Any] = sfn.describe_execution(executionArn=arn)
             except sfn.exceptions.ExecutionDoesNotExist:
-                description = {"status": "NOT STARTED"}
+                description = {"status": "RUNNING"}  # started by the time processBooking answers
             if description["status"] != "RUNNING" and self._queues_drained():
                 return description
             if time.monotonic() > deadline:
@@ -576,6 +580,14 @@ class WorkBench:
         return reads
 
 
+def execution_arn(stack: DeployedStack, booking_id: str) -> str:
+    """The saga's execution for a booking: the stack's state machine, the execution named after it."""
+    machines = stack.of_type("AWS::StepFunctions::StateMachine")
+    if len(machines) != 1:
+        raise RuntimeError(f"expected the stack to have one state machine, not {len(machines)}")
+    return f"{machines[0].physical_id.replace(':stateMachine:', ':execution:')}:{booking_id}"
+
+
 def benchmark_flights(cloud: LocalCloud) -> dict[str, Flight]:
     """The benchmark's own flights, seeded (again, harmlessly) into the flight table: one with every
     seat free, one sold out."""
@@ -604,21 +616,19 @@ def measure_work(
     flights = benchmark_flights(cloud)
     if warm_up:
         progress("  work: warming up (a confirmed and a declined booking, not measured)")
-        for token in ("tok_visa", "tok_chargeDeclined"):
+        for token in (GOOD_CARD, DECLINING_CARD):
             bench.book("warm-up", flights["open"], token)
     bookings = []
     for name, flight, token in (
-        ("confirmed", flights["open"], "tok_visa"),
-        ("declined card", flights["open"], "tok_chargeDeclined"),
-        ("sold out", flights["sold out"], "tok_visa"),
+        ("confirmed", flights["open"], GOOD_CARD),
+        ("declined card", flights["open"], DECLINING_CARD),
+        ("sold out", flights["sold out"], GOOD_CARD),
     ):
         progress(f"  work: a booking, {name}")
         bookings.append(bench.book(name, flight, token))
     progress("  work: a loyalty read")
     reader = bench.customer()
-    bench.book(
-        "the reader's booking", flights["open"], "tok_visa", reader
-    )  # gives the read something to read
+    bench.book("the reader's booking", flights["open"], GOOD_CARD, reader)  # gives the read something to read
     loyalty_read = bench.loyalty_read(reader, LOYALTY_QUERY)
     progress(f"  work: GetLoyalty against the archived design, histories of {list(history_sizes)}")
     history = bench.history_reads(history_sizes, flights["open"].price)
