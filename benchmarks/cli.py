@@ -13,8 +13,9 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from benchmarks import coldstart, flow, packages, work
 from benchmarks.invocations import summarize
@@ -25,6 +26,7 @@ from benchmarks.results import Options, Results, save_json
 from benchmarks.support import (
     REGION,
     REPOSITORY_ROOT,
+    FunctionSpec,
     InvocationReport,
     LocalCloud,
     function_specs,
@@ -139,37 +141,7 @@ def run(options: Options, make: list[str], progress: Callable[[str], None]) -> R
         ]
     startups: list[float] = []
     if selected & CLOUD_SECTIONS:
-        _require_build()
-        progress("starting the local cloud")
-        cloud_started = time.perf_counter()
-        with LocalCloud().start() as cloud:
-            startups.append(time.perf_counter() - cloud_started)
-            if "cold-start" in selected:
-                progress("cold starts")
-                results.cold_starts = coldstart.measure_cold_starts(
-                    cloud,
-                    specs=specs,
-                    template=template,
-                    build_root=BUILD,
-                    runs=options.runs,
-                    progress=progress,
-                )
-            if "work" in selected:
-                progress("work per request")
-                results.work = work.measure_work(
-                    cloud, options.history_sizes, warm_up=options.warm_up, progress=progress
-                )
-            if "flow" in selected:
-                progress("the local flow")
-                flight = work.benchmark_flights(cloud)["open"]
-                results.booking_levels = flow.booking_levels(
-                    cloud, flight, options.booking_levels, options.bookings_per_client, progress
-                )
-                results.loyalty_levels = flow.loyalty_levels(
-                    cloud, options.loyalty_levels, options.reads_per_reader, progress
-                )
-            memory_sizes = {spec.logical_id: spec.memory_size for spec in every_function.values()}
-            results.runtimes = summarize(_reports_by_function(cloud), memory_sizes)
+        startups.append(on_local_cloud(results, specs, every_function, template, progress))
     if "startup" in selected:
         startups.extend(flow.startup(max(0, options.startups - len(startups)), progress))
         results.startups = startups
@@ -185,6 +157,50 @@ def run(options: Options, make: list[str], progress: Callable[[str], None]) -> R
     results.load_average_after = os.getloadavg() if hasattr(os, "getloadavg") else None
     results.seconds = time.perf_counter() - started
     return results
+
+
+def on_local_cloud(
+    results: Results,
+    specs: Mapping[str, FunctionSpec],
+    every_function: Mapping[str, FunctionSpec],
+    template: Mapping[str, Any],
+    progress: Callable[[str], None],
+) -> float:
+    """The sections that need the local cloud, on one local cloud; returns its start-up time."""
+    _require_build()
+    options, selected = results.options, set(results.options.sections)
+    progress("starting the local cloud")
+    cloud_started = time.perf_counter()
+    with LocalCloud().start() as cloud:
+        startup = time.perf_counter() - cloud_started
+        if "cold-start" in selected:
+            progress("cold starts")
+            results.cold_starts = coldstart.measure_cold_starts(
+                cloud, specs=specs, template=template, build_root=BUILD, runs=options.runs, progress=progress
+            )
+        if "work" in selected:
+            progress("work per request")
+            results.work = work.measure_work(
+                cloud, options.history_sizes, warm_up=options.warm_up, progress=progress
+            )
+        alone = _reports_by_function(cloud)  # so far, the local cloud served one request at a time
+        if "flow" in selected:
+            progress("the local flow")
+            flight = work.benchmark_flights(cloud)["open"]
+            results.booking_levels = flow.booking_levels(
+                cloud, flight, options.booking_levels, options.bookings_per_client, progress
+            )
+            results.loyalty_levels = flow.loyalty_levels(
+                cloud, options.loyalty_levels, options.reads_per_reader, progress
+            )
+        seen = {report.request_id for reports in alone.values() for report in reports}
+        under_load = {
+            function: [report for report in reports if report.request_id not in seen]
+            for function, reports in _reports_by_function(cloud).items()
+        }
+        memory_sizes = {spec.logical_id: spec.memory_size for spec in every_function.values()}
+        results.runtimes = summarize(alone, under_load, memory_sizes)
+    return startup
 
 
 def _reports_by_function(cloud: LocalCloud) -> dict[str, list[InvocationReport]]:

@@ -28,7 +28,7 @@ from benchmarks.support import (
     LocalCloud,
     graphql,
 )
-from benchmarks.work import GOOD_CARD, execution_arn
+from benchmarks.work import GOOD_CARD, execution_arn, wait_until_drained
 
 STATUS_POLL_SECONDS = 0.1
 """How often a client asks for its booking's status: latencies are known to this resolution."""
@@ -116,6 +116,7 @@ def booking_levels(
         progress(f"  flow: {clients} concurrent booking client(s), {per_client} booking(s) each")
         customers = [_customer(cloud) for _ in range(clients)]
         tally, seconds = _run_level(customers, per_client, book)
+        wait_until_drained(cloud)  # the loyalty credits of these bookings, before the next level
         results.append(
             Level(
                 clients=clients,

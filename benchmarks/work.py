@@ -471,17 +471,7 @@ class WorkBench:
             time.sleep(POLL_INTERVAL_SECONDS)
 
     def _queues_drained(self) -> bool:
-        sqs = self.cloud.client("sqs")
-        for _, queue_arn in self._polling:
-            name = queue_arn.rsplit(":", 1)[-1]
-            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-            attributes = sqs.get_queue_attributes(
-                QueueUrl=url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )["Attributes"]
-            if any(int(value) for value in attributes.values()):
-                return False
-        return True
+        return queues_drained(self.cloud, {queue for _, queue in self._polling})
 
     def account(self, work: Work, window: Window) -> Work:
         """Fill ``work`` from what the window saw."""
@@ -578,6 +568,34 @@ class WorkBench:
             if archived.points != total:
                 raise RuntimeError(f"the ledger of {size} bookings sums to {archived.points}, not {total}")
         return reads
+
+
+def event_source_queues(cloud: LocalCloud) -> set[str]:
+    """ARNs of the queues that event source mappings poll."""
+    mappings = cloud.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    return {mapping["EventSourceArn"] for mapping in mappings}
+
+
+def queues_drained(cloud: LocalCloud, queue_arns: Iterable[str]) -> bool:
+    """No message waiting or in flight on any of the queues."""
+    sqs = cloud.client("sqs")
+    for queue_arn in queue_arns:
+        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        if any(int(value) for value in attributes.values()):
+            return False
+    return True
+
+
+def wait_until_drained(cloud: LocalCloud, deadline_seconds: float = SETTLE_DEADLINE_SECONDS) -> None:
+    """Until the event sources have consumed every message (or the deadline passes: the work goes on)."""
+    queues = event_source_queues(cloud)
+    deadline = time.monotonic() + deadline_seconds
+    while not queues_drained(cloud, queues) and time.monotonic() < deadline:
+        time.sleep(POLL_INTERVAL_SECONDS)
 
 
 def execution_arn(stack: DeployedStack, booking_id: str) -> str:

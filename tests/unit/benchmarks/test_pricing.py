@@ -28,6 +28,7 @@ def runtime(function: str, memory_mb: int, warm_ms: float, init_ms: float | None
         invocations=3,
         cold_starts=0 if init_ms is None else 1,
         duration_ms=Summary.of([warm_ms]),
+        loaded_duration_ms=None,
         init_ms=None if init_ms is None else Summary.of([init_ms]),
         peak_memory_mb=60,
         suggested_memory_mb=128,
