@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -170,7 +171,7 @@ def cold_start_section(results: Results) -> str:
         rows.append(
             (
                 cold.function,
-                ", ".join(cold.calls) or "none",
+                _counted(cold.calls) or "none",
                 f"{number(function_cpu.median)} / {number(floor_cpu.median)}",
                 ratio_summary(cpu),
                 ratio_summary(wall),
@@ -230,6 +231,12 @@ def cold_start_section(results: Results) -> str:
         text.append(table(("module", "cumulative ms", "self ms", "phase"), imports))
         text.append("\n</details>\n")
     return "\n".join(text) + "\n"
+
+
+def _counted(labels: Sequence[str]) -> str:
+    """``a, a, b`` -> ``a x2, b``."""
+    counts = Counter(labels)
+    return ", ".join(f"{label} x{count}" if count > 1 else label for label, count in counts.items())
 
 
 def _rss(measurements: Sequence[ProcessMeasurement]) -> str:
@@ -377,8 +384,9 @@ def work_section(results: Results) -> str:
         + (
             "One booking of each outcome and one loyalty read, each alone on the local cloud, through the "
             "GraphQL API as a customer would. AWS calls come from the local endpoint's enforcement records "
-            "(every authorised call, by principal); the event source's scheduled polls of the loyalty queue "
-            "are shown apart (their number follows time, not requests). DynamoDB request units are computed "
+            "(every authorised action, by principal: a transaction counts once per item action); the event "
+            "source's scheduled polls of the loyalty queue are shown apart (their number follows time, not "
+            "requests). DynamoDB request units are computed "
             "from the sizes of the items each request touched, by DynamoDB's documented rules (strongly "
             "consistent reads 1 unit per 4 KB, eventually consistent half; writes 1 unit per 1 KB of the "
             "larger of the item before and after, twice in a transaction; each global secondary index a "
@@ -395,12 +403,12 @@ def work_section(results: Results) -> str:
         ("execution", *[w.outcome for w in columns]),
         ("states entered", *[" -> ".join(w.states_entered) or "-" for w in columns]),
         ("state transitions (of which retries)", *[f"{w.state_transitions} ({w.retries})" for w in columns]),
-        ("AWS calls, without polls", *[sum(c.count for c in w.calls if not c.polling) for w in columns]),
-        ("Lambda invocations", *[sum(len(d) for d in w.invocations.values()) for w in columns]),
         (
-            "DynamoDB requests",
-            *[len({(u.principal, u.operation, u.table) for u in w.capacity}) for w in columns],
+            "authorised AWS actions, without polls",
+            *[sum(c.count for c in w.calls if not c.polling) for w in columns],
         ),
+        ("Lambda invocations", *[sum(len(d) for d in w.invocations.values()) for w in columns]),
+        ("DynamoDB requests", *[w.dynamodb_requests for w in columns]),
         (
             "DynamoDB read / write request units",
             *[f"{number(w.read_units, 1)} / {number(w.write_units, 1)}" for w in columns],

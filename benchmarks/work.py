@@ -102,6 +102,7 @@ class Work:
     execution_seconds: float | None = None
     graphql_requests: int = 0
     api_requests: int = 0
+    dynamodb_requests: int = 0
 
     @property
     def read_units(self) -> float:
@@ -506,6 +507,7 @@ class WorkBench:
             logical = self.function_names().get(name, name)
             work.invocations[logical] = [report.duration_ms for report in reports]
         work.graphql_requests = window.graphql_requests
+        work.dynamodb_requests = len(window.dynamodb)
         work.api_requests = window.api_requests
         return work
 
