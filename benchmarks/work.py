@@ -32,7 +32,7 @@ from typing import Any
 
 from moto.dynamodb.responses import DynamoHandler
 
-from benchmarks.archived_design import points_by_query, seed_history
+from benchmarks.archived_design import points_by_query, remove_history, seed_history
 from benchmarks.capacity import Item, item_size, projected, read_units, write_units
 from benchmarks.support import (
     ACCOUNT_ID,
@@ -567,6 +567,7 @@ class WorkBench:
                     read_units=archived.read_units,
                 )
             )
+            remove_history(self.dynamodb, table, customer_id)
             if archived.points != total:
                 raise RuntimeError(f"the ledger of {size} bookings sums to {archived.points}, not {total}")
         return reads
