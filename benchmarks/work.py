@@ -583,7 +583,9 @@ def queues_drained(cloud: LocalCloud, queue_arns: Iterable[str]) -> bool:
     """No message waiting or in flight on any of the queues."""
     sqs = cloud.client("sqs")
     for queue_arn in queue_arns:
-        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        # The URL from the ARN: the local cloud refuses GetQueueUrl (it names no resource it can authorise).
+        *_, account_id, queue_name = queue_arn.split(":")
+        url = f"{cloud.endpoints.aws}/{account_id}/{queue_name}"
         attributes = sqs.get_queue_attributes(
             QueueUrl=url,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
