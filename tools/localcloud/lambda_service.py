@@ -10,6 +10,11 @@ local API Gateway - runs the handler from ``sam build``'s output in a worker pro
   policy must admit ``lambda.amazonaws.com``),
 * the local AWS endpoint (``AWS_ENDPOINT_URL``), so every call the code makes is authorised there.
 
+A new worker's init (its handler module imported) has its own limit, ``INIT_PHASE_SECONDS``, as on
+Lambda, where the on-demand init phase may take up to 10 s and the function's timeout starts with the
+invocation. An init that overruns it goes on within the first invocation's timeout, as Lambda then
+repeats the init inside the invoke phase.
+
 Workers stay warm between invocations, as execution environments do; one serves one invocation at a
 time, so concurrent invocations get their own workers (up to ``MAX_WORKERS_PER_FUNCTION``).
 
@@ -23,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -42,6 +48,7 @@ WORKER = Path(__file__).with_name("lambda_worker.py")
 MAX_WORKERS_PER_FUNCTION = 4
 LOG_LINES_KEPT = 2000
 CREDENTIALS_MARGIN_SECONDS = 300
+INIT_PHASE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,7 @@ class _Worker:
     ):
         self.expires = expires
         self.configuration = configuration
+        self._initialised = False
         self._process = subprocess.Popen(  # noqa: S603 - our own worker script, no shell
             command,
             stdin=subprocess.PIPE,
@@ -131,10 +139,16 @@ class _Worker:
             bufsize=1,
         )
         assert self._process.stderr is not None
+        assert self._process.stdout is not None
         self._log_reader = threading.Thread(
             target=self._read_log, args=(self._process.stderr, log), daemon=True
         )
         self._log_reader.start()
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._protocol_reader = threading.Thread(
+            target=self._read_protocol, args=(self._process.stdout, self._lines), daemon=True
+        )
+        self._protocol_reader.start()
 
     @staticmethod
     def _read_log(stream: IO[str], log: FunctionLog) -> None:
@@ -144,20 +158,38 @@ class _Worker:
     def alive(self) -> bool:
         return self._process.poll() is None and time.time() < self.expires
 
+    def initialise(self, timeout: float) -> bool:
+        """Whether the handler's module was imported within ``timeout`` s (at once if it already was)."""
+        if not self._initialised:
+            self._initialised = self._read_line(timeout) == {"initialised": True}
+        return self._initialised
+
     def invoke(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
         """The worker's reply, or None if it did not answer within ``timeout`` seconds."""
         assert self._process.stdin is not None
-        assert self._process.stdout is not None
         self._process.stdin.write(json.dumps(request) + "\n")
         self._process.stdin.flush()
-        reply: list[str] = []
-        reader = threading.Thread(target=lambda: reply.append(self._process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
-        reader.start()
-        reader.join(timeout)
-        if reader.is_alive() or not reply or not reply[0]:
+        return self._read_line(timeout)
+
+    def _read_line(self, timeout: float) -> dict[str, Any] | None:
+        """The worker's next protocol line, or None if it wrote none within ``timeout`` seconds."""
+        try:
+            line = self._lines.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
             return None
-        answer: dict[str, Any] = json.loads(reply[0])
+        if not line:
+            self._lines.put(line)  # the process ended: so will every later read, at once
+            return None
+        answer: dict[str, Any] = json.loads(line)
         return answer
+
+    @staticmethod
+    def _read_protocol(stream: IO[str], lines: queue.Queue[str]) -> None:
+        # One reader for the worker's whole life: a line that comes after a caller gave up waiting
+        # is not lost to another reader.
+        for line in stream:
+            lines.put(line)
+        lines.put("")
 
     def stop(self) -> None:
         if self._process.poll() is None:
@@ -223,12 +255,15 @@ class LambdaRuntime:
         worker = self._acquire(function)
         if isinstance(worker, InvocationResult):
             return worker
-        request = {"event": event, "requestId": request_id, "deadlineMs": int((time.time() + timeout) * 1000)}
         log = self._log_of(function.function_name)
         log.add(f"START RequestId: {request_id}")
         started = time.monotonic()
         try:
-            reply = worker.invoke(request, timeout)
+            invocation_timeout = self._initialise(worker, timeout)
+            started = time.monotonic()
+            deadline_ms = int((time.time() + invocation_timeout) * 1000)
+            request = {"event": event, "requestId": request_id, "deadlineMs": deadline_ms}
+            reply = worker.invoke(request, invocation_timeout) if invocation_timeout > 0 else None
         except (BrokenPipeError, OSError, json.JSONDecodeError) as error:
             reply = {
                 "ok": False,
@@ -252,6 +287,19 @@ class LambdaRuntime:
             log.add_report(report)
         payload = json.dumps(reply["payload"]).encode()
         return InvocationResult(payload, None if reply["ok"] else "Unhandled", report)
+
+    @staticmethod
+    def _initialise(worker: _Worker, timeout: float) -> float:
+        """What remains of the invocation's ``timeout`` once the worker's init phase is over.
+
+        Within ``INIT_PHASE_SECONDS`` the init does not count against the timeout; past it, the init
+        goes on inside the invocation's timeout, as Lambda then repeats the init in the invoke phase."""
+        if worker.initialise(INIT_PHASE_SECONDS):
+            return timeout
+        overrun_started = time.monotonic()
+        if not worker.initialise(timeout):
+            return 0.0
+        return max(0.0, timeout - (time.monotonic() - overrun_started))
 
     def _log_of(self, function_name: str) -> FunctionLog:
         with self._lock:

@@ -1,8 +1,10 @@
 """A function's execution environment: one process, one handler, invocations one at a time.
 
 Started by the local cloud with the function's environment (its role's temporary credentials, its
-template variables, the local endpoint). Protocol, one JSON line each way on the process's original
-stdout/stdin: ``{"event": ..., "requestId": ..., "deadlineMs": ...}`` ->
+template variables, the local endpoint). Protocol, one JSON line at a time on the process's original
+stdout/stdin: first ``{"initialised": true}`` once the handler's module is imported (the end of Lambda's
+init phase, which has its own time limit), then for each request
+``{"event": ..., "requestId": ..., "deadlineMs": ...}`` ->
 ``{"ok": true, "payload": ..., "report": ...}`` or
 ``{"ok": false, "payload": {"errorType", "errorMessage", "stackTrace"}, "report": ...}``.
 ``report`` holds the figures of Lambda's REPORT line: ``durationMs`` (the handler's run),
@@ -85,6 +87,7 @@ def main() -> None:
         handler = None
         init_error = {**_error(error), "errorType": "Runtime.ImportModuleError"}
     init_duration_ms: float | None = (time.monotonic() - _STARTED) * 1000
+    protocol.write(json.dumps({"initialised": True}) + "\n")
     for line in sys.stdin:
         request = json.loads(line)
         started = time.monotonic()

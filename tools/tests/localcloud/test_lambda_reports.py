@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from localcloud import lambda_service
 from localcloud.identity import Credentials
 from localcloud.lambda_service import InvocationReport, LambdaRuntime
 
@@ -109,3 +110,70 @@ def test_the_log_has_a_report_line_after_each_end_line(
         f"Billed Duration: {report.billed_duration_ms} ms\tMemory Size: 192 MB\t"
         f"Max Memory Used: {report.max_memory_used_mb} MB\tInit Duration: {report.init_duration_ms:.2f} ms"
     )
+
+
+SLOW_INIT_MODULE = """
+import time
+
+time.sleep({init_seconds})
+
+
+def handler(event, context):
+    return {{"remainingMs": context.get_remaining_time_in_millis()}}
+"""
+
+
+def slow_init_function(tmp_path: Path, name: str, init_seconds: float, timeout: int) -> SimpleNamespace:
+    (tmp_path / f"{name}.py").write_text(SLOW_INIT_MODULE.format(init_seconds=init_seconds), encoding="utf-8")
+    return SimpleNamespace(
+        function_name=name,
+        function_arn=f"arn:aws:lambda:eu-west-1:123456789012:function:{name}",
+        role="arn:aws:iam::123456789012:role/reporting",
+        handler=f"{name}.handler",
+        timeout=timeout,
+        memory_size=128,
+        run_time="python3.13",
+        environment_vars={},
+        code=tmp_path,
+    )
+
+
+def runtime_for(function: SimpleNamespace) -> LambdaRuntime:
+    return LambdaRuntime(
+        _Directory(),  # type: ignore[arg-type]
+        account_id="123456789012",
+        region="eu-west-1",
+        endpoint_url=lambda: "http://127.0.0.1:9",
+        code_directories={function.function_name: function.code},
+    )
+
+
+def test_the_init_phase_does_not_count_against_the_functions_timeout(tmp_path: Path) -> None:
+    # As on Lambda: an init within the init phase's limit leaves the invocation its whole timeout.
+    function = slow_init_function(tmp_path, "slow_import", init_seconds=1.5, timeout=1)
+    lambdas = runtime_for(function)
+    try:
+        result = lambdas.invoke(function, {})  # type: ignore[arg-type]
+    finally:
+        lambdas.stop()
+
+    assert result.function_error is None, result.payload
+    assert 0 < result.json()["remainingMs"] <= 1000
+    assert result.report is not None
+    assert result.report.init_duration_ms is not None
+    assert result.report.init_duration_ms >= 1500
+
+
+def test_an_init_past_its_phase_limit_goes_on_within_the_invocations_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lambda_service, "INIT_PHASE_SECONDS", 0.2)
+    function = slow_init_function(tmp_path, "endless_import", init_seconds=30, timeout=1)
+    lambdas = runtime_for(function)
+    try:
+        result = lambdas.invoke(function, {})  # type: ignore[arg-type]
+    finally:
+        lambdas.stop()
+
+    assert result.function_error == "Unhandled"
+    assert result.json()["errorType"] == "Sandbox.Timedout"
