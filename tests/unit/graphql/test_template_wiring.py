@@ -76,9 +76,9 @@ def test_each_query_and_mutation_field_has_one_resolver(template: dict[str, Any]
         ("GetBookingResolver", "graphql/resolvers/Query.getBooking.js", "BookingDataSource"),
         ("ListBookingsResolver", "graphql/resolvers/Query.listBookings.js", "BookingDataSource"),
         ("GetLoyaltyResolver", "graphql/resolvers/Query.getLoyalty.js", "LoyaltyDataSource"),
-        ("LookUpFlightFunction", "graphql/functions/lookUpFlight.js", "FlightDataSource"),
-        ("CountBookingsInFlightFunction", "graphql/functions/countBookingsInFlight.js", "BookingDataSource"),
-        ("StartBookingFunction", "graphql/functions/startBooking.js", "BookingWorkflowDataSource"),
+        ("LookUpFlightPipelineStep", "graphql/functions/lookUpFlight.js", "FlightDataSource"),
+        ("CountBookingsInFlightPipelineStep", "graphql/functions/countBookingsInFlight.js", "BookingDataSource"),
+        ("StartBookingPipelineStep", "graphql/functions/startBooking.js", "BookingWorkflowDataSource"),
     ],
 )
 def test_each_file_runs_against_the_data_source_it_is_written_for(
@@ -96,9 +96,9 @@ def test_process_booking_checks_the_flight_and_the_customer_before_starting_the_
     assert properties["Kind"] == "PIPELINE"
     assert properties["CodeS3Location"] == "graphql/resolvers/pipeline.js"
     assert properties["PipelineConfig"]["Functions"] == [
-        {"Fn::GetAtt": ["LookUpFlightFunction", "FunctionId"]},
-        {"Fn::GetAtt": ["CountBookingsInFlightFunction", "FunctionId"]},
-        {"Fn::GetAtt": ["StartBookingFunction", "FunctionId"]},
+        {"Fn::GetAtt": ["LookUpFlightPipelineStep", "FunctionId"]},
+        {"Fn::GetAtt": ["CountBookingsInFlightPipelineStep", "FunctionId"]},
+        {"Fn::GetAtt": ["StartBookingPipelineStep", "FunctionId"]},
     ]
 
 
