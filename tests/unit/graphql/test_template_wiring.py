@@ -77,7 +77,11 @@ def test_each_query_and_mutation_field_has_one_resolver(template: dict[str, Any]
         ("ListBookingsResolver", "graphql/resolvers/Query.listBookings.js", "BookingDataSource"),
         ("GetLoyaltyResolver", "graphql/resolvers/Query.getLoyalty.js", "LoyaltyDataSource"),
         ("LookUpFlightPipelineStep", "graphql/functions/lookUpFlight.js", "FlightDataSource"),
-        ("CountBookingsInFlightPipelineStep", "graphql/functions/countBookingsInFlight.js", "BookingDataSource"),
+        (
+            "CountBookingsInFlightPipelineStep",
+            "graphql/functions/countBookingsInFlight.js",
+            "BookingDataSource",
+        ),
         ("StartBookingPipelineStep", "graphql/functions/startBooking.js", "BookingWorkflowDataSource"),
     ],
 )
