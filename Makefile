@@ -133,13 +133,14 @@ PYTEST_ALL = { echo "-> pytest"; $(VENV)/bin/pytest --cov && (cd tools && ../$(V
 AUDIT_ALL = { echo "-> audits"; audits=0; \
 	$(PY) -m secaudit.audit || audits=1; \
 	{ $(PY) -m secaudit.matrix > /dev/null && echo "authorization matrix: only the intended cells are allowed"; } || audits=1; \
+	{ $(PY) -m secaudit.graphql_matrix | tail -n 1; test $${PIPESTATUS[0]} = 0; } || audits=1; \
 	$(PY) -m secaudit.blast_radius || audits=1; \
 	test $$audits = 0; }
 
 pytest: setup build web ## every test tier that needs no AWS account: the application's (browser tests and src/ coverage with its floor included), then the tools' own (tools/tests)
 	@$(PYTEST_ALL)
 
-audit: $(VENV)/.installed ## least-privilege audit (observed calls vs grants, after a complete `make pytest`), authorization matrix, blast radius
+audit: $(VENV)/.installed ## least-privilege audit (observed calls vs grants, after a complete `make pytest`), authorization matrices (resource policies, GraphQL), blast radius
 	@$(AUDIT_ALL)
 
 deployed-tests: $(VENV)/.installed ## opt-in tests against a deployed stack: AIRLINE_STACK_NAME=... make deployed-tests

@@ -3,7 +3,7 @@ least-privilege audit and its observations, the authorization matrix, the static
 
 from __future__ import annotations
 
-from secaudit import blast_radius, matrix
+from secaudit import blast_radius, graphql_matrix, matrix
 from secaudit.audit import USAGE_PATH
 from secaudit.matrix import ANONYMOUS, OUTSIDER_ROLE, OUTSIDER_USER, Cell, allowed_cells, decide, intended
 from secaudit.policies import RolePolicies, StackPolicies, expanded_policies, stack_policies
@@ -43,6 +43,7 @@ __all__ = [
     "blast_radius",
     "decide",
     "expanded_policies",
+    "graphql_matrix",
     "intended",
     "matrix",
     "run_cfn_lint",
