@@ -261,6 +261,41 @@ def test_a_field_directive_overrides_its_types_and_no_directive_means_the_defaul
     assert rules[("Thing", "b")] == FieldAuth(frozenset({IAM}))
 
 
+def test_a_directive_naming_any_mode_leaves_the_default_mode_out_unless_it_is_named_too() -> None:
+    schema = build_appsync_schema(
+        """
+        type Query { machines: String @aws_iam, both: String @aws_iam @aws_cognito_user_pools, keyed: Key }
+        type Key @aws_api_key { a: String, b: String @aws_oidc @aws_lambda }
+        """
+    )
+
+    rules = field_auth_rules(schema, COGNITO, [IAM])
+
+    assert not rules[("Query", "machines")].admits(COGNITO, frozenset())
+    assert rules[("Query", "both")] == FieldAuth(frozenset({COGNITO, IAM}))
+    # Modes the local AppSync does not serve are still read: their fields admit no local caller.
+    assert rules[("Key", "a")] == FieldAuth(frozenset({AuthenticationType.API_KEY}))
+    assert rules[("Key", "b")] == FieldAuth(
+        frozenset({AuthenticationType.OPENID_CONNECT, AuthenticationType.AWS_LAMBDA})
+    )
+    assert not any(rules[("Key", "a")].admits(mode, frozenset({"Admin"})) for mode in (COGNITO, IAM))
+
+
+def test_aws_auth_is_refused_once_the_api_has_additional_modes() -> None:
+    schema = build_appsync_schema('type Query { staff: String @aws_auth(cognito_groups: ["Admin"]) }')
+
+    alone = field_auth_rules(schema, COGNITO)
+
+    assert alone[("Query", "staff")] == FieldAuth(frozenset({COGNITO}), frozenset({"Admin"}))
+    with pytest.raises(DefinitionError, match=r"Query\.staff: @aws_auth works only when the user pool"):
+        field_auth_rules(schema, COGNITO, [IAM])
+
+
+def test_an_api_with_a_mode_the_local_appsync_does_not_serve_is_refused(definition: ApiDefinition) -> None:
+    with pytest.raises(DefinitionError, match="authentication type 'API_KEY' is not supported"):
+        dataclasses.replace(definition, additional_auth=(AuthProvider(AuthenticationType.API_KEY),))
+
+
 # ---------------------------------------------------------------------- AppSync's scalars
 
 
