@@ -91,7 +91,7 @@ CALLERS = (CUSTOMER, OTHER_CUSTOMER, ADMIN, IAM_PRINCIPAL, ANONYMOUS, API_KEY)
 class Cell:
     verdict: Verdict
     by: str
-    """What decided, in a word or two: ``request``, ``schema``, ``resolver``, ``no path``."""
+    """What decided, in a word or two: ``request``, ``schema``, ``resolver``, ``no resolver``, ``no path``."""
     reason: str
 
 
@@ -271,6 +271,8 @@ class _Decider:
         if not rule.admits(caller.mode, caller.groups):
             return Cell(Verdict.DENIED, "schema", f"the schema admits {_modes(rule)} to {type_name}.{field}")
         ownership = self._ownership.get(f"{type_name}.{field}")
+        if type_name in self._roots and f"{type_name}.{field}" not in self._api.resolved:
+            return Cell(Verdict.DENIED, "no resolver", "a top-level field without a resolver answers null")
         if parent.verdict is Verdict.DENIED or ownership is None:
             return parent
         cell = _owned(ownership, caller)
@@ -367,8 +369,8 @@ def document(api: GraphQLApi, matrix: Matrix, ownership: Mapping[str, Ownership]
         "it (or, for the flight catalog, which belongs to no customer, reads it); **owner-only** answers",
         "with the caller's own data only, never the customer's; **denied** answers with nothing. In",
         "brackets, what denies: the *request* as a whole (AppSync's 401), the *schema*'s auth directives",
-        '(AppSync\'s "Not Authorized to access ... on type ..."), the *resolver*, or *no path*: no field',
-        "the caller may read returns the type.",
+        '(AppSync\'s "Not Authorized to access ... on type ..."), the *resolver*, *no resolver* (a top-level',
+        "field without one answers null) or *no path*: no field the caller may read returns the type.",
         "",
     ]
     for type_ in object_types(api.schema):

@@ -92,6 +92,16 @@ def test_a_type_no_admitted_field_returns_is_out_of_reach() -> None:
     assert decided["Gear.part"][0] == "denied (schema)"
 
 
+def test_a_top_level_field_without_a_resolver_answers_nothing() -> None:
+    unwired = SCHEMA.replace("type Query {", "type Query {\n  unwired: Note")
+
+    decided = rows(GraphQLApi(build_appsync_schema(unwired), COGNITO, frozenset({IAM}), frozenset(OWNERSHIP)))
+
+    assert decided["Query.unwired"][:3] == ("denied (no resolver)",) * 3
+    # ...and opens no path to Note: another customer still reaches only their own note.
+    assert decided["Note.text"][1] == "owner-only"
+
+
 def test_an_owner_rule_refuses_callers_without_a_user_pool_identity() -> None:
     opened = SCHEMA.replace("mine: Note", "mine: Note @aws_cognito_user_pools @aws_iam").replace(
         "type Note {", "type Note @aws_cognito_user_pools @aws_iam {"
