@@ -101,15 +101,22 @@ def test_the_data_sources_keep_their_roles_endpoints_and_signing(definition: Api
         ),
         DynamoDbDataSource("FlightTable", role("FlightReadRole"), "flights", REGION),
         DynamoDbDataSource("BookingTable", role("BookingReadRole"), "bookings", REGION),
-    }
+    }, (
+        "this pins the template's AppSync data sources: one added to template.yaml is added here "
+        "(tools/tests/localcloud/test_appsync_definition.py), with its role and its table or endpoint"
+    )
 
 
 def test_process_booking_is_a_pipeline_of_look_up_count_then_start(definition: ApiDefinition) -> None:
-    [pipeline] = [resolver for resolver in definition.resolvers if isinstance(resolver, PipelineResolver)]
+    pipelines = {
+        (resolver.type_name, resolver.field_name): resolver
+        for resolver in definition.resolvers
+        if isinstance(resolver, PipelineResolver)
+    }
+    pipeline = pipelines[("Mutation", "processBooking")]
 
     steps = [definition.function(function_id) for function_id in pipeline.functions]
 
-    assert (pipeline.type_name, pipeline.field_name) == ("Mutation", "processBooking")
     assert [(step.name, step.data_source) for step in steps] == [
         ("lookUpFlight", "FlightTable"),
         ("countBookingsInFlight", "BookingTable"),
@@ -127,7 +134,15 @@ def test_process_booking_is_a_pipeline_of_look_up_count_then_start(definition: A
         ("Query", "getBooking"): "BookingTable",
         ("Query", "listBookings"): "BookingTable",
         ("Query", "getLoyalty"): "LoyaltyApi",
-    }
+    }, (
+        "this pins the template's unit resolvers and their data sources: a resolver added to template.yaml "
+        "is added here (tools/tests/localcloud/test_appsync_definition.py); a pipeline resolver, to "
+        "`pipelines` above with its steps"
+    )
+    assert set(pipelines) == {("Mutation", "processBooking")}, (
+        "this pins the template's pipeline resolvers: one added to template.yaml gets a test of its steps "
+        "here (tools/tests/localcloud/test_appsync_definition.py)"
+    )
 
 
 def _api_resources(**api_properties: Any) -> dict[str, dict[str, Any]]:
