@@ -171,13 +171,12 @@ def test_a_new_iam_query_has_no_row_and_says_where_to_add_one(api: graphql_matri
 def test_a_resolver_without_an_ownership_rule_is_refused_saying_where(api: graphql_matrix.GraphQLApi) -> None:
     sdl = schema_text().replace("type Query {", "type Query {\n  everyone: [Booking!]!\n", 1)
 
-    with pytest.raises(
-        graphql_matrix.MatrixError, match=r"Query\.everyone: a resolver without an ownership rule"
-    ):
+    with pytest.raises(graphql_matrix.MatrixError) as refused:
         graphql_matrix.decide(with_schema(api, sdl, "Query.everyone"))
 
-    with pytest.raises(graphql_matrix.MatrixError, match=r"tools/secaudit/graphql_ownership\.yaml"):
-        graphql_matrix.decide(with_schema(api, sdl, "Query.everyone"))
+    assert "Query.everyone" in str(refused.value).split(":", 1)[0]
+    assert "a resolver without an ownership rule" in str(refused.value)
+    assert "tools/secaudit/graphql_ownership.yaml" in str(refused.value)
 
 
 def test_opening_a_customer_type_to_iam_is_caught(api: graphql_matrix.GraphQLApi) -> None:
