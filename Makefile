@@ -10,7 +10,7 @@ SAM := $(SAM_ENV)/bin/sam
 # `sam build` (no container) needs the functions' runtime, python3.13, on PATH: the venv provides it.
 SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
 
-.PHONY: help setup demo local local-invoke test audit static-gate lint typecheck validate build web chromium pytest deployed-tests seed deploy-web invoke clean
+.PHONY: help setup demo local local-invoke test audit static-gate lint typecheck validate build web chromium pytest deployed-tests seed deploy-web invoke clean bench bench-quick
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -89,14 +89,16 @@ local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCT
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make local-invoke FUNCTION=<logical id> EVENT=<events/file.json>"; exit 2; }
 	@$(PY) -m localcloud invoke $(FUNCTION) -e $(EVENT)
 
-# The tests, then the audits. The audits run even when a test has failed, so a grant that a change left
-# unused is reported as the audit's own finding ("granted but never used: ...") beside the tests the
-# change broke; after a partial test run the least-privilege audit says that it cannot judge one.
-test: setup lint typecheck validate static-gate build web ## every gate CI runs: lint, types, template checks, build, tests, audit
+# The tests, then the audits, then a quick benchmark. The audits run even when a test has failed, so a grant
+# that a change left unused is reported as the audit's own finding ("granted but never used: ...") beside the
+# tests the change broke; after a partial test run the least-privilege audit says that it cannot judge one.
+# The benchmark runs only when the tests and the audits passed.
+test: setup lint typecheck validate static-gate build web ## every gate CI runs: lint, types, template checks, build, tests, audit, a quick benchmark
 	@status=0; \
 	$(PYTEST_ALL) || status=1; \
 	$(AUDIT_ALL) || status=1; \
-	exit $$status
+	test $$status = 0 || exit $$status; \
+	$(PY) -m benchmarks --quick
 
 lint: $(VENV)/.installed $(WEB)/node_modules/.installed ## ruff (lint and formatting), and prettier on the web app and the map
 	$(VENV)/bin/ruff check .
@@ -104,7 +106,7 @@ lint: $(VENV)/.installed $(WEB)/node_modules/.installed ## ruff (lint and format
 	npm run format:check --prefix $(WEB) --silent
 
 typecheck: $(VENV)/.installed $(WEB)/node_modules/.installed ## mypy --strict, and tsc (strict) on the web app and the map
-	$(VENV)/bin/mypy src tests
+	$(VENV)/bin/mypy src tests benchmarks
 	cd tools && ../$(VENV)/bin/mypy localcloud iam_eval secaudit stacktools tests
 	npm run typecheck --prefix $(WEB) --silent
 
@@ -142,6 +144,15 @@ pytest: setup build web ## every test tier that needs no AWS account: the applic
 
 audit: $(VENV)/.installed ## least-privilege audit (observed calls vs grants, after a complete `make pytest`), authorization matrices (resource policies, GraphQL), blast radius
 	@$(AUDIT_ALL)
+
+# The make command the benchmark uses to time `make demo` and `make test` (a wrapper can stand in for it).
+BENCH_MAKE ?= $(MAKE)
+
+bench: build ## measure cold starts, packages, memory, work per request, cost, the local flow -> docs/performance.md (BENCH_OPTIONS=--long adds a fresh make demo)
+	BENCH_MAKE="$(BENCH_MAKE)" $(PY) -m benchmarks $(BENCH_OPTIONS)
+
+bench-quick: build ## a short benchmark run that proves the suite works -> reports/performance-quick.md
+	$(PY) -m benchmarks --quick
 
 deployed-tests: $(VENV)/.installed ## opt-in tests against a deployed stack: AIRLINE_STACK_NAME=... make deployed-tests
 	$(VENV)/bin/pytest tests/deployed -m deployed -v
