@@ -15,7 +15,6 @@ def test_both_templates_resource_policies_are_listed() -> None:
         "LoyaltyApi": "template.yaml",
         "BookingTopicPolicy": "template.yaml",
         "LoyaltyQueuePolicy": "template.yaml",
-        "BookingTopicPolicy": "template.yaml",
         "GetLoyaltyFunctionGetLoyaltyPermissionStage": "template.yaml",
         "SiteBucketPolicy": "web/template.yaml",
         "LogBucketPolicy": "web/template.yaml",
