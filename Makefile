@@ -89,7 +89,16 @@ local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCT
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make local-invoke FUNCTION=<logical id> EVENT=<events/file.json>"; exit 2; }
 	@$(PY) -m localcloud invoke $(FUNCTION) -e $(EVENT)
 
-test: setup lint typecheck validate static-gate build pytest audit bench-quick ## every gate CI runs: lint, types, template checks, build, tests, audit, a quick benchmark
+# The tests, then the audits, then a quick benchmark. The audits run even when a test has failed, so a grant
+# that a change left unused is reported as the audit's own finding ("granted but never used: ...") beside the
+# tests the change broke; after a partial test run the least-privilege audit says that it cannot judge one.
+# The benchmark runs only when the tests and the audits passed.
+test: setup lint typecheck validate static-gate build web ## every gate CI runs: lint, types, template checks, build, tests, audit, a quick benchmark
+	@status=0; \
+	$(PYTEST_ALL) || status=1; \
+	$(AUDIT_ALL) || status=1; \
+	test $$status = 0 || exit $$status; \
+	$(PY) -m benchmarks --quick
 
 lint: $(VENV)/.installed $(WEB)/node_modules/.installed ## ruff (lint and formatting), and prettier on the web app and the map
 	$(VENV)/bin/ruff check .
@@ -120,14 +129,21 @@ build: setup .aws-sam/build/template.yaml ## sam build, without a container (aga
 
 web: $(WEB)/dist/.built ## build the customer web app and the boundary map into web/dist (again only when their sources change)
 
-pytest: setup build web ## every test tier that needs no AWS account: the application's (browser tests and src/ coverage with its floor included), then the tools' own (tools/tests)
-	$(VENV)/bin/pytest --cov
-	cd tools && ../$(VENV)/bin/pytest
+# Each as one shell command, shared by `make pytest`, `make audit` and `make test`.
+PYTEST_ALL = { echo "-> pytest"; $(VENV)/bin/pytest --cov && (cd tools && ../$(VENV)/bin/pytest); }
+# Every audit runs, whichever fails, so that each prints its own findings; the status is 1 if any failed.
+AUDIT_ALL = { echo "-> audits"; audits=0; \
+	$(PY) -m secaudit.audit || audits=1; \
+	{ $(PY) -m secaudit.matrix > /dev/null && echo "authorization matrix: only the intended cells are allowed"; } || audits=1; \
+	{ $(PY) -m secaudit.graphql_matrix | tail -n 1; test $${PIPESTATUS[0]} = 0; } || audits=1; \
+	$(PY) -m secaudit.blast_radius || audits=1; \
+	test $$audits = 0; }
 
-audit: $(VENV)/.installed ## least-privilege audit (observed calls vs grants), authorization matrix, blast radius
-	$(PY) -m secaudit.audit
-	$(PY) -m secaudit.matrix > /dev/null && echo "authorization matrix: only the intended cells are allowed"
-	$(PY) -m secaudit.blast_radius
+pytest: setup build web ## every test tier that needs no AWS account: the application's (browser tests and src/ coverage with its floor included), then the tools' own (tools/tests)
+	@$(PYTEST_ALL)
+
+audit: $(VENV)/.installed ## least-privilege audit (observed calls vs grants, after a complete `make pytest`), authorization matrices (resource policies, GraphQL), blast radius
+	@$(AUDIT_ALL)
 
 # The make command the benchmark uses to time `make demo` and `make test` (a wrapper can stand in for it).
 BENCH_MAKE ?= $(MAKE)

@@ -7,13 +7,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import require_build
+from tests.e2e.conftest import observations, require_build
+from tests.support.audit import uses_of
 from tests.support.local_cloud import LocalCloud
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    observations(config)
+
+
 @pytest.fixture(scope="module")
-def cloud() -> Iterator[LocalCloud]:
-    """One local cloud per test module: an attack in one module cannot leave state for another."""
+def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
+    """One local cloud per test module: an attack in one module cannot leave state for another.
+
+    What the stack's own roles did in it counts for the least-privilege audit, as in the e2e tier."""
     require_build()
     with LocalCloud().start() as running:
         yield running
+        observations(request.config).observe(uses_of(running))

@@ -10,15 +10,21 @@ from typing import Any
 import pytest
 from requests_aws4auth import AWS4Auth
 
-from tests.support.audit import USAGE_PATH, Use, uses_of, write
+from tests.support.audit import USAGE_PATH, AuditObservations, audit_observations, uses_of
 from tests.support.local_cloud import ACCOUNT_ID, Credentials, LocalCloud, sigv4
 from tests.support.template import REPOSITORY_ROOT
 
 pytestmark = pytest.mark.local_cloud
 
 
-_OBSERVED: set[Use] = set()
-_SOURCES: set[str] = set()
+def pytest_configure(config: pytest.Config) -> None:
+    observations(config)
+
+
+def observations(config: pytest.Config) -> AuditObservations:
+    """What the stack's roles do in this tier's and the attack tier's local clouds, written to
+    reports/observed-access.json with the run's record when the session ends (``secaudit.audit``)."""
+    return audit_observations(config, REPOSITORY_ROOT, USAGE_PATH)
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +35,7 @@ def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
     require_build()
     with LocalCloud().start() as running:
         yield running
-        _OBSERVED.update(uses_of(running))
-        _SOURCES.add(request.module.__name__.rsplit(".", 1)[-1])
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _OBSERVED:
-        write(_OBSERVED, _SOURCES, USAGE_PATH)
+        observations(request.config).observe(uses_of(running))
 
 
 def require_build() -> None:

@@ -3,11 +3,11 @@ least-privilege audit and its observations, the authorization matrix, the static
 
 from __future__ import annotations
 
-from secaudit import blast_radius, matrix
-from secaudit.audit import USAGE_PATH, Allowance, RoleAudit, audit, load_allowances
+from secaudit import blast_radius, graphql_matrix, matrix
+from secaudit.audit import USAGE_PATH
 from secaudit.matrix import ANONYMOUS, OUTSIDER_ROLE, OUTSIDER_USER, Cell, allowed_cells, decide, intended
 from secaudit.policies import RolePolicies, StackPolicies, expanded_policies, stack_policies
-from secaudit.pytest_support import skip_without_gate_tools
+from secaudit.pytest_support import AuditObservations, audit_observations, skip_without_gate_tools
 from secaudit.static_gate import (
     CHECKOV_ENV,
     SAM_ENV,
@@ -19,7 +19,7 @@ from secaudit.static_gate import (
     run_gates,
     run_parliament,
 )
-from secaudit.usage import Use, uses_of, write
+from secaudit.usage import uses_of
 from secaudit.variants import VARIANTS, Template, shared_role, write_template
 
 __all__ = [
@@ -30,23 +30,21 @@ __all__ = [
     "SAM_ENV",
     "USAGE_PATH",
     "VARIANTS",
-    "Allowance",
+    "AuditObservations",
     "Cell",
     "Finding",
     "Gate",
     "GateReport",
-    "RoleAudit",
     "RolePolicies",
     "StackPolicies",
     "Template",
-    "Use",
     "allowed_cells",
-    "audit",
+    "audit_observations",
     "blast_radius",
     "decide",
     "expanded_policies",
+    "graphql_matrix",
     "intended",
-    "load_allowances",
     "matrix",
     "run_cfn_lint",
     "run_checkov",
@@ -56,6 +54,5 @@ __all__ = [
     "skip_without_gate_tools",
     "stack_policies",
     "uses_of",
-    "write",
     "write_template",
 ]

@@ -1,14 +1,20 @@
 """The local cloud as the application's tests drive it: the running cloud, its customers and
 credentials (and SigV4 with them), the GraphQL operations of the walkthrough, the services the AWS
-endpoint serves, the APPSYNC_JS resolver runtime, and the web app and boundary map it serves."""
+endpoint serves, the APPSYNC_JS resolver runtime, the local AppSync's engine (to run the resolvers
+without a running cloud), and the web app and boundary map it serves."""
 
 from __future__ import annotations
 
+from localcloud.appsync.auth import Authenticated, Authenticator, StaticKeys
+from localcloud.appsync.datasources import DataSources
+from localcloud.appsync.definition import ApiDefinition, AuthenticationType
+from localcloud.appsync.dynamodb import Invocation
+from localcloud.appsync.engine import GraphQLEngine, RequestContext
 from localcloud.appsync.resolver_runtime import RUNTIME_DIRECTORY, AppSyncError, ResolverRuntime
 from localcloud.appsync.schema import build_appsync_schema
 from localcloud.cloud import STACK_NAME, Customer, LocalCloud
 from localcloud.enforcement import served_backends
-from localcloud.identity import Credentials
+from localcloud.identity import Credentials, MotoIdentityDirectory
 from localcloud.walkthrough import (
     BOOK_MUTATION,
     BOOKING_QUERY,
@@ -33,13 +39,23 @@ __all__ = [
     "SEARCH_QUERY",
     "STACK_NAME",
     "WEB_BUILD",
+    "ApiDefinition",
     "AppSyncError",
+    "Authenticated",
+    "AuthenticationType",
+    "Authenticator",
     "ConfirmationMail",
     "Credentials",
     "Customer",
+    "DataSources",
+    "GraphQLEngine",
     "GraphQLError",
+    "Invocation",
     "LocalCloud",
+    "MotoIdentityDirectory",
+    "RequestContext",
     "ResolverRuntime",
+    "StaticKeys",
     "WebApp",
     "build_appsync_schema",
     "graphql",

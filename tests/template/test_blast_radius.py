@@ -96,3 +96,8 @@ def test_a_grant_nobody_has_explained_fails_the_report() -> None:
 
     with pytest.raises(LookupError, match="no business meaning written for dynamodb:Scan on LoyaltyTable"):
         blast_radius.reach(stack_policies(template))
+
+
+def test_a_role_nobody_has_described_fails_the_report() -> None:
+    with pytest.raises(LookupError, match="for NewFunctionRole: add it to BEYOND_IAM in tools/secaudit"):
+        blast_radius.beyond_iam("NewFunctionRole")

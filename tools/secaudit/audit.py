@@ -8,6 +8,10 @@ before deployment.
 docs/permissions.md also lists every resource policy of template.yaml and web/template.yaml
 (``secaudit.resource_policies``): the other half of each decision.
 
+It judges only the observations of a complete test run (every module of ``tests/e2e`` and
+``tests/attacks`` collected and passed, ``secaudit.usage.Run``): after a partial run it refuses, with
+exit status 2, because a grant only the missing tests use would look unused.
+
 It fails when:
 * a role's own code or service made a call its policies do not grant (refused by the local cloud, or
   not granted by the offline evaluation of the template's policies), or
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -36,7 +41,16 @@ from iam_eval import AccessRequest, Principal, evaluate
 from secaudit.policies import RolePolicies, StackPolicies, stack_policies
 from secaudit.resource_policies import ResourcePolicy, resource_policies
 from secaudit.resource_policies import render as render_resource_policies
-from secaudit.usage import Use, placeholders, read, templated
+from secaudit.usage import (
+    OBSERVED_TIERS,
+    ObservationsError,
+    Run,
+    Use,
+    observed_modules,
+    placeholders,
+    read,
+    templated,
+)
 from stacktools.project import LOCAL_STACK_NAME, TEMPLATE_PATH, WEB_TEMPLATE_PATH
 from stacktools.template import REPOSITORY_ROOT, load_template
 
@@ -165,9 +179,23 @@ def _grant_used(
     )
 
 
+# The REST API an execute-api ARN names, as the audit writes it:
+# arn:aws:execute-api:${AWS::Region}:${AWS::AccountId}:${LoyaltyApi}/dev/GET/...
+_REST_API_IN_ARN = re.compile(r"^arn:[^:]+:execute-api:.*?\$\{(?P<api>[A-Za-z0-9]+)\}/")
+
+
+def _resource_policy(use: Use, policies: StackPolicies) -> dict[str, Any] | None:
+    """The resource policy that also decides the use: a REST API's, for execute-api:Invoke."""
+    match = _REST_API_IN_ARN.match(use.resource)
+    if not use.action.lower().startswith("execute-api:") or match is None:
+        return None
+    if match["api"] not in policies.translated["Resources"]:
+        return None
+    return policies.rest_api_policy(match["api"])
+
+
 def audit(policies: StackPolicies, uses: set[Use], allowances: Sequence[Allowance]) -> list[RoleAudit]:
     pairs = placeholders(policies.resolver, policies.translated["Resources"])
-    api_policy = policies.loyalty_api_policy()
     results = []
     for role in sorted(policies.roles.values(), key=lambda r: r.logical_id):
         principal = Principal.role_session(role.arn, "audit")
@@ -177,11 +205,10 @@ def audit(policies: StackPolicies, uses: set[Use], allowances: Sequence[Allowanc
             if not use.allowed:
                 result.ungranted.append((use, "refused by the local cloud"))
                 continue
-            resource_policy = api_policy if use.action.lower().startswith("execute-api:") else None
             decision = evaluate(
                 AccessRequest(principal, use.action, _concrete(use.resource, policies)),
                 identity_policies=role.documents(),
-                resource_policy=resource_policy,
+                resource_policy=_resource_policy(use, policies),
                 resource_account=policies.resolver.account_id,
             )
             if not decision.allowed:
@@ -247,11 +274,10 @@ def project_resource_policies(policies: StackPolicies) -> list[ResourcePolicy]:
     ]
 
 
-def write_reports(
-    results: Sequence[RoleAudit], sources: Iterable[str], directory: Path = REPORTS_PATH
-) -> None:
+def write_reports(results: Sequence[RoleAudit], run: Run, directory: Path = REPORTS_PATH) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "observed-in.json").write_text(json.dumps(sorted(sources)) + "\n", encoding="utf-8")
+    observed_in = {"run": run.run_id, "finished": run.finished, "modules": list(run.modules)}
+    (directory / "observed-in.json").write_text(json.dumps(observed_in, indent=1) + "\n", encoding="utf-8")
     for result in results:
         report = {
             "role": result.role,
@@ -268,20 +294,52 @@ def write_reports(
         (directory / f"{result.role}.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
+PARTIAL_RUN = 2
+"""The exit status when the observations cannot be judged (missing, or from a partial run)."""
+
+
+def partial_run_message(run: Run, expected: Iterable[str]) -> str | None:
+    """Why the run's observations cannot be judged, or None if every expected module ran and passed."""
+    wanted = set(expected) | set(run.expected)
+    missing = run.missing(wanted)
+    if not missing and wanted:
+        return None
+    ran = len(wanted) - len(missing)
+    tiers = " and ".join(OBSERVED_TIERS)
+    lines = [
+        f"partial run: only {ran} of {len(wanted)} modules of {tiers} ran and passed "
+        f"(run {run.run_id[:12]}, finished {run.finished}); missing:",
+        *(f"  {module}: {why}" for module, why in missing.items()),
+        "A grant can only be judged unused once every one of those modules has run and passed (a grant that",
+        "only the missing tests use would look unused), so nothing was judged or written: run `make pytest`.",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--usage", type=Path, default=USAGE_PATH, help="observed uses (written by tests/e2e)")
     parser.add_argument("--write", action="store_true", help="regenerate docs/permissions.md")
     args = parser.parse_args(argv)
     if not args.usage.is_file():
-        print(f"error: {args.usage} is missing: run the whole test suite first (make test)", file=sys.stderr)
-        return 2
-    sources, uses = read(args.usage)
+        print(
+            f"error: {args.usage} is missing: run the whole test suite first (make pytest)", file=sys.stderr
+        )
+        return PARTIAL_RUN
+    try:
+        run, uses = read(args.usage)
+    except (ObservationsError, ValueError, KeyError, TypeError) as error:
+        print(f"error: {args.usage} cannot be read ({error}): run `make pytest`", file=sys.stderr)
+        return PARTIAL_RUN
+    partial = partial_run_message(run, observed_modules(REPOSITORY_ROOT))
+    if partial is not None:
+        print(partial, file=sys.stderr)
+        return PARTIAL_RUN
     # The local cloud deploys the stack as "airline-local": the offline names then match the observed ones.
     policies = stack_policies(stack_name=LOCAL_STACK_NAME)
     allowances = load_allowances()
     results = audit(policies, uses, allowances)
-    write_reports(results, sources)
+    write_reports(results, run)
     markdown = render_markdown(results, allowances, project_resource_policies(policies)).rstrip("\n") + "\n"
     if args.write:
         DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
@@ -296,15 +354,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{result.role}: called but not granted: {use.action} on {use.resource} ({why})")
     stale = not args.write and (not DOCS_PATH.is_file() or DOCS_PATH.read_text(encoding="utf-8") != markdown)
     if stale:
-        print(
-            f"{DOCS_PATH.relative_to(REPOSITORY_ROOT)} is out of date: run `python -m secaudit.audit --write`"
-        )
+        where = DOCS_PATH.relative_to(REPOSITORY_ROOT)
+        if failed:
+            print(
+                f"{where} does not show this audit: fix the findings above, then run the audit with --write"
+            )
+        else:
+            print(f"{where} is out of date: run `python -m secaudit.audit --write`")
     roles = len(results)
     if failed or stale:
         where = REPORTS_PATH.relative_to(REPOSITORY_ROOT)
         print(f"audit FAILED ({len(failed)} of {roles} roles; reports in {where})")
         return 1
-    print(f"audit passed: {roles} roles, every use granted, every unused grant explained")
+    print(
+        f"audit passed: {roles} roles, every use granted, every unused grant explained "
+        f"(observed in run {run.run_id[:12]}: {len(run.modules)} modules)"
+    )
     return 0
 
 

@@ -8,14 +8,18 @@ probe its boundaries do not (their sessions are named otherwise).
 Resources are written with the template's logical ids in place of physical names
 (``arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${BookingTable}``), so uses observed on any
 deployment compare with the policies of ``template.yaml``.
+
+The observations of one test session are written with its :class:`Run`: which modules of the observed
+tiers fed them, and whether every module of those tiers ran and passed. A grant that looks unused
+after a partial run may only be unused by the tests that ran, so the audit judges complete runs only.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +113,81 @@ def role_arn_of_session(session_arn: str, account_id: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{name}"
 
 
-def write(uses: Iterable[Use], sources: Iterable[str], path: Path) -> None:
+OBSERVED_TIERS = ("tests/e2e", "tests/attacks")
+"""The test tiers whose local clouds feed the audit (paths from the repository's root)."""
+
+
+def observed_modules(root: Path, tiers: Iterable[str] = OBSERVED_TIERS) -> set[str]:
+    """Every test module of the observed tiers on disk, as paths from the repository's root."""
+    return {
+        path.relative_to(root).as_posix()
+        for tier in tiers
+        for path in sorted((root / tier).glob("test_*.py"))
+    }
+
+
+@dataclass(frozen=True)
+class Run:
+    """The test session that made a set of observations."""
+
+    run_id: str
+    finished: str
+    """When the session ended (ISO 8601, UTC)."""
+    modules: tuple[str, ...]
+    """The modules of the observed tiers the session collected: their local clouds fed the observations."""
+    not_passed: Mapping[str, str] = field(default_factory=dict)
+    """Module -> why it does not count (not collected, tests failed, skipped or deselected)."""
+    expected: tuple[str, ...] = ()
+    """Every module of the observed tiers when the session ran."""
+
+    @property
+    def passed(self) -> tuple[str, ...]:
+        return tuple(module for module in self.modules if module not in self.not_passed)
+
+    def missing(self, expected: Iterable[str]) -> dict[str, str]:
+        """Each expected module that did not run and pass in this session, and why."""
+        return {
+            module: self.not_passed.get(module, "not collected")
+            for module in sorted(expected)
+            if module not in self.passed
+        }
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.expected) and not self.missing(self.expected)
+
+
+def write(uses: Iterable[Use], run: Run, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"sources": sorted(set(sources)), "uses": [asdict(use) for use in sorted(set(uses))]}
+    document = {
+        "run": {
+            "id": run.run_id,
+            "finished": run.finished,
+            "tiers": list(OBSERVED_TIERS),
+            "complete": run.complete,
+            "modules": sorted(run.modules),
+            "notPassed": dict(sorted(run.not_passed.items())),
+            "expected": sorted(run.expected),
+        },
+        "uses": [asdict(use) for use in sorted(set(uses))],
+    }
     path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
 
 
-def read(path: Path) -> tuple[set[str], set[Use]]:
+class ObservationsError(ValueError):
+    """The observations file cannot be read as one run's observations."""
+
+
+def read(path: Path) -> tuple[Run, set[Use]]:
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return set(document["sources"]), {Use(**use) for use in document["uses"]}
+    recorded = document.get("run")
+    if not isinstance(recorded, dict):
+        raise ObservationsError(f"{path} names no test run (it was written by an older version of the tests)")
+    run = Run(
+        run_id=str(recorded["id"]),
+        finished=str(recorded["finished"]),
+        modules=tuple(recorded["modules"]),
+        not_passed=dict(recorded["notPassed"]),
+        expected=tuple(recorded["expected"]),
+    )
+    return run, {Use(**use) for use in document["uses"]}

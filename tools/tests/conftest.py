@@ -19,6 +19,9 @@ os.environ.update(
         "AWS_REGION": REGION,
     }
 )
+# pytester: the audit's observation recorder is tested on pytest sessions of its own.
+pytest_plugins = ["pytester"]
+
 for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
     os.environ.pop(variable, None)
 

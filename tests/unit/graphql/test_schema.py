@@ -23,6 +23,25 @@ from tests.unit.graphql.contexts import SCHEMA
 
 COGNITO = "aws_cognito_user_pools"
 IAM = "aws_iam"
+HERE = "tests/unit/graphql/test_schema.py"
+# Who may call each top-level field, and read each object type, as the schema writes it: every one is
+# listed, so a field or type added to graphql/schema.graphql fails until its line is added here. (What
+# each kind of caller then gets from it is tests/template/test_graphql_authorization_matrix.py's.)
+FIELD_MODES = {
+    ("Query", "searchFlights"): {COGNITO, IAM},
+    ("Query", "getFlight"): {COGNITO, IAM},
+    ("Query", "getBooking"): {COGNITO},
+    ("Query", "listBookings"): {COGNITO},
+    ("Query", "getLoyalty"): {COGNITO},
+    ("Mutation", "processBooking"): {COGNITO},
+}
+TYPE_MODES = {
+    "Flight": {COGNITO, IAM},
+    "Booking": {COGNITO},
+    "BookingConnection": {COGNITO},
+    "Loyalty": {COGNITO},
+    "BookingProcess": {COGNITO},
+}
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +73,7 @@ def test_the_saga_bookkeeping_is_nowhere_in_the_schema() -> None:
 
 
 def test_a_flight_exposes_the_catalog_fields_only(schema: GraphQLSchema) -> None:
-    assert set(object_type(schema, "Flight").fields) == {
+    catalog = {
         "id",
         "flightNumber",
         "departureAirportCode",
@@ -67,10 +86,17 @@ def test_a_flight_exposes_the_catalog_fields_only(schema: GraphQLSchema) -> None
         "seatCapacity",
         "seatsAvailable",
     }
+    assert set(object_type(schema, "Flight").fields) == catalog, (
+        f"this pins the catalog's fields: a field added to Flight is added here ({HERE}) once it is "
+        "known to be catalog data, readable by every caller of the catalog"
+    )
 
 
 def test_the_only_mutation_starts_a_booking(schema: GraphQLSchema) -> None:
-    assert set(object_type(schema, "Mutation").fields) == {"processBooking"}
+    assert set(object_type(schema, "Mutation").fields) == {"processBooking"}, (
+        f"this pins the mutations: a mutation added to graphql/schema.graphql is added here ({HERE}); "
+        "docs/recipes.md lists the other files a new field needs"
+    )
 
 
 def test_no_mutation_touches_flights(schema: GraphQLSchema) -> None:
@@ -106,7 +132,11 @@ def test_the_queries_and_their_arguments(schema: GraphQLSchema) -> None:
         "getBooking": ({"id": "ID!"}, "Booking"),
         "listBookings": ({"limit": "Int", "nextToken": "String"}, "BookingConnection!"),
         "getLoyalty": ({"customerId": "ID"}, "Loyalty"),
-    }
+    }, (
+        f"this pins every query, its arguments and its type: a query added to or changed in "
+        f"graphql/schema.graphql is added or changed here too ({HERE}); docs/recipes.md lists the other "
+        "files a new field needs"
+    )
 
 
 def test_the_result_types(schema: GraphQLSchema) -> None:
@@ -126,36 +156,37 @@ def test_the_result_types(schema: GraphQLSchema) -> None:
     assert set(status.values) == {"UNCONFIRMED", "CONFIRMED", "CANCELLED"}
 
 
-@pytest.mark.parametrize(
-    ("type_name", "field_name", "modes"),
-    [
-        ("Query", "searchFlights", {COGNITO, IAM}),
-        ("Query", "getFlight", {COGNITO, IAM}),
-        ("Query", "getBooking", {COGNITO}),
-        ("Query", "listBookings", {COGNITO}),
-        ("Query", "getLoyalty", {COGNITO}),
-        ("Mutation", "processBooking", {COGNITO}),
-    ],
-)
-def test_who_may_call_each_field(
-    schema: GraphQLSchema, type_name: str, field_name: str, modes: set[str]
-) -> None:
-    assert directives_of(object_type(schema, type_name).fields[field_name]) == modes
+def test_every_top_level_field_and_type_says_who_may_read_it(schema: GraphQLSchema) -> None:
+    roots = [root for root in (schema.query_type, schema.mutation_type) if root]
+    fields = {(root.name, name) for root in roots for name in root.fields}
+    types = {
+        name
+        for name, named in schema.type_map.items()
+        if isinstance(named, GraphQLObjectType) and not name.startswith("__") and named not in roots
+    }
+
+    assert fields - FIELD_MODES.keys() == set(), (
+        f"add each of these fields' auth directives to FIELD_MODES in {HERE}"
+    )
+    assert types - TYPE_MODES.keys() == set(), (
+        f"add each of these types' auth directives to TYPE_MODES in {HERE}"
+    )
+    assert FIELD_MODES.keys() - fields == set(), f"remove these fields from FIELD_MODES in {HERE}"
+    assert TYPE_MODES.keys() - types == set(), f"remove these types from TYPE_MODES in {HERE}"
 
 
-@pytest.mark.parametrize(
-    ("type_name", "modes"),
-    [
-        ("Flight", {COGNITO, IAM}),
-        ("Booking", {COGNITO}),
-        ("BookingConnection", {COGNITO}),
-        ("Loyalty", {COGNITO}),
-        ("BookingProcess", {COGNITO}),
-    ],
-)
-def test_who_may_read_each_type(schema: GraphQLSchema, type_name: str, modes: set[str]) -> None:
+@pytest.mark.parametrize(("type_name", "field_name"), sorted(FIELD_MODES))
+def test_who_may_call_each_field(schema: GraphQLSchema, type_name: str, field_name: str) -> None:
+    assert (
+        directives_of(object_type(schema, type_name).fields[field_name])
+        == FIELD_MODES[(type_name, field_name)]
+    )
+
+
+@pytest.mark.parametrize("type_name", sorted(TYPE_MODES))
+def test_who_may_read_each_type(schema: GraphQLSchema, type_name: str) -> None:
     # With several auth modes a type readable by IAM callers must say so, and one that is not must not.
-    assert directives_of(object_type(schema, type_name)) == modes
+    assert directives_of(object_type(schema, type_name)) == TYPE_MODES[type_name]
 
 
 def test_the_schema_has_queries_and_mutations_only(schema: GraphQLSchema) -> None:

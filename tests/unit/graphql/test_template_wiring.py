@@ -65,22 +65,45 @@ def test_each_query_and_mutation_field_has_one_resolver(template: dict[str, Any]
         if root
         for field in root.fields
     ]
-    assert sorted(resolved) == sorted(fields)
+    unresolved, unknown = sorted(set(fields) - set(resolved)), sorted(set(resolved) - set(fields))
+    assert sorted(resolved) == sorted(fields), (
+        "every field of Query and Mutation needs exactly one AWS::AppSync::Resolver in template.yaml: "
+        f"without one {unresolved}; for no field of the schema {unknown}"
+    )
 
 
-@pytest.mark.parametrize(
-    ("logical_id", "code", "data_source"),
-    [
-        ("SearchFlightsResolver", "graphql/resolvers/Query.searchFlights.js", "FlightDataSource"),
-        ("GetFlightResolver", "graphql/resolvers/Query.getFlight.js", "FlightDataSource"),
-        ("GetBookingResolver", "graphql/resolvers/Query.getBooking.js", "BookingDataSource"),
-        ("ListBookingsResolver", "graphql/resolvers/Query.listBookings.js", "BookingDataSource"),
-        ("GetLoyaltyResolver", "graphql/resolvers/Query.getLoyalty.js", "LoyaltyDataSource"),
-        ("LookUpFlightFunction", "graphql/functions/lookUpFlight.js", "FlightDataSource"),
-        ("CountBookingsInFlightFunction", "graphql/functions/countBookingsInFlight.js", "BookingDataSource"),
-        ("StartBookingFunction", "graphql/functions/startBooking.js", "BookingWorkflowDataSource"),
-    ],
-)
+# Each resolver and pipeline step, its code and the data source (and so the role) it runs with.
+WIRING = [
+    ("SearchFlightsResolver", "graphql/resolvers/Query.searchFlights.js", "FlightDataSource"),
+    ("GetFlightResolver", "graphql/resolvers/Query.getFlight.js", "FlightDataSource"),
+    ("GetBookingResolver", "graphql/resolvers/Query.getBooking.js", "BookingDataSource"),
+    ("ListBookingsResolver", "graphql/resolvers/Query.listBookings.js", "BookingDataSource"),
+    ("GetLoyaltyResolver", "graphql/resolvers/Query.getLoyalty.js", "LoyaltyDataSource"),
+    ("LookUpFlightPipelineStep", "graphql/functions/lookUpFlight.js", "FlightDataSource"),
+    (
+        "CountBookingsInFlightPipelineStep",
+        "graphql/functions/countBookingsInFlight.js",
+        "BookingDataSource",
+    ),
+    ("StartBookingPipelineStep", "graphql/functions/startBooking.js", "BookingWorkflowDataSource"),
+]
+
+
+def test_every_resolver_and_pipeline_step_is_wired_here(template: dict[str, Any]) -> None:
+    in_template = {
+        logical_id
+        for logical_id, resource in _with_code(template).items()
+        if "DataSourceName" in resource["Properties"]
+    }
+
+    assert in_template == {logical_id for logical_id, _, _ in WIRING}, (
+        "a resolver or pipeline step of template.yaml is missing from WIRING in "
+        "tests/unit/graphql/test_template_wiring.py (or listed there but gone): add (logical id, its code "
+        "file, its data source)"
+    )
+
+
+@pytest.mark.parametrize(("logical_id", "code", "data_source"), WIRING)
 def test_each_file_runs_against_the_data_source_it_is_written_for(
     template: dict[str, Any], logical_id: str, code: str, data_source: str
 ) -> None:
@@ -96,9 +119,9 @@ def test_process_booking_checks_the_flight_and_the_customer_before_starting_the_
     assert properties["Kind"] == "PIPELINE"
     assert properties["CodeS3Location"] == "graphql/resolvers/pipeline.js"
     assert properties["PipelineConfig"]["Functions"] == [
-        {"Fn::GetAtt": ["LookUpFlightFunction", "FunctionId"]},
-        {"Fn::GetAtt": ["CountBookingsInFlightFunction", "FunctionId"]},
-        {"Fn::GetAtt": ["StartBookingFunction", "FunctionId"]},
+        {"Fn::GetAtt": ["LookUpFlightPipelineStep", "FunctionId"]},
+        {"Fn::GetAtt": ["CountBookingsInFlightPipelineStep", "FunctionId"]},
+        {"Fn::GetAtt": ["StartBookingPipelineStep", "FunctionId"]},
     ]
 
 

@@ -12,7 +12,7 @@ Serving the API from a deployed stack's resolved AppSync resources::
 
     definition = definition_from_template(
         resources, api_logical_id="GraphQLApi", api_id=api_id, account_id=account, region=region,
-        base_path=REPOSITORY_ROOT, function_ids={"LookUpFlightFunction": "...", ...},
+        base_path=REPOSITORY_ROOT, function_ids={"LookUpFlightPipelineStep": "...", ...},
     )
     with AppSyncServer(
         definition,

@@ -20,8 +20,17 @@ class DefinitionError(ValueError):
 
 
 class AuthenticationType(StrEnum):
+    """AppSync's authorization modes. The local AppSync serves :data:`SERVED_MODES` only; the others
+    are named so that the schema's directives for them can be read (and admit no local caller)."""
+
     AMAZON_COGNITO_USER_POOLS = "AMAZON_COGNITO_USER_POOLS"
     AWS_IAM = "AWS_IAM"
+    API_KEY = "API_KEY"
+    OPENID_CONNECT = "OPENID_CONNECT"
+    AWS_LAMBDA = "AWS_LAMBDA"
+
+
+SERVED_MODES = frozenset({AuthenticationType.AMAZON_COGNITO_USER_POOLS, AuthenticationType.AWS_IAM})
 
 
 @dataclass(frozen=True)
@@ -183,6 +192,12 @@ class ApiDefinition:
         types = [provider.type for provider in self.auth_providers]
         if len(set(types)) != len(types):
             raise DefinitionError(f"an authorization mode is configured twice: {types}")
+        unserved = [mode.value for mode in types if mode not in SERVED_MODES]
+        if unserved:
+            served = ", ".join(sorted(SERVED_MODES))
+            raise DefinitionError(
+                f"authentication type {unserved[0]!r} is not supported (supported: {served})"
+            )
 
     def _check_environment(self) -> None:
         if len(self.environment) > _MAX_ENVIRONMENT_VARIABLES:

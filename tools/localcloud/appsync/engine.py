@@ -120,7 +120,11 @@ class GraphQLEngine:
         self._data_sources = data_sources
         self._authenticator = authenticator
         self.schema = build_appsync_schema(definition.schema)
-        self._rules = field_auth_rules(self.schema, definition.default_auth.type)
+        self._rules = field_auth_rules(
+            self.schema,
+            definition.default_auth.type,
+            [provider.type for provider in definition.additional_auth],
+        )
         self._validation_rules = (
             specified_rules if definition.introspection else (*specified_rules, IntrospectionDisabledRule)
         )

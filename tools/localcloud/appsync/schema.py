@@ -7,6 +7,7 @@ authorization modes may read it (:func:`field_auth_rules`).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,7 @@ from graphql import (
 from localcloud.appsync.definition import AuthenticationType, DefinitionError
 from localcloud.appsync.scalars import SCALAR_DECLARATIONS, install_scalars
 
-# AppSync's own directives. Only the user pool and IAM modes are served locally; the others are
-# declared so that a schema using them still builds, and a field they guard admits no local caller.
+# AppSync's own directives, declared as AppSync declares them for every schema.
 DIRECTIVE_DECLARATIONS = """
 directive @aws_cognito_user_pools(cognito_groups: [String]) on OBJECT | INTERFACE | FIELD_DEFINITION
 directive @aws_iam on OBJECT | INTERFACE | FIELD_DEFINITION
@@ -40,11 +40,14 @@ directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION
 
 _MODE_DIRECTIVES = {
     "aws_cognito_user_pools": AuthenticationType.AMAZON_COGNITO_USER_POOLS,
-    # The legacy form of the user pool directive: it names the groups of the default user pool mode.
-    "aws_auth": AuthenticationType.AMAZON_COGNITO_USER_POOLS,
     "aws_iam": AuthenticationType.AWS_IAM,
+    "aws_api_key": AuthenticationType.API_KEY,
+    "aws_oidc": AuthenticationType.OPENID_CONNECT,
+    "aws_lambda": AuthenticationType.AWS_LAMBDA,
+    # The legacy form of the user pool directive: it names the groups of the user pool mode, and AppSync
+    # accepts it only when that mode is the API's one and only mode.
+    "aws_auth": AuthenticationType.AMAZON_COGNITO_USER_POOLS,
 }
-_UNSERVED_MODE_DIRECTIVES = {"aws_api_key", "aws_oidc", "aws_lambda"}
 
 
 def build_appsync_schema(sdl: str) -> GraphQLSchema:
@@ -74,12 +77,18 @@ class FieldAuth:
 
 
 def field_auth_rules(
-    schema: GraphQLSchema, default_mode: AuthenticationType
+    schema: GraphQLSchema,
+    default_mode: AuthenticationType,
+    additional_modes: Collection[AuthenticationType] = (),
 ) -> dict[tuple[str, str], FieldAuth]:
     """(type, field) -> who may read it, for every field of every object type.
 
-    As in AppSync: a field's own directives decide; a field without any takes its type's; a field of a
-    type without any admits the API's default mode only.
+    AppSync's rules ("Configuring authorization and authentication" in its developer guide): a field's
+    own auth directives decide; a field without any takes its type's; a field of a type without any
+    admits the API's default mode only. A directive admits its mode and no other: once a field or type
+    names any mode, the default mode must be named too to be admitted. Each field is decided on its
+    own, nested ones included: a type reached through an admitted field still has to admit the caller.
+    ``@aws_auth`` is refused when the API has additional modes, as AppSync refuses it.
     """
     rules: dict[tuple[str, str], FieldAuth] = {}
     for type_ in schema.type_map.values():
@@ -88,7 +97,13 @@ def field_auth_rules(
         type_nodes: list[Node | None] = [type_.ast_node, *type_.extension_ast_nodes]
         type_rule = _rule_of(_directives(type_nodes))
         for name, field in type_.fields.items():
-            rule = _rule_of(_directives([field.ast_node])) or type_rule
+            directives = _directives([field.ast_node])
+            if additional_modes and any(directive.name.value == "aws_auth" for directive in directives):
+                raise DefinitionError(
+                    f"{type_.name}.{name}: @aws_auth works only when the user pool is the API's only "
+                    "authorization mode; with additional modes write @aws_cognito_user_pools"
+                )
+            rule = _rule_of(directives) or type_rule
             rules[(type_.name, name)] = rule or FieldAuth(frozenset({default_mode}))
     return rules
 
@@ -104,21 +119,15 @@ def _rule_of(directives: list[DirectiveNode]) -> FieldAuth | None:
     """The modes the auth directives name; None when there are no auth directives at all."""
     modes: set[AuthenticationType] = set()
     groups: set[str] | None = None
-    named_any = False
     for directive in directives:
-        name = directive.name.value
-        if name in _UNSERVED_MODE_DIRECTIVES:
-            named_any = True
-            continue
-        mode = _MODE_DIRECTIVES.get(name)
+        mode = _MODE_DIRECTIVES.get(directive.name.value)
         if mode is None:
             continue
-        named_any = True
         modes.add(mode)
         listed = _cognito_groups(directive)
         if listed is not None:
             groups = (groups or set()) | listed
-    if not named_any:
+    if not modes:
         return None
     return FieldAuth(frozenset(modes), frozenset(groups) if groups is not None else None)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.appsync.definition import (
+    SERVED_MODES,
     ApiDefinition,
     AppSyncFunction,
     AuthenticationType,
@@ -97,12 +98,11 @@ def _properties(resources: Resources, logical_id: str, resource_type: str) -> Ma
 
 def _auth_provider(properties: Mapping[str, Any], api_region: str) -> AuthProvider:
     kind = str(properties.get("AuthenticationType"))
-    try:
-        auth_type = AuthenticationType(kind)
-    except ValueError:
+    if kind not in SERVED_MODES:
         raise DefinitionError(
-            f"authentication type {kind!r} is not supported (supported: {', '.join(AuthenticationType)})"
-        ) from None
+            f"authentication type {kind!r} is not supported (supported: {', '.join(sorted(SERVED_MODES))})"
+        )
+    auth_type = AuthenticationType(kind)
     pool = properties.get("UserPoolConfig")
     return AuthProvider(
         type=auth_type,

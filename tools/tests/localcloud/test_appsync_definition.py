@@ -101,15 +101,22 @@ def test_the_data_sources_keep_their_roles_endpoints_and_signing(definition: Api
         ),
         DynamoDbDataSource("FlightTable", role("FlightReadRole"), "flights", REGION),
         DynamoDbDataSource("BookingTable", role("BookingReadRole"), "bookings", REGION),
-    }
+    }, (
+        "this pins the template's AppSync data sources: one added to template.yaml is added here "
+        "(tools/tests/localcloud/test_appsync_definition.py), with its role and its table or endpoint"
+    )
 
 
 def test_process_booking_is_a_pipeline_of_look_up_count_then_start(definition: ApiDefinition) -> None:
-    [pipeline] = [resolver for resolver in definition.resolvers if isinstance(resolver, PipelineResolver)]
+    pipelines = {
+        (resolver.type_name, resolver.field_name): resolver
+        for resolver in definition.resolvers
+        if isinstance(resolver, PipelineResolver)
+    }
+    pipeline = pipelines[("Mutation", "processBooking")]
 
     steps = [definition.function(function_id) for function_id in pipeline.functions]
 
-    assert (pipeline.type_name, pipeline.field_name) == ("Mutation", "processBooking")
     assert [(step.name, step.data_source) for step in steps] == [
         ("lookUpFlight", "FlightTable"),
         ("countBookingsInFlight", "BookingTable"),
@@ -127,7 +134,15 @@ def test_process_booking_is_a_pipeline_of_look_up_count_then_start(definition: A
         ("Query", "getBooking"): "BookingTable",
         ("Query", "listBookings"): "BookingTable",
         ("Query", "getLoyalty"): "LoyaltyApi",
-    }
+    }, (
+        "this pins the template's unit resolvers and their data sources: a resolver added to template.yaml "
+        "is added here (tools/tests/localcloud/test_appsync_definition.py); a pipeline resolver, to "
+        "`pipelines` above with its steps"
+    )
+    assert set(pipelines) == {("Mutation", "processBooking")}, (
+        "this pins the template's pipeline resolvers: one added to template.yaml gets a test of its steps "
+        "here (tools/tests/localcloud/test_appsync_definition.py)"
+    )
 
 
 def _api_resources(**api_properties: Any) -> dict[str, dict[str, Any]]:
@@ -259,6 +274,41 @@ def test_a_field_directive_overrides_its_types_and_no_directive_means_the_defaul
     assert rules[("Query", "restricted")] == FieldAuth(frozenset({IAM}))
     assert rules[("Thing", "a")] == FieldAuth(frozenset({COGNITO}), frozenset({"Admin"}))
     assert rules[("Thing", "b")] == FieldAuth(frozenset({IAM}))
+
+
+def test_a_directive_naming_any_mode_leaves_the_default_mode_out_unless_it_is_named_too() -> None:
+    schema = build_appsync_schema(
+        """
+        type Query { machines: String @aws_iam, both: String @aws_iam @aws_cognito_user_pools, keyed: Key }
+        type Key @aws_api_key { a: String, b: String @aws_oidc @aws_lambda }
+        """
+    )
+
+    rules = field_auth_rules(schema, COGNITO, [IAM])
+
+    assert not rules[("Query", "machines")].admits(COGNITO, frozenset())
+    assert rules[("Query", "both")] == FieldAuth(frozenset({COGNITO, IAM}))
+    # Modes the local AppSync does not serve are still read: their fields admit no local caller.
+    assert rules[("Key", "a")] == FieldAuth(frozenset({AuthenticationType.API_KEY}))
+    assert rules[("Key", "b")] == FieldAuth(
+        frozenset({AuthenticationType.OPENID_CONNECT, AuthenticationType.AWS_LAMBDA})
+    )
+    assert not any(rules[("Key", "a")].admits(mode, frozenset({"Admin"})) for mode in (COGNITO, IAM))
+
+
+def test_aws_auth_is_refused_once_the_api_has_additional_modes() -> None:
+    schema = build_appsync_schema('type Query { staff: String @aws_auth(cognito_groups: ["Admin"]) }')
+
+    alone = field_auth_rules(schema, COGNITO)
+
+    assert alone[("Query", "staff")] == FieldAuth(frozenset({COGNITO}), frozenset({"Admin"}))
+    with pytest.raises(DefinitionError, match=r"Query\.staff: @aws_auth works only when the user pool"):
+        field_auth_rules(schema, COGNITO, [IAM])
+
+
+def test_an_api_with_a_mode_the_local_appsync_does_not_serve_is_refused(definition: ApiDefinition) -> None:
+    with pytest.raises(DefinitionError, match="authentication type 'API_KEY' is not supported"):
+        dataclasses.replace(definition, additional_auth=(AuthProvider(AuthenticationType.API_KEY),))
 
 
 # ---------------------------------------------------------------------- AppSync's scalars

@@ -18,7 +18,10 @@ def test_both_templates_resource_policies_are_listed() -> None:
         "GetLoyaltyFunctionGetLoyaltyPermissionStage": "template.yaml",
         "SiteBucketPolicy": "web/template.yaml",
         "LogBucketPolicy": "web/template.yaml",
-    }
+    }, (
+        "this list pins every resource policy of template.yaml and web/template.yaml: a policy added or "
+        "removed there is added or removed here, in tools/tests/secaudit/test_resource_policies.py"
+    )
     [reads, tls] = policies["SiteBucketPolicy"].statements
     assert reads["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert reads["Condition"] == {
