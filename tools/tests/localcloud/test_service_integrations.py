@@ -119,7 +119,7 @@ class Notices:
         return message_id
 
     def received(self, url: str) -> list[dict[str, Any]]:
-        response: dict[str, Any] = self.sqs.receive_message(
+        response: Any = self.sqs.receive_message(
             QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
         )
         found: list[dict[str, Any]] = response.get("Messages", [])
