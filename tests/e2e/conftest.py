@@ -11,6 +11,7 @@ import pytest
 from requests_aws4auth import AWS4Auth
 
 from tests.support.audit import USAGE_PATH, Use, uses_of, write
+from tests.support.invariants import assert_system_consistent
 from tests.support.local_cloud import ACCOUNT_ID, Credentials, LocalCloud, sigv4
 from tests.support.template import REPOSITORY_ROOT
 
@@ -31,6 +32,15 @@ def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
         yield running
         _OBSERVED.update(uses_of(running))
         _SOURCES.add(request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture(scope="module")
+def consistent_at_the_end(cloud: LocalCloud) -> Iterator[None]:
+    """After a module's flows, the whole system must still be consistent (``tests.support.invariants``).
+
+    Modules whose flows must settle consistently use it: ``pytestmark = pytest.mark.usefixtures(...)``."""
+    yield
+    assert_system_consistent(cloud)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -182,7 +182,8 @@ def _executions(cloud: LocalCloud, state_machine_arn: str) -> dict[str, str]:
     }
 
 
-def _queue_url(cloud: LocalCloud, logical_id: str) -> str:
+def queue_url(cloud: LocalCloud, logical_id: str) -> str:
+    """The local endpoint's URL of one of the stack's queues."""
     assert cloud.stack is not None
     return f"{cloud.endpoints.aws}/{ACCOUNT_ID}/{cloud.stack.physical_id(logical_id).rsplit('/', 1)[-1]}"
 
@@ -218,7 +219,7 @@ def settled(cloud: LocalCloud, queues: Iterable[str] = ("LoyaltyQueue",)) -> boo
     assert cloud.stack is not None
     if RUNNING in _executions(cloud, cloud.stack.outputs["BookingStateMachineArn"]).values():
         return False
-    return all(_messages_left(cloud, _queue_url(cloud, queue)) == 0 for queue in queues)
+    return all(_messages_left(cloud, queue_url(cloud, queue)) == 0 for queue in queues)
 
 
 def assert_system_consistent(cloud: LocalCloud) -> None:
