@@ -30,9 +30,11 @@ def flight(cloud: LocalCloud) -> Flight:
 
 
 def loyalty_queue_policy(cloud: LocalCloud) -> dict[str, Any]:
-    attributes = cloud.client("sqs").get_queue_attributes(
-        QueueUrl=queue_url(cloud, "LoyaltyQueue"), AttributeNames=["Policy"]
-    ).get("Attributes", {})
+    attributes = (
+        cloud.client("sqs")
+        .get_queue_attributes(QueueUrl=queue_url(cloud, "LoyaltyQueue"), AttributeNames=["Policy"])
+        .get("Attributes", {})
+    )
     assert "Policy" in attributes, "the loyalty queue has no policy"
     policy: dict[str, Any] = json.loads(attributes["Policy"])
     return policy
