@@ -11,6 +11,7 @@ import pytest
 from requests_aws4auth import AWS4Auth
 
 from tests.support.audit import USAGE_PATH, AuditObservations, audit_observations, uses_of
+from tests.support.invariants import assert_system_consistent
 from tests.support.local_cloud import ACCOUNT_ID, Credentials, LocalCloud, sigv4
 from tests.support.template import REPOSITORY_ROOT
 
@@ -36,6 +37,15 @@ def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
     with LocalCloud().start() as running:
         yield running
         observations(request.config).observe(uses_of(running))
+
+
+@pytest.fixture(scope="module")
+def consistent_at_the_end(cloud: LocalCloud) -> Iterator[None]:
+    """After a module's flows, the whole system must still be consistent (``tests.support.invariants``).
+
+    Modules whose flows must settle consistently use it: ``pytestmark = pytest.mark.usefixtures(...)``."""
+    yield
+    assert_system_consistent(cloud)
 
 
 def require_build() -> None:

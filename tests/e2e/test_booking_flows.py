@@ -22,7 +22,7 @@ from tests.support.local_cloud import (
 )
 from tests.support.template import Flight, sample_flights, seed
 
-pytestmark = pytest.mark.local_cloud
+pytestmark = [pytest.mark.local_cloud, pytest.mark.usefixtures("consistent_at_the_end")]
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,7 @@ from localcloud.event_sources import SqsEventSources
 from localcloud.front_door import FrontDoor
 from localcloud.identity import Credentials, MotoIdentityDirectory
 from localcloud.lambda_service import InvocationResult, LambdaRuntime
+from localcloud.queue_attributes import QueueAttributesKept
 from localcloud.service_integrations import ExecutionStartTimes, SnsToSqsDelivery, StepFunctionsCredentials
 from localcloud.sigv4 import verify
 from stacktools.project import ACCOUNT_ID, LOCAL_STACK_NAME, REGION
@@ -156,6 +157,7 @@ class LocalCloud:
             self.directory, account_id=ACCOUNT_ID, endpoint_url=self._aws_url
         )
         self.sns_delivery = SnsToSqsDelivery(account_id=ACCOUNT_ID)
+        self.queue_attributes = QueueAttributesKept()
         self.execution_start_times = ExecutionStartTimes()
         self.stack: DeployedStack | None = None
         self.endpoints = Endpoints(aws="")
@@ -199,6 +201,7 @@ class LocalCloud:
             self.event_sources,
             self.step_functions,
             self.sns_delivery,
+            self.queue_attributes,
             self.execution_start_times,
         ):
             part.install()
@@ -223,6 +226,7 @@ class LocalCloud:
         self.lambdas.stop()
         self.step_functions.uninstall()
         self.sns_delivery.uninstall()
+        self.queue_attributes.uninstall()
         self.execution_start_times.uninstall()
         self.enforcement.uninstall()
         if self._endpoint is not None:

@@ -5,7 +5,8 @@
   admit ``states.amazonaws.com``), so each task is authorised against that role's policies.
 * SNS delivering to SQS: AWS delivers only if the queue's policy allows ``sns.amazonaws.com`` to send
   for that topic (``aws:SourceArn``, ``aws:SourceAccount``); moto delivers regardless. Here a delivery
-  the queue policy refuses is dropped, as AWS drops it.
+  the queue policy refuses fails, and a failed delivery goes to the subscription's dead-letter queue
+  (moto drops it).
 * The context object of an execution: moto gives ``$$.Execution.StartTime`` as a ``datetime``;
   Step Functions gives ISO 8601 text (``2030-01-08T08:05:00.123Z``), which is what a state passes on
   and what DynamoDB conditions compare. Here it is that text.
@@ -14,24 +15,31 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
+import logging
 import pkgutil
 import threading
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import moto.stepfunctions.parser as stepfunctions_parser
 from botocore.config import Config
+from moto.core.exceptions import ServiceException, _RESTError
 from moto.sns.models import Subscription
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.backend.execution import Execution
 
 from iam_eval import AccessRequest, Principal, evaluate
 from localcloud.identity import MotoIdentityDirectory
+from localcloud.queue_attributes import PATCHED_FOR_MOTO, PatchedFunctionChangedError
 
 STATE_MACHINE_SESSION = "StepFunctions-execution"
+_LOGGER = logging.getLogger("localcloud.sns")
 _TASK_TIMEOUT_SECONDS = 99_999  # the interpreter applies the state's own TimeoutSeconds
 
 
@@ -85,16 +93,48 @@ class StepFunctionsCredentials:
         self._patched.clear()
 
 
+@dataclass(frozen=True)
+class DeliveryFailure:
+    """Why SNS could not deliver to a queue: the error SQS answered with."""
+
+    code: str
+    message: str
+
+
+def failure_of(error: ServiceException | _RESTError) -> DeliveryFailure:
+    """An error moto's SQS raised, as the error SQS answers with."""
+    if isinstance(error, ServiceException):
+        return DeliveryFailure(error.code, error.message)
+    return DeliveryFailure(error.error_type, error.message)
+
+
 class SnsToSqsDelivery:
+    """Replaces ``Subscription.publish`` (moto 5.2.5) for SQS subscriptions.
+
+    A notice the subscription's filter policy lets through is delivered only if the queue exists and
+    its policy allows SNS to send for the topic. A delivery that fails - refused by the queue policy,
+    queue missing, or any error SQS answers with, such as throttling - goes to the subscription's
+    ``RedrivePolicy`` dead-letter queue, carrying what would have been delivered and the attributes
+    SNS adds there (``RequestID``, ``ErrorCode``, ``ErrorMessage``); that queue's policy must allow
+    SNS to send too, as in AWS. Without a dead-letter queue the notice is lost, as in AWS, and the
+    local cloud says so at ERROR level and in :attr:`dropped`.
+
+    AWS does not retry client-side errors (a refusing policy, a deleted queue) and retries
+    server-side ones for a long time before using the dead-letter queue; the local cloud does not
+    emulate retry timing: every failure goes to the dead-letter queue at once.
+    """
+
     def __init__(self, *, account_id: str) -> None:
         self._account_id = account_id
         self._original: Any = None
         self.dropped: list[str] = []
+        """Notices lost: failed deliveries with no dead-letter queue to take them, or refused by it."""
+        self.redriven: list[str] = []
+        """Failed deliveries moved to a subscription's dead-letter queue."""
         self._lock = threading.Lock()
 
     def allowed(self, topic_arn: str, queue_arn: str) -> bool:
-        region = queue_arn.split(":")[3]
-        queue = sqs_backends[self._account_id][region].get_queue(queue_arn.rsplit(":", 1)[-1])
+        queue = self._queue(queue_arn)
         policy = json.loads(queue.policy) if isinstance(queue.policy, str) and queue.policy else None
         decision = evaluate(
             AccessRequest(
@@ -110,25 +150,152 @@ class SnsToSqsDelivery:
         )
         return decision.allowed
 
-    def install(self) -> None:
-        delivery = self
-        self._original = Subscription.publish
+    def _queue(self, queue_arn: str) -> Any:
+        """The queue an ARN names; raises moto's ``QueueDoesNotExist`` if there is none."""
+        region = queue_arn.split(":")[3]
+        return sqs_backends[self._account_id][region].get_queue(queue_arn.rsplit(":", 1)[-1])
 
-        def publish(subscription: Subscription, message: str, *args: Any, **kwargs: Any) -> None:
-            if subscription.protocol == "sqs" and not delivery.allowed(
-                subscription.topic.arn, subscription.endpoint
-            ):
-                with delivery._lock:
-                    delivery.dropped.append(f"{subscription.topic.arn} -> {subscription.endpoint}")
+    def refusal(self, topic_arn: str, queue_arn: str) -> DeliveryFailure | None:
+        """Why SQS would refuse SNS's SendMessage for this topic, or None if it accepts it."""
+        try:
+            if self.allowed(topic_arn, queue_arn):
+                return None
+        except (ServiceException, _RESTError) as error:
+            return failure_of(error)
+        return DeliveryFailure("AccessDenied", "Access to the resource https://sqs.amazonaws.com/ is denied.")
+
+    def install(self) -> None:
+        check_publish_shape()
+        delivery = self
+        original = self._original = Subscription.publish
+
+        def publish(
+            subscription: Subscription,
+            message: str,
+            message_id: str,
+            *,  # moto's Topic.publish names every other argument
+            subject: str | None = None,
+            message_attributes: dict[str, Any] | None = None,
+            group_id: str | None = None,
+            deduplication_id: str | None = None,
+            message_structure: str | None = None,
+        ) -> None:
+            arguments: dict[str, Any] = {
+                "subject": subject,
+                "message_attributes": message_attributes,
+                "group_id": group_id,
+                "deduplication_id": deduplication_id,
+                "message_structure": message_structure,
+            }
+            if subscription.protocol != "sqs":
+                original(subscription, message, message_id, **arguments)
                 return
-            delivery._original(subscription, message, *args, **kwargs)
+            matcher = subscription._filter_policy_matcher
+            if matcher is not None and not matcher.matches(message_attributes, message):
+                return  # filtered out: not a delivery at all
+            failure = delivery.refusal(subscription.topic.arn, subscription.endpoint)
+            if failure is None:
+                try:
+                    original(subscription, message, message_id, **arguments)
+                    return
+                except (ServiceException, _RESTError) as error:  # throttling, or any error SQS answers
+                    failure = failure_of(error)
+            if message_structure == "json":
+                message = subscription._parse_message_structure(message, subscription.protocol)
+            delivery.dead_letter(
+                subscription, delivered_body(subscription, message, message_id, arguments), failure
+            )
 
         Subscription.publish = publish  # type: ignore[method-assign,assignment]
+
+    def dead_letter(self, subscription: Subscription, body: str, failure: DeliveryFailure) -> None:
+        """Put a failed delivery in the subscription's dead-letter queue, or say loudly it is lost."""
+        route = f"{subscription.topic.arn} -> {subscription.endpoint}"
+        target = dead_letter_target(subscription)
+        if target is None:
+            self._lost(f"{route}: {failure.code} ({failure.message}); the subscription has no RedrivePolicy")
+            return
+        refused = self.refusal(subscription.topic.arn, target)
+        if refused is not None:
+            self._lost(
+                f"{route}: {failure.code}; its dead-letter queue {target} refused it too: {refused.code}"
+            )
+            return
+        attributes = {
+            "RequestID": str(uuid.uuid4()),
+            "ErrorCode": failure.code,
+            "ErrorMessage": failure.message,
+        }
+        region = target.split(":")[3]
+        sqs_backends[self._account_id][region].send_message(
+            target.rsplit(":", 1)[-1],
+            body,
+            message_attributes={
+                name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
+            },
+        )
+        with self._lock:
+            self.redriven.append(f"{route}: {failure.code} -> {target}")
+
+    def _lost(self, what: str) -> None:
+        _LOGGER.error("SNS could not deliver a notice and it is lost: %s", what)
+        with self._lock:
+            self.dropped.append(what)
 
     def uninstall(self) -> None:
         if self._original is not None:
             Subscription.publish = self._original  # type: ignore[method-assign]
             self._original = None
+
+
+_PUBLISH_PARAMETERS = [
+    "self",
+    "message",
+    "message_id",
+    "subject",
+    "message_attributes",
+    "group_id",
+    "deduplication_id",
+    "message_structure",
+]
+
+
+def check_publish_shape() -> None:
+    """Raise :class:`PatchedFunctionChangedError` unless ``Subscription.publish`` takes moto 5.2.5's
+    parameters and the subscription keeps its filter where 5.2.5 does."""
+    parameters = list(inspect.signature(Subscription.publish).parameters)
+    if parameters != _PUBLISH_PARAMETERS:
+        raise PatchedFunctionChangedError(
+            f"moto's Subscription.publish takes {parameters}, not {_PUBLISH_PARAMETERS} as in moto "
+            f"{PATCHED_FOR_MOTO}: review SnsToSqsDelivery in localcloud/service_integrations.py"
+        )
+    source = inspect.getsource(Subscription.publish)
+    if "self._filter_policy_matcher" not in source or "_parse_message_structure" not in source:
+        raise PatchedFunctionChangedError(
+            f"moto's Subscription.publish no longer filters and parses as moto {PATCHED_FOR_MOTO} did: "
+            "review SnsToSqsDelivery in localcloud/service_integrations.py"
+        )
+
+
+def dead_letter_target(subscription: Subscription) -> str | None:
+    """The ``deadLetterTargetArn`` of a subscription's RedrivePolicy, if it has one."""
+    policy = subscription.attributes.get("RedrivePolicy")
+    if not policy:
+        return None
+    target = (json.loads(policy) if isinstance(policy, str) else policy).get("deadLetterTargetArn")
+    return str(target) if target else None
+
+
+def delivered_body(
+    subscription: Subscription, message: str, message_id: str, arguments: dict[str, Any]
+) -> str:
+    """What SNS delivers to the queue: the message itself with raw delivery, else its envelope."""
+    if subscription.attributes.get("RawMessageDelivery"):
+        return message
+    envelope = subscription.get_post_data(
+        message, message_id, arguments["subject"], message_attributes=arguments["message_attributes"]
+    )
+    return json.dumps(envelope, sort_keys=True, indent=2, separators=(",", ": "))
 
 
 def step_functions_timestamp(moment: datetime) -> str:
