@@ -355,7 +355,7 @@ NOT_NEEDED: dict[str, str] = {
 ROLELESS: dict[str, str] = {
     "AWS::ApiGateway::RestApi": "no integration credentials (Auth.InvokeRole: NONE)",
     "AWS::SNS::Topic": "no delivery status logging role",
-    "AWS::SNS::Subscription": "an SQS endpoint needs no subscription role",
+    "AWS::SNS::Subscription": "SQS and email endpoints need no subscription role",
     "AWS::Cognito::UserPool": "no SMS configuration role",
     "AWS::Cognito::UserPoolClient": "no analytics configuration role",
     "AWS::Cognito::UserPoolGroup": "the Admin group has no role",
@@ -379,6 +379,7 @@ SAMPLES = {
     "logs": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{{stack}}-GetLoyaltyFunction-{RANDOM}:*",
     "s3": f"{ARTIFACTS}/{{stack}}/0a1b2c3d4e5f",
     "wafv2": f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/{{stack}}-graphql/0a1b2c3d-4e5f-6a7b-8c9d",
+    "cloudwatch": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{{stack}}-GetLoyalty-errors",
 }
 # Resources whose names CloudFormation does not derive from the stack name (random ids, logical ids).
 UNSCOPED_SAMPLES = {
@@ -502,6 +503,24 @@ def test_the_execution_role_reads_and_writes_no_application_data() -> None:
         ("appsync:GraphQL", UNSCOPED_SAMPLES["appsync"] + "/types/Query/fields/getLoyalty"),
     ]:
         assert not _allowed(EXECUTION_ROLE, action, resource.format(stack=STACK)), action
+
+
+def test_the_execution_role_defines_the_stacks_alarms_and_cannot_silence_any() -> None:
+    alarm = SAMPLES["cloudwatch"].format(stack=STACK)
+
+    for action in ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"):
+        assert _allowed(EXECUTION_ROLE, action, alarm), action
+        assert not _allowed(EXECUTION_ROLE, action, SAMPLES["cloudwatch"].format(stack="airline-prod")), (
+            action
+        )
+        assert not _allowed(EXECUTION_ROLE, action, f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:billing"), (
+            action
+        )
+    for action in ("cloudwatch:SetAlarmState", "cloudwatch:DisableAlarmActions", "cloudwatch:PutMetricData"):
+        assert not _allowed(EXECUTION_ROLE, action, alarm), action
+    assert not _allowed(
+        EXECUTION_ROLE, "sns:Publish", SAMPLES["sns"].format(stack=STACK).replace("Booking", "Alarm")
+    )
 
 
 def test_the_execution_role_is_only_for_cloudformation() -> None:

@@ -9,6 +9,8 @@ from secaudit.matrix import ANONYMOUS, OUTSIDER_ROLE, OUTSIDER_USER, Cell, allow
 from secaudit.policies import RolePolicies, StackPolicies, expanded_policies, stack_policies
 from secaudit.pytest_support import AuditObservations, audit_observations, skip_without_gate_tools
 from secaudit.static_gate import (
+    CFN_LINT_CONFIG,
+    CHECKOV_CONFIG,
     CHECKOV_ENV,
     SAM_ENV,
     Finding,
@@ -24,6 +26,8 @@ from secaudit.variants import VARIANTS, Template, shared_role, write_template
 
 __all__ = [
     "ANONYMOUS",
+    "CFN_LINT_CONFIG",
+    "CHECKOV_CONFIG",
     "CHECKOV_ENV",
     "OUTSIDER_ROLE",
     "OUTSIDER_USER",

@@ -54,6 +54,10 @@ INTENDED = {
     ),
     # The booking topic: NotifyBooking publishes; nobody subscribes anything but the loyalty queue.
     ("NotifyBookingFunctionRole", "sns:Publish", "BookingTopic"),
+    # The alarm topic: CloudWatch publishes for the stack's alarms, nobody else; operators (identity
+    # policies) subscribe their endpoints.
+    ("cloudwatch.amazonaws.com for an alarm of the stack", "sns:Publish", "AlarmTopic"),
+    *((outsider, "sns:Subscribe", "AlarmTopic") for outsider in OUTSIDERS),
     # The functions: the saga's steps by the state machine, GetLoyalty by API Gateway for the loyalty
     # API; and, since a function policy cannot deny, whoever the account grants lambda:InvokeFunction.
     *(("BookingStateMachineRole", "lambda:InvokeFunction", step) for step in SAGA_STEPS),
@@ -107,6 +111,7 @@ def test_every_resource_with_a_resource_policy_is_in_the_matrix(policies: StackP
         "LoyaltyQueue",
         "LoyaltyDeadLetterQueue",
         "BookingTopic",
+        "AlarmTopic",
         "BookingStateMachine",
     }
     assert functions == set(FUNCTIONS)
@@ -142,6 +147,29 @@ def test_dropping_the_topic_policys_deny_lets_the_account_mint_points() -> None:
 
     assert (OUTSIDER_ROLE, "sns:Publish", "BookingTopic") in opened
     assert (OUTSIDER_USER, "sns:Subscribe", "BookingTopic") in opened
+
+
+def test_dropping_the_alarm_topics_deny_lets_the_account_forge_alarms() -> None:
+    def drop_deny(template: dict[str, Any]) -> None:
+        statements = template["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        statements[:] = [s for s in statements if s["Effect"] != "Deny"]
+
+    opened = unexpected(variant(drop_deny))
+
+    assert (OUTSIDER_ROLE, "sns:Publish", "AlarmTopic") in opened
+    assert (OUTSIDER_USER, "sns:Publish", "AlarmTopic") in opened
+
+
+def test_letting_any_alarm_publish_is_caught() -> None:
+    def any_alarm(template: dict[str, Any]) -> None:
+        statements = template["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        for statement in statements:
+            del statement["Condition"]
+        statements[:] = [s for s in statements if s["Effect"] != "Deny"]
+
+    opened = unexpected(variant(any_alarm))
+
+    assert ("cloudwatch.amazonaws.com for another alarm", "sns:Publish", "AlarmTopic") in opened
 
 
 def test_letting_another_topic_deliver_is_caught() -> None:

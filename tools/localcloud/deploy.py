@@ -5,7 +5,8 @@ the translated template (SAM policy templates expanded, intrinsics resolved), ta
 indexes, queues their redrive policies, the state machine its definition with its substitutions.
 A change to ``template.yaml`` changes the next local deployment.
 
-Resources the AWS endpoint serves (IAM, DynamoDB, SQS, SNS, Lambda, Step Functions, Cognito, Logs) are
+Resources the AWS endpoint serves (IAM, DynamoDB, SQS, SNS, Lambda, Step Functions, Cognito, Logs,
+CloudWatch alarms) are
 created through its API with the local cloud's administrator credentials. Those served by the local
 cloud's own endpoints (the REST API, the GraphQL API and the WAF web ACL in front of it) are recorded
 with their resolved properties for those endpoints to serve.
@@ -80,6 +81,7 @@ _NAME_LIMITS = {
     "AWS::SNS::Topic": 256,
     "AWS::StepFunctions::StateMachine": 80,
     "AWS::DynamoDB::Table": 255,
+    "AWS::CloudWatch::Alarm": 255,
 }
 
 
@@ -121,6 +123,7 @@ class Deployer:
             "AWS::SNS::TopicPolicy": self._topic_policy,
             "AWS::SNS::Subscription": self._subscription,
             "AWS::Logs::LogGroup": self._log_group,
+            "AWS::CloudWatch::Alarm": self._alarm,
             "AWS::IAM::Role": self._role,
             "AWS::IAM::Policy": self._role_policy,
             "AWS::Lambda::Function": self._function,
@@ -262,6 +265,21 @@ class Deployer:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(properties["RetentionInDays"]))
         arn = f"arn:aws:logs:{self._region}:{self._account_id}:log-group:{name}:*"
         return name, {"Arn": arn}
+
+    def _alarm(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        """A metric alarm, or a metric math alarm, as CloudFormation creates it (PutMetricAlarm: the
+        resource's properties are the operation's parameters). A property the local cloud would not
+        pass on is refused rather than dropped: the alarm would watch something else than in AWS."""
+        unknown = set(properties) - _ALARM_PROPERTIES
+        if unknown:
+            raise DeploymentError(
+                f"{logical_id}: alarm properties not deployed locally: {', '.join(sorted(unknown))}"
+            )
+        name = properties.get("AlarmName") or physical_name(
+            self._stack_name, logical_id, "AWS::CloudWatch::Alarm"
+        )
+        self._client("cloudwatch").put_metric_alarm(**{**properties, "AlarmName": name})
+        return name, {"Arn": f"arn:aws:cloudwatch:{self._region}:{self._account_id}:alarm:{name}"}
 
     # ------------------------------------------------------------------ identities
 
@@ -474,6 +492,34 @@ class Deployer:
 
 
 # ---------------------------------------------------------------------- template evaluation
+
+# AWS::CloudWatch::Alarm's properties, each a PutMetricAlarm parameter of the same name and shape.
+_ALARM_PROPERTIES = frozenset(
+    {
+        "ActionsEnabled",
+        "AlarmActions",
+        "AlarmDescription",
+        "AlarmName",
+        "ComparisonOperator",
+        "DatapointsToAlarm",
+        "Dimensions",
+        "EvaluateLowSampleCountPercentile",
+        "EvaluationPeriods",
+        "ExtendedStatistic",
+        "InsufficientDataActions",
+        "MetricName",
+        "Metrics",
+        "Namespace",
+        "OKActions",
+        "Period",
+        "Statistic",
+        "Tags",
+        "Threshold",
+        "ThresholdMetricId",
+        "TreatMissingData",
+        "Unit",
+    }
+)
 
 
 def _policy_text(document: dict[str, Any]) -> str:

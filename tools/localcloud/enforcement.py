@@ -368,7 +368,11 @@ def _comparable(value: Any) -> str:
 
 
 def _refusal(response: Any, status: int, error_type: str, message: str) -> Exception:
-    if SERVED_SERVICES.get(response.service_name, _UNKNOWN).xml_errors:
+    service = SERVED_SERVICES.get(response.service_name, _UNKNOWN)
+    if service.query_compatible_json and "json" in str(response.headers.get("Content-Type", "")):
+        # A JSON request to a query-protocol service is answered in JSON, under the query error code.
+        return _JsonRefusalError(status, _XML_ERROR_CODES.get(error_type, error_type), message)
+    if service.xml_errors:
         return _XmlRefusalError(status, error_type, message)
     return _JsonRefusalError(status, error_type, message)
 
@@ -502,20 +506,29 @@ class ServedService:
     not_emulated: Mapping[str, str] | None = None
     """Operations refused as not emulated, and why."""
     xml_errors: bool = False
+    query_compatible_json: bool = False
+    """Speaks JSON as well as the query protocol (AWS's ``awsQueryCompatible``: CloudWatch)."""
+    action_prefix: str = ""
+    """The prefix of its IAM actions where it is not the signing name (CloudWatch signs as
+    ``monitoring``; its actions are ``cloudwatch:...``)."""
+
+    @property
+    def iam_prefix(self) -> str:
+        return self.action_prefix or self.signing_name
 
     def refuse_if_not_emulated(self, operation: str) -> None:
         why = (self.not_emulated or {}).get(operation)
         if why is not None:
-            raise not_emulated(f"{self.signing_name}:{operation}", why)
+            raise not_emulated(f"{self.iam_prefix}:{operation}", why)
 
     def access(self, operation: str, parameters: _Parameters, account: str, region: str) -> list[Access]:
         needed = self.resolve(operation, parameters, account, region)
         if needed:
             return needed
         if operation in self.account_level:
-            return [Access(f"{self.signing_name}:{operation}", "*")]
+            return [Access(f"{self.iam_prefix}:{operation}", "*")]
         raise not_emulated(
-            f"{self.signing_name}:{operation}", "the local cloud cannot tell which resource it acts on"
+            f"{self.iam_prefix}:{operation}", "the local cloud cannot tell which resource it acts on"
         )
 
 
@@ -832,6 +845,58 @@ def _iam(operation: str, parameters: _Parameters, account: str, region: str) -> 
     return [Access(f"iam:{operation}", str(policy))] if policy else None
 
 
+# CloudWatch: alarms are resources (arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME), and so are dashboards
+# (global: no region in their ARN) and Contributor Insights rules; metrics are not.
+# Operation -> the parameter naming its resources, whether it is a list, and the kind of resource.
+_CLOUDWATCH_NAMED: Mapping[str, tuple[str, bool, str]] = {
+    "PutMetricAlarm": ("AlarmName", False, "alarm"),
+    "PutCompositeAlarm": ("AlarmName", False, "alarm"),
+    "SetAlarmState": ("AlarmName", False, "alarm"),
+    "DescribeAlarmHistory": ("AlarmName", False, "alarm"),
+    "DescribeAlarms": ("AlarmNames", True, "alarm"),
+    "DeleteAlarms": ("AlarmNames", True, "alarm"),
+    "DisableAlarmActions": ("AlarmNames", True, "alarm"),
+    "EnableAlarmActions": ("AlarmNames", True, "alarm"),
+    "PutDashboard": ("DashboardName", False, "dashboard"),
+    "GetDashboard": ("DashboardName", False, "dashboard"),
+    "DeleteDashboards": ("DashboardNames", True, "dashboard"),
+    "PutInsightRule": ("RuleName", False, "insight-rule"),
+    "DeleteInsightRules": ("RuleNames", True, "insight-rule"),
+    "DisableInsightRules": ("RuleNames", True, "insight-rule"),
+    "EnableInsightRules": ("RuleNames", True, "insight-rule"),
+}
+# Reads of every alarm when they name none (or only a prefix): authorised on all of them, as AWS does.
+_CLOUDWATCH_READS_EVERY_ALARM = frozenset({"DescribeAlarms", "DescribeAlarmHistory"})
+_CLOUDWATCH_TAGGING = frozenset({"TagResource", "UntagResource", "ListTagsForResource"})
+
+
+def _cloudwatch(operation: str, parameters: _Parameters, account: str, region: str) -> list[Access] | None:
+    action = f"cloudwatch:{operation}"
+    named = _CLOUDWATCH_NAMED.get(operation)
+    if named is not None:
+        parameter, many, kind = named
+        prefix = {
+            "alarm": f"arn:aws:cloudwatch:{region}:{account}:alarm:",
+            "dashboard": f"arn:aws:cloudwatch::{account}:dashboard/",
+            "insight-rule": f"arn:aws:cloudwatch:{region}:{account}:insight-rule/",
+        }[kind]
+        given = parameters.get(parameter)
+        names = (given or []) if many else ([given] if given else [])
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise RequestRefusedError(400, "ValidationError", f"{parameter} must name resources.")
+        if operation in _CLOUDWATCH_READS_EVERY_ALARM and (not names or parameters.get("AlarmNamePrefix")):
+            names = ["*"]
+        return [Access(action, prefix + name) for name in names] or None
+    if operation in _CLOUDWATCH_TAGGING:
+        arn = parameters.get("ResourceARN")
+        return [Access(action, _same_place(str(arn), account, region, "cloudwatch"))] if arn else None
+    if operation == "PutMetricData":
+        # No resource-level permission; the namespace is the condition key AWS offers.
+        namespace = parameters.get("Namespace")
+        return [Access(action, "*", {"cloudwatch:namespace": str(namespace)} if namespace else {})]
+    return None
+
+
 _STS_NOT_EMULATED = dict.fromkeys(
     (
         "AssumeRoleWithWebIdentity",
@@ -873,6 +938,26 @@ SERVED_SERVICES: Mapping[str, ServedService] = {
     "stepfunctions": ServedService("stepfunctions", "states", _states, frozenset({"ListStateMachines"})),
     "sts": ServedService("sts", "sts", _sts, not_emulated=_STS_NOT_EMULATED, xml_errors=True),
     "logs": ServedService("logs", "logs", _logs, frozenset({"DescribeLogGroups"})),
+    # Signed as "monitoring"; its IAM actions are "cloudwatch:...". SDKs speak JSON to it, older clients
+    # the query protocol: refusals follow the request (_refusal).
+    "cloudwatch": ServedService(
+        "cloudwatch",
+        "monitoring",
+        _cloudwatch,
+        frozenset(
+            {
+                "ListMetrics",
+                "GetMetricData",
+                "GetMetricStatistics",
+                "DescribeAlarmsForMetric",
+                "ListDashboards",
+                "DescribeInsightRules",
+            }
+        ),
+        xml_errors=True,
+        query_compatible_json=True,
+        action_prefix="cloudwatch",
+    ),
     "cognito-idp": ServedService(
         "cognitoidp", "cognito-idp", _cognito, frozenset({"CreateUserPool", "ListUserPools"})
     ),

@@ -5,14 +5,15 @@ on the state machine (which cannot have one), decided offline.
     python -m secaudit.matrix --write    # also regenerate docs/authorization-matrix.md
 
 Callers: every role of the stack; AWS services acting for the stack (SNS delivering for the booking
-topic, API Gateway invoking for the loyalty API) and for something else; over-granted principals of the
-same account (a role and a user granted ``execute-api:*``, ``states:*``, ``sqs:*``, ``sns:*`` and
-``lambda:*`` on everything); an anonymous caller. Targets: every method, path and stage of the loyalty
-API; sending to, receiving from and purging the loyalty queue and its dead-letter queue; publishing to
-and subscribing to the booking topic; invoking each function; starting and stopping the saga. Each cell
-is decided by ``iam_eval`` from the expanded policies of ``template.yaml`` and the resource's own
-policy, and must match :func:`intended` exactly. ``tests/e2e/test_resource_policy_matrix.py`` tries
-the same cells against the running local cloud.
+topic, API Gateway invoking for the loyalty API, CloudWatch notifying for the stack's alarms) and for
+something else; over-granted principals of the same account (a role and a user granted
+``execute-api:*``, ``states:*``, ``sqs:*``, ``sns:*`` and ``lambda:*`` on everything); an anonymous
+caller. Targets: every method, path and stage of the loyalty API; sending to, receiving from and
+purging the loyalty queue and its dead-letter queue; publishing to and subscribing to the booking topic
+and the alarm topic; invoking each function; starting and stopping the saga. Each cell is decided by
+``iam_eval`` from the expanded policies of ``template.yaml`` and the resource's own policy, and must
+match :func:`intended` exactly. ``tests/e2e/test_resource_policy_matrix.py`` tries the same cells
+against the running local cloud.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ QUEUES = ("LoyaltyQueue", "LoyaltyDeadLetterQueue")
 QUEUE_ACTIONS = ("sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:PurgeQueue")
 TOPIC = "BookingTopic"
 TOPIC_ACTIONS = ("sns:Publish", "sns:Subscribe")
+ALARM_TOPIC = "AlarmTopic"
 STATE_MACHINE = "BookingStateMachine"
 STATE_MACHINE_ACTIONS = ("states:StartExecution", "states:StartSyncExecution", "states:StopExecution")
 ATTACKER_ENDPOINT = "https://attacker.example.com/notices"
@@ -51,6 +53,8 @@ SNS_FOR_BOOKING_TOPIC = "sns.amazonaws.com for BookingTopic"
 SNS_FOR_ANOTHER_TOPIC = "sns.amazonaws.com for another topic"
 API_GATEWAY_FOR_LOYALTY_API = "apigateway.amazonaws.com for LoyaltyApi"
 API_GATEWAY_FOR_ANOTHER_API = "apigateway.amazonaws.com for another API"
+CLOUDWATCH_FOR_STACK_ALARM = "cloudwatch.amazonaws.com for an alarm of the stack"
+CLOUDWATCH_FOR_ANOTHER_ALARM = "cloudwatch.amazonaws.com for another alarm"
 SAMPLE_CUSTOMER = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"
 
 # What keeps everyone else out of each target, as the matrix document explains it.
@@ -73,6 +77,13 @@ LIMITS = {
     "BookingTopic": (
         "Its topic policy denies `sns:Publish` to every principal but NotifyBooking's role and "
         "`sns:Subscribe` to any endpoint but the loyalty queue."
+    ),
+    "AlarmTopic": (
+        "Its topic policy lets CloudWatch publish for the stack's own alarms (`aws:SourceArn` an alarm "
+        "named after the stack, `aws:SourceAccount` the account) and denies `sns:Publish` to everyone "
+        "else (`ArnNotLike aws:SourceArn`), so no one can send operators a false alarm or a false all-clear. "
+        "Subscribing is the account operators' job (a pager, a chat channel), so identity policies decide "
+        "it: an alarm notice holds no customer data."
     ),
     "functions": (
         "A Lambda function's policy holds only Allow statements (AddPermission cannot add a Deny): "
@@ -154,6 +165,16 @@ def callers(policies: StackPolicies) -> list[Caller]:
             "apigateway.amazonaws.com",
             f"arn:aws:execute-api:{region}:{account}:lookalike/prod/GET/loyalty/{SAMPLE_CUSTOMER}/get",
         ),
+        (
+            CLOUDWATCH_FOR_STACK_ALARM,
+            "cloudwatch.amazonaws.com",
+            f"arn:aws:cloudwatch:{region}:{account}:alarm:{resolver.stack_name}-bookings-failing",
+        ),
+        (
+            CLOUDWATCH_FOR_ANOTHER_ALARM,
+            "cloudwatch.amazonaws.com",
+            f"arn:aws:cloudwatch:{region}:{account}:alarm:lookalike-bookings-failing",
+        ),
     ):
         context = {"aws:SourceArn": source, "aws:SourceAccount": account}
         found.append(Caller(name, Principal.service(service), (), context))
@@ -200,6 +221,17 @@ def targets(policies: StackPolicies) -> list[Target]:
             action,
             resolver.ref(TOPIC),
             resource_policies.get(TOPIC),
+            {"sns:Endpoint": ATTACKER_ENDPOINT, "sns:Protocol": "https"} if action == "sns:Subscribe" else {},
+        )
+        for action in TOPIC_ACTIONS
+    ]
+    found += [
+        Target(
+            ALARM_TOPIC,
+            ALARM_TOPIC,
+            action,
+            resolver.ref(ALARM_TOPIC),
+            resource_policies.get(ALARM_TOPIC),
             {"sns:Endpoint": ATTACKER_ENDPOINT, "sns:Protocol": "https"} if action == "sns:Subscribe" else {},
         )
         for action in TOPIC_ACTIONS
@@ -270,6 +302,8 @@ def intended(policies: StackPolicies) -> set[Cell]:
         Cell("IngestLoyaltyFunctionRole", "sqs:ReceiveMessage", "LoyaltyQueue"),
         Cell("IngestLoyaltyFunctionRole", "sqs:DeleteMessage", "LoyaltyQueue"),
         Cell("NotifyBookingFunctionRole", "sns:Publish", TOPIC),
+        Cell(CLOUDWATCH_FOR_STACK_ALARM, "sns:Publish", ALARM_TOPIC),
+        *(Cell(outsider, "sns:Subscribe", ALARM_TOPIC) for outsider in outsiders),
         *(Cell("BookingStateMachineRole", "lambda:InvokeFunction", step) for step in SAGA_STEPS),
         Cell(API_GATEWAY_FOR_LOYALTY_API, "lambda:InvokeFunction", "GetLoyaltyFunction"),
         *(
@@ -313,9 +347,9 @@ def document(policies: StackPolicies, decisions: Mapping[Cell, Decision], expect
         "when this file is out of date. `tests/e2e/test_resource_policy_matrix.py` tries the same cells",
         "against the running local cloud.",
         "",
-        f"Callers: every role of the stack; SNS and API Gateway acting for the stack's topic and API, and "
-        f"for others; a role and a user of the same account granted `{'`, `'.join(OUTSIDER_ACTIONS)}` "
-        "on `*`; an anonymous caller. "
+        "Callers: every role of the stack; SNS, API Gateway and CloudWatch acting for the stack's topic, "
+        "API and alarms, and for others; a role and a user of the same account granted "
+        f"`{'`, `'.join(OUTSIDER_ACTIONS)}` on `*`; an anonymous caller. "
         f"{len(decisions)} cells are decided by `iam_eval`; only those listed below are allowed.",
         "",
     ]

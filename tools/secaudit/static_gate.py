@@ -24,10 +24,13 @@ Each tool sees something the others do not (docs/ci.md has the table):
   template or policy template parameter; cfn-lint's own SAM transform accepts both. The offline
   translation this gate makes (the same aws-sam-translator) rejects them too.
 
-Accepted findings are suppressed where the project can see them: cfn-lint and checkov findings on
-the resource in template.yaml (``Metadata: cfn-lint: config: ignore_checks`` and
-``Metadata: checkov: skip``, each with its reason); parliament findings in the ``parliament:``
-section of ``tools/secaudit/allowances.yaml`` (format in ``load_allowances``). None of these tools can
+Accepted findings are suppressed where the project can see them, each with its reason in
+docs/accepted-findings.md: a cfn-lint or checkov finding the whole stack accepts in the linter's own
+configuration (``.cfnlintrc.yaml``'s ``ignore_checks``, ``.checkov.yaml``'s ``skip-check``), which
+the gate passes to the tool for every template it checks, translations included; one about a single
+resource on that resource in the template (``Metadata: cfn-lint: config: ignore_checks`` and
+``Metadata: checkov: skip``); parliament findings in the ``parliament:`` section of
+``tools/secaudit/allowances.yaml`` (format in ``load_allowances``). None of these tools can
 tell a correctly scoped grant from one too wide for what the code does (``.../*/*/*`` vs one route),
 nor notice a shared role or a missing Deny: tests/security/test_static_gate_variants.py shows which,
 and the authorization tests cover them.
@@ -62,6 +65,7 @@ from stacktools.translate import translate
 SAM_ENV = REPOSITORY_ROOT / ".tools" / "sam"
 CHECKOV_ENV = REPOSITORY_ROOT / ".tools" / "checkov"
 CFN_LINT_CONFIG = REPOSITORY_ROOT / ".cfnlintrc.yaml"
+CHECKOV_CONFIG = REPOSITORY_ROOT / ".checkov.yaml"
 DEFAULT_ALLOWANCES = Path(__file__).with_name("allowances.yaml")
 PROJECT_TEMPLATES = (TEMPLATE_PATH, WEB_TEMPLATE_PATH)
 """What ``python -m secaudit.static_gate`` checks: the application's stack and the web app's hosting."""
@@ -179,20 +183,25 @@ def _resolved(targets: Mapping[Path, str]) -> dict[Path, str]:
     return {path.resolve(): label for path, label in targets.items()}
 
 
-def run_cfn_lint(targets: Mapping[Path, str], *, region: str = REGION) -> dict[Path, list[Finding]]:
+def run_cfn_lint(
+    targets: Mapping[Path, str], *, region: str = REGION, config: Path = CFN_LINT_CONFIG
+) -> dict[Path, list[Finding]]:
     """cfn-lint with the repository's configuration (serverless rules appended), in one process.
 
     ``targets`` maps each template to scan to the gate label its findings get; the result maps
-    each (resolved) template path to its findings. ``--config-file`` brings in ``.cfnlintrc.yaml``'s
-    rules, and templates named on the command line replace its ``templates`` list. cfn-lint runs
-    from a scratch directory so that no other ``.cfnlintrc`` is picked up.
+    each (resolved) template path to its findings. ``--config-file`` brings in ``config``'s rules and
+    stack-wide ``ignore_checks`` for every template, and templates named on the command line replace
+    its ``templates`` list. cfn-lint runs from a scratch directory so that no other ``.cfnlintrc`` is
+    picked up.
     """
+    if not config.is_file():
+        raise GateError(f"cfn-lint's configuration {config} does not exist")
     cfn_lint = _executable(SAM_ENV, "cfn-lint")
     labels = _resolved(targets)
     with tempfile.TemporaryDirectory(prefix="cfn-lint-") as scratch:
         result = _run(
             "cfn-lint",
-            [cfn_lint, "--config-file", CFN_LINT_CONFIG, "--format", "json", "--", *labels],
+            [cfn_lint, "--config-file", config, "--format", "json", "--", *labels],
             cwd=Path(scratch),
             files=len(labels),
             extra_env={"AWS_REGION": region},
@@ -222,8 +231,15 @@ def run_cfn_lint(targets: Mapping[Path, str], *, region: str = REGION) -> dict[P
     return findings
 
 
-def run_checkov(targets: Mapping[Path, str]) -> dict[Path, list[Finding]]:
-    """checkov's CloudFormation checks, offline (``--skip-download``), in one process."""
+def run_checkov(targets: Mapping[Path, str], *, config: Path = CHECKOV_CONFIG) -> dict[Path, list[Finding]]:
+    """checkov's CloudFormation checks, offline (``--skip-download``), in one process.
+
+    ``--config-file`` brings in ``config``'s ``skip-check`` (the checks the stack accepts everywhere)
+    for every template; checkov runs from a scratch directory so that no other ``.checkov.yaml`` is
+    picked up. A missing configuration is an error, not a quiet run without the project's decisions.
+    """
+    if not config.is_file():
+        raise GateError(f"checkov's configuration {config} does not exist")
     checkov = _executable(CHECKOV_ENV, "checkov")
     labels = _resolved(targets)
     files = [argument for path in labels for argument in ("--file", str(path))]
@@ -232,6 +248,7 @@ def run_checkov(targets: Mapping[Path, str]) -> dict[Path, list[Finding]]:
             "checkov",
             [
                 checkov,
+                *("--config-file", config.resolve()),
                 *("--framework", "cloudformation", "--skip-download", "--quiet", "--compact"),
                 *("--output", "json", *files),
             ],

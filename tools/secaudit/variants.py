@@ -228,6 +228,31 @@ def loyalty_grant_widened(template: Template | None = None) -> Template:
     raise VariantError("LoyaltyDataSourcePolicy has no statement with Sid InvokeGetLoyaltyOnly")
 
 
+# ---------------------------------------------------------------- resources added later
+
+
+def table_added(template: Template | None = None) -> Template:
+    """A fifth table, set up like the others: encrypted with the AWS managed key, which .checkov.yaml
+    accepts for every table (CKV_AWS_119). The linters pass it; docs/accepted-findings.md must name it
+    (tests/template/test_accepted_findings.py), so that the stack-wide decision is made for it too."""
+    variant = _copy_of(template)
+    source = _resource(variant, "PaymentTable", "AWS::DynamoDB::Table")
+    variant["Resources"]["RefundRequestTable"] = copy.deepcopy(source)
+    return variant
+
+
+def unencrypted_topic_added(template: Template | None = None) -> Template:
+    """A second booking topic without the booking topic's own reasoned skip: SNS encryption (CKV_AWS_26)
+    is accepted topic by topic, never stack-wide, so the new topic fails the gate."""
+    variant = _copy_of(template)
+    source = _resource(variant, "BookingTopic", "AWS::SNS::Topic")
+    variant["Resources"]["RefundTopic"] = {
+        "Type": "AWS::SNS::Topic",
+        "Properties": copy.deepcopy(source["Properties"]),
+    }
+    return variant
+
+
 VARIANTS: dict[str, Callable[[Template | None], Template]] = {
     "wildcard_action": wildcard_action,
     "misspelled_iam_action": misspelled_iam_action,
@@ -237,6 +262,8 @@ VARIANTS: dict[str, Callable[[Template | None], Template]] = {
     "shared_role": shared_role,
     "loyalty_api_deny_removed": loyalty_api_deny_removed,
     "loyalty_grant_widened": loyalty_grant_widened,
+    "table_added": table_added,
+    "unencrypted_topic_added": unencrypted_topic_added,
 }
 """Every variant by name."""
 

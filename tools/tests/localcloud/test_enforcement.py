@@ -23,6 +23,7 @@ from localcloud.enforcement import (
     RequestRefusedError,
     _initiate_auth_as_cognito,
     _Parameters,
+    _refusal,
     _refuse_long_chained_session,
     requested_access,
 )
@@ -276,6 +277,95 @@ def test_an_unknown_service_is_not_emulated() -> None:
     assert refusal(received("s3", "CreateBucket")).error_type == "OperationNotEmulated"
 
 
+# ------------------------------------------------------------------ CloudWatch
+
+ALARMS = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT_ID}:alarm:"
+
+
+def cloudwatch(operation: str, **parameters: Any) -> SimpleNamespace:
+    """A CloudWatch request in the JSON protocol SDKs speak to it (moto parses its parameters)."""
+    return received(
+        "cloudwatch",
+        operation,
+        json_body=parameters,
+        params=parameters,
+        headers={"Content-Type": "application/x-amz-json-1.0"},
+    )
+
+
+@pytest.mark.parametrize("operation", ["DeleteAlarms", "DisableAlarmActions", "EnableAlarmActions"])
+def test_an_alarm_operation_is_authorised_on_every_alarm_it_names(operation: str) -> None:
+    request = cloudwatch(operation, AlarmNames=["team-errors", "airline-bookings-failing"])
+
+    assert needs(request) == [
+        (f"cloudwatch:{operation}", f"{ALARMS}team-errors"),
+        (f"cloudwatch:{operation}", f"{ALARMS}airline-bookings-failing"),
+    ]
+
+
+@pytest.mark.parametrize("operation", ["PutMetricAlarm", "SetAlarmState", "DescribeAlarmHistory"])
+def test_defining_or_setting_an_alarm_is_authorised_on_that_alarm(operation: str) -> None:
+    assert needs(cloudwatch(operation, AlarmName="airline-bookings-failing")) == [
+        (f"cloudwatch:{operation}", f"{ALARMS}airline-bookings-failing")
+    ]
+
+
+def test_reading_every_alarm_is_authorised_on_every_alarm() -> None:
+    everything = [("cloudwatch:DescribeAlarms", f"{ALARMS}*")]
+
+    assert needs(cloudwatch("DescribeAlarms")) == everything
+    assert needs(cloudwatch("DescribeAlarms", AlarmNamePrefix="airline-")) == everything
+    assert needs(cloudwatch("DescribeAlarms", AlarmNames=["team-errors"])) == [
+        ("cloudwatch:DescribeAlarms", f"{ALARMS}team-errors")
+    ]
+    assert needs(cloudwatch("DescribeAlarmHistory")) == [("cloudwatch:DescribeAlarmHistory", f"{ALARMS}*")]
+
+
+def test_metrics_are_no_resource_and_the_actions_are_cloudwatchs_not_the_signing_names() -> None:
+    assert needs(cloudwatch("ListMetrics")) == [("cloudwatch:ListMetrics", "*")]
+    assert needs(cloudwatch("GetMetricData", MetricDataQueries=[])) == [("cloudwatch:GetMetricData", "*")]
+    (put,) = requested_access(cloudwatch("PutMetricData", Namespace="ServerlessAirline"), ACCOUNT_ID, REGION)
+    assert (put.action, put.resource, dict(put.context)) == (
+        "cloudwatch:PutMetricData",
+        "*",
+        {"cloudwatch:namespace": "ServerlessAirline"},
+    )
+
+
+def test_dashboards_are_global_and_insight_rules_regional() -> None:
+    assert needs(cloudwatch("DeleteDashboards", DashboardNames=["ops"])) == [
+        ("cloudwatch:DeleteDashboards", f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/ops")
+    ]
+    assert needs(cloudwatch("PutInsightRule", RuleName="top-callers")) == [
+        ("cloudwatch:PutInsightRule", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT_ID}:insight-rule/top-callers")
+    ]
+
+
+def test_an_alarm_of_another_account_or_an_operation_naming_no_alarm_is_not_emulated() -> None:
+    elsewhere = f"arn:aws:cloudwatch:{REGION}:210987654321:alarm:theirs"
+
+    assert (
+        refusal(cloudwatch("TagResource", ResourceARN=elsewhere, Tags=[])).error_type
+        == "OperationNotEmulated"
+    )
+    assert refusal(cloudwatch("DeleteAlarms", AlarmNames=[])).error_type == "OperationNotEmulated"
+    refused = refusal(cloudwatch("PutMetricStream", Name="everything"))
+    assert refused.error_type == "OperationNotEmulated"
+    assert "cloudwatch:PutMetricStream" in refused.message
+
+
+def test_an_alarm_named_twice_differently_is_refused() -> None:
+    request = received(
+        "cloudwatch",
+        "SetAlarmState",
+        form={"AlarmName": "team-errors", "StateValue": "OK", "StateReason": "x"},
+        query="AlarmName=airline-bookings-failing",
+        params={"AlarmName": "team-errors", "StateValue": "OK", "StateReason": "x"},
+    )
+
+    assert refusal(request).error_type == "AmbiguousRequest"
+
+
 # ------------------------------------------------------------------ before any policy is read
 
 
@@ -343,6 +433,23 @@ def test_a_request_that_did_not_come_through_the_front_door_is_refused(enforceme
     request.normalized_request.environ.clear()
 
     assert refused_by(enforcement, request).code == 400
+
+
+@pytest.mark.parametrize(
+    ("content_type", "answer"),
+    [
+        ("application/x-amz-json-1.0", '"__type": "AccessDenied"'),
+        ("application/x-www-form-urlencoded", "<Code>AccessDenied</Code>"),
+    ],
+)
+def test_cloudwatch_is_refused_in_the_protocol_it_was_asked_in(content_type: str, answer: str) -> None:
+    """SDKs speak JSON to CloudWatch, older clients its query protocol; either gets AWS's error code."""
+    request = cloudwatch("DeleteAlarms", AlarmNames=["airline-bookings-failing"])
+    request.headers = {"Content-Type": content_type}
+
+    refused = _refusal(request, 403, "AccessDeniedException", "not authorized")
+
+    assert answer in str(refused.description)  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------ what is replaced in moto

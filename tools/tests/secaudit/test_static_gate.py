@@ -181,6 +181,79 @@ def test_cfn_lint_applies_the_repository_rules_to_a_template_anywhere(tmp_path: 
     assert {finding.gate for finding in findings} == {"cfn-lint/test"}
 
 
+# A table encrypted with the AWS managed key (CKV_AWS_119 wants a customer managed one) and without
+# point-in-time recovery (CKV_AWS_28).
+TABLE_TEMPLATE = """\
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      SSESpecification: {SSEEnabled: true}
+"""
+
+
+@pytest.mark.static_gate
+def test_checkov_honours_the_skips_of_its_configuration_file_and_only_those(tmp_path: Path) -> None:
+    template = tmp_path / "table.yaml"
+    template.write_text(TABLE_TEMPLATE, encoding="utf-8")
+    nothing_skipped = tmp_path / "nothing.yaml"
+    nothing_skipped.write_text("skip-check: []\n", encoding="utf-8")
+    skipping = tmp_path / "skipping.yaml"
+    skipping.write_text("skip-check:\n  - CKV_AWS_119\n", encoding="utf-8")
+
+    def rules(config: Path) -> set[str]:
+        return {
+            finding.rule
+            for finding in run_checkov({template: "checkov/test"}, config=config)[template.resolve()]
+        }
+
+    assert {"CKV_AWS_119", "CKV_AWS_28"} <= rules(nothing_skipped)
+    assert "CKV_AWS_119" not in rules(skipping)
+    assert "CKV_AWS_28" in rules(skipping)
+    # The gate's default is the repository's .checkov.yaml, which accepts CKV_AWS_119 stack-wide.
+    default = {finding.rule for finding in run_checkov({template: "checkov/test"})[template.resolve()]}
+    assert "CKV_AWS_119" not in default
+    assert "CKV_AWS_28" in default
+
+
+@pytest.mark.static_gate
+def test_cfn_lint_honours_the_ignored_rules_of_its_configuration_file_and_only_those(tmp_path: Path) -> None:
+    template = tmp_path / "function.yaml"
+    template.write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties: {Runtime: python3.13, Handler: app.handler, CodeUri: s3://bucket/key.zip}\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / ".cfnlintrc.yaml"
+    config.write_text(
+        "append_rules: [cfn_lint_serverless.rules]\nignore_checks: [ES1005]\n", encoding="utf-8"
+    )
+
+    found = {
+        finding.rule
+        for finding in run_cfn_lint({template: "cfn-lint/test"}, config=config)[template.resolve()]
+    }
+
+    assert "ES1005" not in found
+    assert {"ES1006", "WS1000"} <= found
+
+
+def test_a_missing_configuration_file_stops_the_gate(tmp_path: Path) -> None:
+    template = tmp_path / "table.yaml"
+    template.write_text(TABLE_TEMPLATE, encoding="utf-8")
+
+    with pytest.raises(GateError, match="configuration"):
+        run_checkov({template: "checkov/test"}, config=tmp_path / "absent.yaml")
+    with pytest.raises(GateError, match="configuration"):
+        run_cfn_lint({template: "cfn-lint/test"}, config=tmp_path / "absent.yaml")
+
+
 @pytest.mark.static_gate
 def test_checkov_cannot_parse_a_template_is_a_finding_not_a_pass(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
