@@ -98,6 +98,7 @@ def test_process_booking_checks_the_flight_and_the_customer_before_starting_the_
     assert properties["PipelineConfig"]["Functions"] == [
         {"Fn::GetAtt": ["LookUpFlightFunction", "FunctionId"]},
         {"Fn::GetAtt": ["CountBookingsInFlightFunction", "FunctionId"]},
+        {"Fn::GetAtt": ["RegisterPaymentMethodFunction", "FunctionId"]},
         {"Fn::GetAtt": ["StartBookingFunction", "FunctionId"]},
     ]
 

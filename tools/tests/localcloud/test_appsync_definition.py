@@ -62,9 +62,16 @@ def definition() -> ApiDefinition:
             "BookingStateMachine": STATE_MACHINE_ARN,
             "FlightTable": "flights",
             "BookingTable": "bookings",
+            "PaymentTable": "payments",
         }
     )
-    for logical_id in ("FlightReadRole", "BookingReadRole", "LoyaltyDataSourceRole", "BookingDataSourceRole"):
+    for logical_id in (
+        "FlightReadRole",
+        "BookingReadRole",
+        "LoyaltyDataSourceRole",
+        "BookingDataSourceRole",
+        "PaymentRegistrationRole",
+    ):
         resolver.attributes[(logical_id, "Arn")] = role(logical_id)
     return definition_of(template, resolver)
 
@@ -101,10 +108,13 @@ def test_the_data_sources_keep_their_roles_endpoints_and_signing(definition: Api
         ),
         DynamoDbDataSource("FlightTable", role("FlightReadRole"), "flights", REGION),
         DynamoDbDataSource("BookingTable", role("BookingReadRole"), "bookings", REGION),
+        DynamoDbDataSource("PaymentRegistrations", role("PaymentRegistrationRole"), "payments", REGION),
     }
 
 
-def test_process_booking_is_a_pipeline_of_look_up_count_then_start(definition: ApiDefinition) -> None:
+def test_process_booking_is_a_pipeline_of_look_up_count_register_then_start(
+    definition: ApiDefinition,
+) -> None:
     [pipeline] = [resolver for resolver in definition.resolvers if isinstance(resolver, PipelineResolver)]
 
     steps = [definition.function(function_id) for function_id in pipeline.functions]
@@ -113,6 +123,7 @@ def test_process_booking_is_a_pipeline_of_look_up_count_then_start(definition: A
     assert [(step.name, step.data_source) for step in steps] == [
         ("lookUpFlight", "FlightTable"),
         ("countBookingsInFlight", "BookingTable"),
+        ("registerPaymentMethod", "PaymentRegistrations"),
         ("startBooking", "BookingWorkflow"),
     ]
     assert pipeline.code == REPOSITORY_ROOT / "graphql" / "resolvers" / "pipeline.js"
