@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.support.fixtures import get_item
 from tests.support.inprocess import InProcessLambdaRunner
+from tests.support.saga import register_payment_method
 from tests.support.stack import MockStack
 from tests.support.template import REPOSITORY_ROOT, function_specs, project_template
 
@@ -39,7 +40,10 @@ def test_the_sample_events_walk_a_booking_through_every_function(
     booking_id = reservation["bookingId"]
 
     assert runner.call("ReserveBookingFunction", reservation)["status"] == "UNCONFIRMED"
-    assert runner.call("CollectPaymentFunction", load("CollectPaymentFunction"))["status"] == "CAPTURED"
+    # CollectPayment charges the payment method processBooking registered for the booking.
+    charge = load("CollectPaymentFunction")
+    register_payment_method(stack, booking_id, "tok_visa", charge["amount"], charge["currency"])
+    assert runner.call("CollectPaymentFunction", charge)["status"] == "CAPTURED"
     confirmed = runner.call("ConfirmBookingFunction", load("ConfirmBookingFunction"))
     assert confirmed["status"] == "CONFIRMED"
     assert "messageId" in runner.call("NotifyBookingFunction", load("NotifyBookingFunction"))

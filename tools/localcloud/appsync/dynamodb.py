@@ -10,7 +10,8 @@ implemented.
 
 Results come back as AppSync gives them to the response handler: an item as plain JSON (``null`` if
 there is none); a page as ``{items, nextToken, scannedCount}``; a put item as the item written. As in
-AppSync, ``nextToken`` is opaque: the last evaluated key, encrypted with a key that lives as long as the server.
+AppSync, ``nextToken`` is opaque: the last evaluated key, encrypted with a key that lives as long as
+the server.
 """
 
 from __future__ import annotations
