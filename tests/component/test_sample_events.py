@@ -56,10 +56,11 @@ def test_the_sample_events_walk_a_booking_through_every_function(
     assert runner.call("IngestLoyaltyFunction", ingest) == {"batchItemFailures": []}
     loyalty = runner.call("GetLoyaltyFunction", load("GetLoyaltyFunction"))
     assert loyalty["statusCode"] == 200
+    # 129.00 EUR earns 12,900 points; 549.00 GBP earns 63,135 (115 points per pound).
     assert json.loads(loyalty["body"]) == {
-        "points": 12900 + 54900,
+        "points": 12900 + 63135,
         "level": "silver",
-        "remainingPoints": 32200,
+        "remainingPoints": 100_000 - 12900 - 63135,
     }
     assert runner.call("RefundPaymentFunction", load("RefundPaymentFunction"))["status"] == "REFUNDED"
     assert runner.call("CancelBookingFunction", load("CancelBookingFunction"))["status"] == "CANCELLED"

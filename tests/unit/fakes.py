@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from booking.models import Booking, BookingNotification, BookingStatus
+from loyalty.rules import creditable
 from payment.errors import PaymentMethodNotRegisteredError
 from payment.models import Payment, PaymentStatus
 
@@ -108,11 +109,12 @@ class InMemoryPointsLedger:
     credited: dict[tuple[str, str], int] = field(default_factory=dict)
     """(customer id, booking id) -> points credited for that booking."""
 
-    def credit(self, customer_id: str, booking_id: str, points: int, now: datetime) -> bool:
+    def credit(self, customer_id: str, booking_id: str, points: int, now: datetime) -> int | None:
         if (customer_id, booking_id) in self.credited:
-            return False
-        self.credited[customer_id, booking_id] = points
-        return True
+            return None
+        fitting = creditable(points, self.points_of(customer_id))
+        self.credited[customer_id, booking_id] = fitting
+        return fitting
 
     def points_of(self, customer_id: str) -> int:
         return sum(points for (customer, _), points in self.credited.items() if customer == customer_id)
