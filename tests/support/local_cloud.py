@@ -8,7 +8,7 @@ from localcloud.appsync.resolver_runtime import RUNTIME_DIRECTORY, AppSyncError,
 from localcloud.appsync.schema import build_appsync_schema
 from localcloud.cloud import STACK_NAME, Customer, LocalCloud
 from localcloud.enforcement import served_backends
-from localcloud.identity import Credentials
+from localcloud.identity import Credentials, TrustPolicyError
 from localcloud.walkthrough import (
     BOOK_MUTATION,
     BOOKING_QUERY,
@@ -40,6 +40,7 @@ __all__ = [
     "GraphQLError",
     "LocalCloud",
     "ResolverRuntime",
+    "TrustPolicyError",
     "WebApp",
     "build_appsync_schema",
     "graphql",
