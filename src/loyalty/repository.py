@@ -41,7 +41,14 @@ class LoyaltyLedger:
         the booking was already credited. A total that moved in between raises: the notice is retried.
         """
         try:
-            self._transact(customer_id, booking_id, points, now, room_for=points)
+            self._transact(
+                customer_id,
+                booking_id,
+                points,
+                now,
+                total_condition="attribute_not_exists(points) OR points <= :highest",
+                total_values={":highest": POINTS_CAP - points},
+            )
             return points
         except ClientError as error:
             if _already_credited(error):
@@ -51,7 +58,14 @@ class LoyaltyLedger:
                 raise
         fitting = creditable(points, total)
         try:
-            self._transact(customer_id, booking_id, fitting, now, total_is=total)
+            self._transact(
+                customer_id,
+                booking_id,
+                fitting,
+                now,
+                total_condition="points = :total",
+                total_values={":total": total},
+            )
         except ClientError as error:
             if _already_credited(error):
                 return None
@@ -65,15 +79,10 @@ class LoyaltyLedger:
         points: int,
         now: datetime,
         *,
-        room_for: int | None = None,
-        total_is: int | None = None,
+        total_condition: str,
+        total_values: dict[str, int],
     ) -> None:
-        if room_for is not None:
-            condition = "attribute_not_exists(points) OR points <= :highest"
-            bound = {":highest": POINTS_CAP - room_for}
-        else:
-            condition = "points = :total"
-            bound = {":total": total_is}
+        """The booking's entry and the ADD on the total, the total's condition given by the caller."""
         self._client.transact_write_items(
             TransactItems=[
                 {
@@ -95,9 +104,9 @@ class LoyaltyLedger:
                         "TableName": self._table,
                         "Key": to_item({"customerId": customer_id, "sk": TOTAL_KEY}),
                         "UpdateExpression": "ADD points :points SET updatedAt = :now",
-                        "ConditionExpression": condition,
+                        "ConditionExpression": total_condition,
                         "ExpressionAttributeValues": to_item(
-                            {":points": points, ":now": now.isoformat(), **bound}
+                            {":points": points, ":now": now.isoformat(), **total_values}
                         ),
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
@@ -118,7 +127,7 @@ class LoyaltyLedger:
 def _reasons(error: ClientError) -> list[Any]:
     if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
         return []
-    return list(error.response.get("CancellationReasons", []))  # type: ignore[arg-type]
+    return list(error.response.get("CancellationReasons", []))
 
 
 def _already_credited(error: ClientError) -> bool:

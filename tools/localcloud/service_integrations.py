@@ -95,7 +95,7 @@ class StepFunctionsCredentials:
             state_machine = env.states.context_object.context_object_data["StateMachine"]["Id"]
             return _SourcedStateCredentials(computed.role_arn, state_machine)
 
-        StateTask._eval_state_credentials = with_state_machine  # type: ignore[method-assign]
+        StateTask._eval_state_credentials = with_state_machine  # type: ignore[method-assign,assignment]
         for module_info in pkgutil.walk_packages(
             stepfunctions_parser.__path__, stepfunctions_parser.__name__ + "."
         ):
