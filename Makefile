@@ -10,7 +10,7 @@ SAM := $(SAM_ENV)/bin/sam
 # `sam build` (no container) needs the functions' runtime, python3.13, on PATH: the venv provides it.
 SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
 
-.PHONY: help setup demo local local-invoke test audit static-gate lint typecheck validate build web chromium pytest deployed-tests seed deploy-web invoke clean
+.PHONY: help setup demo local local-invoke test audit static-gate lint typecheck validate build web chromium pytest deployed-tests seed deploy-web invoke clean bench bench-quick
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -89,7 +89,7 @@ local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCT
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make local-invoke FUNCTION=<logical id> EVENT=<events/file.json>"; exit 2; }
 	@$(PY) -m localcloud invoke $(FUNCTION) -e $(EVENT)
 
-test: setup lint typecheck validate static-gate build pytest audit ## every gate CI runs: lint, types, template checks, build, tests, audit
+test: setup lint typecheck validate static-gate build pytest audit bench-quick ## every gate CI runs: lint, types, template checks, build, tests, audit, a quick benchmark
 
 lint: $(VENV)/.installed $(WEB)/node_modules/.installed ## ruff (lint and formatting), and prettier on the web app and the map
 	$(VENV)/bin/ruff check .
@@ -97,7 +97,7 @@ lint: $(VENV)/.installed $(WEB)/node_modules/.installed ## ruff (lint and format
 	npm run format:check --prefix $(WEB) --silent
 
 typecheck: $(VENV)/.installed $(WEB)/node_modules/.installed ## mypy --strict, and tsc (strict) on the web app and the map
-	$(VENV)/bin/mypy src tests
+	$(VENV)/bin/mypy src tests benchmarks
 	cd tools && ../$(VENV)/bin/mypy localcloud iam_eval secaudit stacktools tests
 	npm run typecheck --prefix $(WEB) --silent
 
@@ -128,6 +128,15 @@ audit: $(VENV)/.installed ## least-privilege audit (observed calls vs grants), a
 	$(PY) -m secaudit.audit
 	$(PY) -m secaudit.matrix > /dev/null && echo "authorization matrix: only the intended cells are allowed"
 	$(PY) -m secaudit.blast_radius
+
+# The make command the benchmark uses to time `make demo` and `make test` (a wrapper can stand in for it).
+BENCH_MAKE ?= $(MAKE)
+
+bench: build ## measure cold starts, packages, memory, work per request, cost, the local flow -> docs/performance.md (BENCH_OPTIONS=--long adds a fresh make demo)
+	BENCH_MAKE="$(BENCH_MAKE)" $(PY) -m benchmarks $(BENCH_OPTIONS)
+
+bench-quick: build ## a short benchmark run that proves the suite works -> reports/performance-quick.md
+	$(PY) -m benchmarks --quick
 
 deployed-tests: $(VENV)/.installed ## opt-in tests against a deployed stack: AIRLINE_STACK_NAME=... make deployed-tests
 	$(VENV)/bin/pytest tests/deployed -m deployed -v

@@ -143,7 +143,13 @@ def test_a_forged_batch_invoked_straight_into_ingest_loyalty_credits_nothing(clo
             "messageId": f"forged-{index}",
             "receiptHandle": "forged",
             "body": json.dumps(body),
-            "attributes": {},
+            # What SQS gives every record: the forgery is in the body, not in the record's shape.
+            "attributes": {
+                "ApproximateReceiveCount": "1",
+                "ApproximateFirstReceiveTimestamp": "1767225600000",
+                "SenderId": "AIDAEXAMPLE",
+                "SentTimestamp": "1767225600000",
+            },
             "messageAttributes": {},
             "md5OfBody": "",
             "eventSource": "aws:sqs",

@@ -20,7 +20,7 @@ from aws_lambda_powertools.metrics.provider import cold_start
 from booking.errors import BookingNotConfirmableError
 from common.observability import logger
 from tests.support.inprocess import InProcessLambdaRunner
-from tests.support.sqs_event_source import drain
+from tests.support.sqs_event_source import drain, topic_envelope
 from tests.support.stack import REGION, MockStack
 
 BOOKING_ID = "5b0d6f52-3c1a-4f7e-9d52-8a1e0c2b7f31"
@@ -155,8 +155,9 @@ def test_each_notice_of_a_batch_is_logged_with_its_ids_and_a_rejected_one_withou
     stranger = str(uuid.uuid4())
     invalid = {**notice, "bookingId": str(uuid.uuid4()), "amount": None, "customerId": stranger}
     sqs = boto3.client("sqs", region_name=REGION)
+    topic = stack.physical_id("BookingTopic")
     for body in (notice, notice, invalid):
-        sqs.send_message(QueueUrl=stack.physical_id("LoyaltyQueue"), MessageBody=json.dumps(body))
+        sqs.send_message(QueueUrl=stack.physical_id("LoyaltyQueue"), MessageBody=topic_envelope(body, topic))
 
     drain(stack.physical_id("LoyaltyQueue"), lambda event: runner.call("IngestLoyaltyFunction", event))
 
@@ -169,6 +170,6 @@ def test_each_notice_of_a_batch_is_logged_with_its_ids_and_a_rejected_one_withou
     for line in rejected:
         assert line["level"] == "WARNING"
         assert line["message_id"]
-        assert line["reason"] == "body: a CONFIRMED notice needs amount and currency"
+        assert line["reason"] == "body.Message: a CONFIRMED notice needs amount and currency"
         assert stranger not in json.dumps(line)
         assert "booking_id" not in line

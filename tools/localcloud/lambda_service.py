@@ -12,11 +12,16 @@ local API Gateway - runs the handler from ``sam build``'s output in a worker pro
 
 Workers stay warm between invocations, as execution environments do; one serves one invocation at a
 time, so concurrent invocations get their own workers (up to ``MAX_WORKERS_PER_FUNCTION``).
+
+Each completed invocation gets Lambda's REPORT figures (duration, billed duration, memory size, max
+memory used, init duration on a cold start): in its :class:`InvocationResult`, as a ``REPORT`` line in
+the function's log, and in the log's ``reports``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -40,10 +45,41 @@ CREDENTIALS_MARGIN_SECONDS = 300
 
 
 @dataclass(frozen=True)
+class InvocationReport:
+    """The figures of the REPORT line Lambda logs after each invocation."""
+
+    request_id: str
+    duration_ms: float
+    """The handler's run, measured in the worker."""
+    memory_size_mb: int
+    """The function's configured MemorySize."""
+    max_memory_used_mb: int
+    """The worker process's peak resident set size so far."""
+    init_duration_ms: float | None
+    """On the first invocation of a worker (a cold start): its start until the handler was imported."""
+
+    @property
+    def billed_duration_ms(self) -> int:
+        return math.ceil(self.duration_ms)  # Lambda bills duration in 1 ms increments
+
+    def log_line(self) -> str:
+        line = (
+            f"REPORT RequestId: {self.request_id}\tDuration: {self.duration_ms:.2f} ms\t"
+            f"Billed Duration: {self.billed_duration_ms} ms\tMemory Size: {self.memory_size_mb} MB\t"
+            f"Max Memory Used: {self.max_memory_used_mb} MB"
+        )
+        if self.init_duration_ms is not None:
+            line += f"\tInit Duration: {self.init_duration_ms:.2f} ms"
+        return line
+
+
+@dataclass(frozen=True)
 class InvocationResult:
     payload: bytes
     function_error: str | None
     """None on success; "Unhandled" when the handler raised, timed out or could not start."""
+    report: InvocationReport | None = None
+    """None when the worker gave no answer (a timeout, a crashed process)."""
 
     def json(self) -> Any:
         return json.loads(self.payload)
@@ -54,11 +90,17 @@ class FunctionLog:
     """What a function printed, newest last: kept for the walkthrough and for debugging."""
 
     lines: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES_KEPT))
+    reports: deque[InvocationReport] = field(default_factory=lambda: deque(maxlen=LOG_LINES_KEPT))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, line: str) -> None:
         with self.lock:
             self.lines.append(line)
+
+    def add_report(self, report: InvocationReport) -> None:
+        with self.lock:
+            self.reports.append(report)
+            self.lines.append(report.log_line())
 
 
 def configuration_of(function: LambdaFunction) -> str:
@@ -205,8 +247,11 @@ class LambdaRuntime:
             )
         self._release(function.function_name, worker)
         log.add(f"END RequestId: {request_id} Duration: {elapsed_ms:.1f} ms")
+        report = _report_of(reply, request_id, int(function.memory_size))
+        if report is not None:
+            log.add_report(report)
         payload = json.dumps(reply["payload"]).encode()
-        return InvocationResult(payload, None if reply["ok"] else "Unhandled")
+        return InvocationResult(payload, None if reply["ok"] else "Unhandled", report)
 
     def _log_of(self, function_name: str) -> FunctionLog:
         with self._lock:
@@ -300,6 +345,20 @@ class LambdaRuntime:
         for worker in workers:
             worker.stop()
         self.uninstall()
+
+
+def _report_of(reply: dict[str, Any], request_id: str, memory_size_mb: int) -> InvocationReport | None:
+    figures = reply.get("report")
+    if not isinstance(figures, dict):
+        return None  # the worker's process failed before it could measure anything
+    init = figures.get("initDurationMs")
+    return InvocationReport(
+        request_id=request_id,
+        duration_ms=float(figures["durationMs"]),
+        memory_size_mb=memory_size_mb,
+        max_memory_used_mb=int(figures["maxMemoryUsedMb"]),
+        init_duration_ms=None if init is None else float(init),
+    )
 
 
 def _failure(error_type: str, message: str) -> dict[str, Any]:

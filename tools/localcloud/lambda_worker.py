@@ -3,7 +3,11 @@
 Started by the local cloud with the function's environment (its role's temporary credentials, its
 template variables, the local endpoint). Protocol, one JSON line each way on the process's original
 stdout/stdin: ``{"event": ..., "requestId": ..., "deadlineMs": ...}`` ->
-``{"ok": true, "payload": ...}`` or ``{"ok": false, "payload": {"errorType", "errorMessage", "stackTrace"}}``.
+``{"ok": true, "payload": ..., "report": ...}`` or
+``{"ok": false, "payload": {"errorType", "errorMessage", "stackTrace"}, "report": ...}``.
+``report`` holds the figures of Lambda's REPORT line: ``durationMs`` (the handler's run),
+``maxMemoryUsedMb`` (the process's peak resident set so far) and, on the first invocation only,
+``initDurationMs`` (from this script's start to the handler's module imported).
 Whatever the handler prints (its logs) goes to stderr, which the local cloud keeps as the function's log.
 
 This file must stay importable with the standard library alone: it runs before the function's code.
@@ -13,11 +17,15 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
+import resource
 import sys
 import time
 import traceback
 from typing import IO, Any
+
+_STARTED = time.monotonic()
 
 
 class _Context:
@@ -45,6 +53,23 @@ def _error(error: BaseException) -> dict[str, Any]:
     }
 
 
+def _max_memory_used_mb() -> int:
+    """The process's peak resident set size, in MB as Lambda reports it (rounded up).
+
+    On Linux, from ``VmHWM``: ``ru_maxrss`` survives ``exec`` and would still count the pages of the
+    process this one was forked from (the local cloud, hundreds of MB)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return math.ceil(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_bytes = peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, others KiB
+    return math.ceil(peak_bytes / (1024 * 1024))
+
+
 def main() -> None:
     protocol: IO[str] = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     sys.stdout = sys.stderr  # the handler's prints and logs are the function's log, not protocol
@@ -59,8 +84,10 @@ def main() -> None:
     except Exception as error:  # an import failure is reported on every invocation, as Lambda does
         handler = None
         init_error = {**_error(error), "errorType": "Runtime.ImportModuleError"}
+    init_duration_ms: float | None = (time.monotonic() - _STARTED) * 1000
     for line in sys.stdin:
         request = json.loads(line)
+        started = time.monotonic()
         if handler is None:
             reply: dict[str, Any] = {"ok": False, "payload": init_error}
         else:
@@ -69,10 +96,17 @@ def main() -> None:
                 reply = {"ok": True, "payload": handler(request["event"], context)}
             except Exception as error:  # reported to the caller as a function error
                 reply = {"ok": False, "payload": _error(error)}
+        reply["report"] = {
+            "durationMs": (time.monotonic() - started) * 1000,
+            "maxMemoryUsedMb": _max_memory_used_mb(),
+            "initDurationMs": init_duration_ms,
+        }
+        init_duration_ms = None
         try:
             protocol.write(json.dumps(reply) + "\n")
         except (TypeError, ValueError) as error:
-            protocol.write(json.dumps({"ok": False, "payload": _error(error)}) + "\n")
+            failure = {"ok": False, "payload": _error(error), "report": reply["report"]}
+            protocol.write(json.dumps(failure) + "\n")
         sys.stderr.flush()
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 import queue
 import shutil
 import subprocess
@@ -37,6 +38,8 @@ Handler = Literal["request", "response"]
 # How long to wait for Node.js beyond the evaluation's own limit (which Node enforces) before the
 # process is deemed stuck.
 _GRACE_SECONDS = 10.0
+
+logger = logging.getLogger(__name__)
 _STDERR_LINES_KEPT = 50
 
 
@@ -123,7 +126,11 @@ class ResolverRuntime:
         self._readers: list[threading.Thread] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._started = False
         self.node_version: str | None = None
+        self.restarts = 0
+        """How many times a Node.js process that had died (or was stopped for not answering) was
+        replaced: the next evaluation gets a new one, as AppSync's own runtime is never down for good."""
 
     def __enter__(self) -> Self:
         self.start()
@@ -144,6 +151,13 @@ class ResolverRuntime:
     def start(self) -> None:
         if self._process is not None:
             raise ResolverRuntimeError("the runtime is already started")
+        self._spawn()
+        self._started = True
+
+    def _spawn(self) -> None:
+        # Each process gets its own answer queue: a dead process's end-of-output must not be read as
+        # the next process's answer.
+        self._answers = queue.Queue()
         executable = self._node or shutil.which("node")
         if executable is None or shutil.which(executable) is None:
             raise NodeNotFoundError(
@@ -182,12 +196,26 @@ class ResolverRuntime:
             if ready.get("ready") is not True:
                 raise ResolverRuntimeError(f"the runtime did not start properly: {ready}")
         except BaseException:
-            self.close()
+            self._stop()
             raise
         self.node_version = ready.get("node")
 
+    def _respawn_if_dead(self) -> None:
+        """A process that died or was stopped for not answering is replaced (its last words logged)."""
+        if self.running or not self._started:
+            return
+        logger.warning("the APPSYNC_JS runtime had stopped; starting a new one%s", self._stderr_tail())
+        self._stop()
+        self._stderr.clear()
+        self._spawn()
+        self.restarts += 1
+
     def close(self) -> None:
         """Stops the Node.js process (closing its input ends it; it is killed if it does not stop)."""
+        self._started = False
+        self._stop()
+
+    def _stop(self) -> None:
         process, self._process = self._process, None
         if process is None:
             return
@@ -230,6 +258,7 @@ class ResolverRuntime:
                 raise ValueError("now must be timezone-aware")
             request["now"] = now.isoformat()
         with self._lock:
+            self._respawn_if_dead()
             if not self.running:
                 raise ResolverRuntimeError(f"the runtime is not running{self._stderr_tail()}")
             request_id = next(self._ids)

@@ -442,3 +442,19 @@ def test_leaving_the_context_stops_node(code: Any) -> None:
 def test_a_missing_node_is_reported_clearly(tmp_path: Path) -> None:
     with pytest.raises(NodeNotFoundError, match=r"Node\.js was not found"):
         ResolverRuntime(node=str(tmp_path / "no-such-node")).start()
+
+
+def test_a_node_process_that_died_is_replaced_at_the_next_evaluation(code: Any) -> None:
+    """A long-running local cloud must not lose GraphQL for good because Node.js died once (killed,
+    out of memory, or stopped for not answering in time)."""
+    path = code("export function request(ctx) { return 1; }\n")
+    with ResolverRuntime() as runtime:
+        first = runtime._process
+        assert first is not None
+        first.kill()
+        first.wait(timeout=10)
+
+        assert runtime.evaluate(path, "request", {}).value == 1
+        assert runtime.running
+        assert runtime.restarts == 1
+        assert runtime._process is not first

@@ -13,6 +13,7 @@ def test_both_templates_resource_policies_are_listed() -> None:
 
     assert {name: policy.template for name, policy in policies.items()} == {
         "LoyaltyApi": "template.yaml",
+        "BookingTopicPolicy": "template.yaml",
         "LoyaltyQueuePolicy": "template.yaml",
         "GetLoyaltyFunctionGetLoyaltyPermissionStage": "template.yaml",
         "SiteBucketPolicy": "web/template.yaml",
