@@ -4,7 +4,7 @@ least-privilege audit and its observations, the authorization matrix, the static
 from __future__ import annotations
 
 from secaudit import blast_radius, matrix
-from secaudit.audit import USAGE_PATH, Allowance, RoleAudit, audit, load_allowances
+from secaudit.audit import SERVICES_WITHOUT_A_SOURCE, USAGE_PATH, Allowance, RoleAudit, audit, load_allowances
 from secaudit.matrix import ANONYMOUS, OUTSIDER_ROLE, OUTSIDER_USER, Cell, allowed_cells, decide, intended
 from secaudit.policies import RolePolicies, StackPolicies, expanded_policies, stack_policies
 from secaudit.pytest_support import skip_without_gate_tools
@@ -28,6 +28,7 @@ __all__ = [
     "OUTSIDER_ROLE",
     "OUTSIDER_USER",
     "SAM_ENV",
+    "SERVICES_WITHOUT_A_SOURCE",
     "USAGE_PATH",
     "VARIANTS",
     "Allowance",

@@ -4,7 +4,7 @@ confused deputy guard that AppSync and Step Functions document. Without it, any 
 machine in the account (or, for some services, in any account) could be pointed at the role.
 
 The roles of services that set no ``aws:SourceArn`` when they assume a role carry no condition, each
-for the reason written here (and in docs/permissions.md)."""
+for the reason the audit writes beside them in docs/permissions.md."""
 
 from __future__ import annotations
 
@@ -12,19 +12,10 @@ from typing import Any
 
 import pytest
 
+from tests.support.audit import SERVICES_WITHOUT_A_SOURCE
 from tests.support.template import translate
 
 SERVICES_THAT_NAME_THEIR_SOURCE = {"appsync.amazonaws.com", "states.amazonaws.com"}
-SERVICES_THAT_DO_NOT = {
-    "lambda.amazonaws.com": (
-        "Lambda assumes an execution role for the function whose configuration names it, and sets no "
-        "aws:SourceArn; who may name the role is decided by iam:PassRole"
-    ),
-    "apigateway.amazonaws.com": (
-        "the CloudWatch Logs role of API Gateway is an account-wide setting, assumed for every API of "
-        "the region: there is no one API to name"
-    ),
-}
 ACCOUNT = {"Ref": "AWS::AccountId"}
 THIS_API = {"Fn::GetAtt": ["GraphQLApi", "Arn"]}
 THIS_STATE_MACHINE = {
@@ -135,5 +126,5 @@ def test_every_other_service_role_belongs_to_a_service_that_names_no_source(
         service for _, service, statement in service_trusts(resources) if "Condition" not in statement
     }
 
-    assert services <= SERVICES_THAT_NAME_THEIR_SOURCE | set(SERVICES_THAT_DO_NOT)
-    assert unguarded <= set(SERVICES_THAT_DO_NOT)
+    assert services <= SERVICES_THAT_NAME_THEIR_SOURCE | set(SERVICES_WITHOUT_A_SOURCE)
+    assert unguarded <= set(SERVICES_WITHOUT_A_SOURCE)
