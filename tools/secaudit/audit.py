@@ -175,7 +175,10 @@ def audit(policies: StackPolicies, uses: set[Use], allowances: Sequence[Allowanc
         principal = Principal.role_session(role.arn, "audit")
         role_uses = sorted(use for use in uses if use.role == role.logical_id)
         result = RoleAudit(
-            role.logical_id, role.used_by, used=role_uses, trust_policy=dict(role.trust_policy)
+            role.logical_id,
+            role.used_by,
+            used=role_uses,
+            trust_policy=json.loads(templated(json.dumps(role.trust_policy), pairs)),
         )
         for use in role_uses:
             if not use.allowed:
