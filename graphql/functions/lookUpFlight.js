@@ -33,6 +33,7 @@ export function response(ctx) {
   if (departure <= util.time.nowEpochMilliSeconds()) {
     util.error('The flight has already departed: it can no longer be booked', 'FlightDeparted');
   }
-  // Only the id goes on down the pipeline: the saga reads the price from the catalog itself.
-  return { id: ctx.result.id };
+  // The id, and the price the payment method is registered for. The saga reads the price from the
+  // catalog itself and charges it only if it is the price registered.
+  return { id: ctx.result.id, price: ctx.result.price, currency: ctx.result.currency };
 }

@@ -1,30 +1,20 @@
 /**
- * processBooking, step 2: start the booking saga through the Step Functions StartExecution API
+ * processBooking, step 4: start the booking saga through the Step Functions StartExecution API
  * (an HTTP data source signing for the "states" service; its role may start this state machine only).
  *
- * The execution's input is exactly what the saga accepts: the new booking's id, the caller's Cognito
- * sub, the flight and the payment token. No price: the saga charges the catalog's price, so a caller
- * cannot choose what they pay. The execution is named after the booking, so a booking id can only
- * ever start one execution.
+ * The execution is named after the booking (the id the pipeline minted), and the saga takes the
+ * booking id from that name alone: a name starts one execution only, so a booking id can only ever
+ * start one saga. The input is the caller's Cognito sub and the flight, nothing else: no price (the
+ * saga charges the catalog's) and no card token (registered for the booking by the previous step).
  */
 import { util } from '@aws-appsync/utils';
 
-// The payment provider's card tokens, e.g. "tok_visa" (the payment service checks the same pattern).
-const PAYMENT_TOKEN = '^tok_[A-Za-z0-9_]{1,64}$';
-
 /** @param {import('@aws-appsync/utils').Context} ctx */
 export function request(ctx) {
-  const { paymentToken } = ctx.args.input;
-  if (!util.matches(PAYMENT_TOKEN, paymentToken)) {
-    util.error('paymentToken must be a payment token, e.g. tok_visa', 'BadRequest');
-  }
-  const bookingId = util.autoId();
-  ctx.stash.bookingId = bookingId;
+  const bookingId = ctx.stash.bookingId;
   const input = {
-    bookingId,
     customerId: ctx.identity.sub,
     flightId: ctx.prev.result.id,
-    paymentToken,
   };
   return {
     method: 'POST',

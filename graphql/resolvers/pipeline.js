@@ -1,6 +1,8 @@
 /**
- * Mutation.processBooking, a pipeline resolver: lookUpFlight (the flight must be in the catalog), then
- * startBooking (starts the booking saga). These handlers run before and after the two functions.
+ * Mutation.processBooking, a pipeline resolver: lookUpFlight (the flight must be in the catalog),
+ * countBookingsInFlight (the caller has room for another), registerPaymentMethod (the card token,
+ * registered for the booking with the payment provider), then startBooking (starts the booking saga,
+ * named after the booking). These handlers run before and after the functions.
  */
 import { util } from '@aws-appsync/utils';
 
@@ -10,6 +12,9 @@ export function request(ctx) {
   if (!ctx.identity?.sub) {
     util.unauthorized();
   }
+  // The new booking's id, for every step: the payment method is registered under it and the saga's
+  // execution is named after it.
+  ctx.stash.bookingId = util.autoId();
   return {};
 }
 

@@ -1,4 +1,11 @@
-"""Loyalty rules, free of AWS: points earned and tiers."""
+"""Loyalty rules, free of AWS: points earned, their bounds, and tiers.
+
+Points are one unit whatever the currency paid: each currency the airline sells in earns at its own
+fixed rate (points per 1.00 charged, an earning rule of the programme, not an exchange rate). A booking
+earns at most MAX_POINTS_PER_BOOKING, and a customer's total never passes POINTS_CAP: the points a
+booking would earn beyond the cap are not credited, and the total stays at the cap. So the total always
+fits GraphQL's Int (a signed 32-bit integer, at most 2,147,483,647), which getLoyalty answers with.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,15 @@ GOLD_THRESHOLD = 100_000
 
 MAX_CREDITED_AMOUNT = 500_000
 """No fare the airline sells costs more than 5,000.00: a notice claiming more is not a real booking."""
-CREDITED_CURRENCIES = frozenset({"EUR", "GBP", "USD"})
+POINTS_PER_100_MINOR_UNITS = {"EUR": 100, "GBP": 115, "USD": 90}
+"""The earning rate of each currency the airline sells in: points per 1.00 charged (per 100 minor
+units). A 129.00 EUR booking earns 12,900 points, 129.00 GBP 14,835, 129.00 USD 11,610."""
+CREDITED_CURRENCIES = frozenset(POINTS_PER_100_MINOR_UNITS)
 """The currencies the airline sells in."""
+MAX_POINTS_PER_BOOKING = 500_000
+"""What one booking can earn at most, whatever its fare."""
+POINTS_CAP = 1_000_000_000
+"""A customer's total never passes this; what a booking would earn beyond it is not credited."""
 STATUS_ATTRIBUTE = "bookingStatus"
 
 
@@ -39,10 +53,18 @@ def trusted_notice(delivery: TopicDelivery, booking_topic_arn: str) -> BookingNo
 
 
 def points_for(notice: BookingNotice) -> int:
-    """One point per minor unit charged (a 129.00 EUR booking earns 12,900 points); cancelled: none."""
-    if notice.status != "CONFIRMED" or notice.amount is None:
+    """The points a confirmed booking earns: its amount at its currency's earning rate, rounded down, at
+    most MAX_POINTS_PER_BOOKING. A cancelled booking, or a currency that earns nothing, earns none."""
+    if notice.status != "CONFIRMED" or notice.amount is None or notice.currency is None:
         return 0
-    return notice.amount
+    rate = POINTS_PER_100_MINOR_UNITS.get(notice.currency, 0)
+    return min(notice.amount * rate // 100, MAX_POINTS_PER_BOOKING)
+
+
+def creditable(points: int, total: int) -> int:
+    """How many of a booking's ``points`` a customer with ``total`` points is credited: all of them, or
+    what is left below POINTS_CAP (none at the cap)."""
+    return max(0, min(points, POINTS_CAP - total))
 
 
 def tier_for(points: int) -> Tier:
@@ -54,6 +76,8 @@ def tier_for(points: int) -> Tier:
 
 
 def summarise(points: int) -> LoyaltySummary:
+    # A total can only pass the cap if it was recorded before the cap existed: it reads as the cap.
+    points = min(points, POINTS_CAP)
     tier = tier_for(points)
     next_threshold = {Tier.BRONZE: SILVER_THRESHOLD, Tier.SILVER: GOLD_THRESHOLD}.get(tier)
     remaining = 0 if next_threshold is None else next_threshold - points

@@ -12,8 +12,10 @@ from loyalty.rules import points_for, summarise
 
 
 class PointsLedger(Protocol):
-    def credit(self, customer_id: str, booking_id: str, points: int, now: datetime) -> bool:
-        """Credit a booking's points to its customer; False (and nothing changed) if already credited."""
+    def credit(self, customer_id: str, booking_id: str, points: int, now: datetime) -> int | None:
+        """Credit a booking's points to its customer, never taking the total past the cap
+        (``loyalty.rules.creditable``): returns the points credited, None (and nothing changed) if the
+        booking was already credited."""
         ...
 
     def points_of(self, customer_id: str) -> int:
@@ -23,6 +25,8 @@ class PointsLedger(Protocol):
 
 class CreditOutcome(StrEnum):
     CREDITED = "CREDITED"
+    CAPPED = "CAPPED"
+    """Credited only in part, or not at all: the customer's total reached the cap."""
     ALREADY_CREDITED = "ALREADY_CREDITED"
     NOTHING_EARNED = "NOTHING_EARNED"
 
@@ -31,9 +35,10 @@ def credit_booking(notice: BookingNotice, ledger: PointsLedger, now: datetime) -
     points = points_for(notice)
     if points == 0:
         return CreditOutcome.NOTHING_EARNED
-    if ledger.credit(notice.customer_id, notice.booking_id, points, now):
-        return CreditOutcome.CREDITED
-    return CreditOutcome.ALREADY_CREDITED
+    credited = ledger.credit(notice.customer_id, notice.booking_id, points, now)
+    if credited is None:
+        return CreditOutcome.ALREADY_CREDITED
+    return CreditOutcome.CREDITED if credited == points else CreditOutcome.CAPPED
 
 
 def loyalty_of(customer_id: str, ledger: PointsLedger) -> LoyaltySummary:

@@ -7,7 +7,7 @@ from functools import cache
 from common.aws import dynamodb_client
 from common.settings import load_settings
 from payment.provider import SimulatedPaymentProvider
-from payment.repository import ChargeLedger
+from payment.repository import PaymentLedger
 from payment.service import PaymentProvider
 from payment.settings import PaymentSettings
 
@@ -15,7 +15,7 @@ from payment.settings import PaymentSettings
 @cache
 def payment_provider() -> PaymentProvider:
     settings = load_settings(PaymentSettings)
-    return SimulatedPaymentProvider(ChargeLedger(dynamodb_client(), settings.payment_table_name))
+    return SimulatedPaymentProvider(PaymentLedger(dynamodb_client(), settings.payment_table_name))
 
 
 def reset() -> None:

@@ -10,4 +10,8 @@ class PaymentDeclinedError(RuntimeError):
 
 
 class PaymentConflictError(RuntimeError):
-    """A charge for this booking already exists with a different amount or currency."""
+    """The booking's payment is for a different amount or currency than the one charged."""
+
+
+class PaymentMethodNotRegisteredError(RuntimeError):
+    """No payment method was registered for the booking: nothing can be charged; the saga compensates."""

@@ -1,5 +1,5 @@
-"""Payment rules, free of AWS: how the simulated processor answers a card token, what a booking's charge
-looks like, when a retried charge is the same charge, and what the saga is told."""
+"""Payment rules, free of AWS: how the simulated processor answers a registered payment method, when a
+retried charge is the same charge, and what the saga is told."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime
 
 from payment.errors import PaymentConflictError, PaymentDeclinedError
-from payment.models import Charge, ChargeResult, ChargeStatus, RefundResult, RefundStatus
+from payment.models import ChargeResult, Payment, PaymentStatus, RefundResult, RefundStatus
 
 APPROVED_TEST_TOKENS = frozenset({"tok_visa", "tok_mastercard", "tok_amex"})
 """Tokens the simulated processor approves."""
@@ -20,6 +20,8 @@ DECLINED_TEST_TOKENS = {
 """Tokens the simulated processor declines, with the decline code it reports."""
 
 UNKNOWN_TOKEN_DECLINE_CODE = "invalid_token"  # noqa: S105 - a decline code, not a secret
+LAPSED_REGISTRATION_DECLINE_CODE = "registration_expired"
+"""A payment method registered longer ago than the registration lasts is not charged."""
 
 
 def decline_code_for(token: str) -> str | None:
@@ -34,45 +36,58 @@ def charge_id_for(booking_id: str) -> str:
     return "ch_" + hashlib.sha256(booking_id.encode()).hexdigest()[:24]
 
 
-def new_charge(booking_id: str, amount: int, currency: str, token: str, now: datetime) -> Charge:
-    decline_code = decline_code_for(token)
-    return Charge(
-        booking_id=booking_id,
-        charge_id=charge_id_for(booking_id),
-        amount=amount,
-        currency=currency,
-        status=ChargeStatus.DECLINED if decline_code else ChargeStatus.CAPTURED,
-        decline_code=decline_code,
-        created_at=now,
-    )
-
-
-def ensure_same_charge(existing: Charge, amount: int, currency: str) -> Charge:
-    """A retried charge finds the booking's charge, which counts (a decline stays a decline, whatever the
-    retry's card); the same booking charged another amount or currency is a conflict."""
-    if (existing.amount, existing.currency) != (amount, currency):
+def ensure_same_charge(payment: Payment, amount: int, currency: str) -> Payment:
+    """The saga charges what the booking's payment was registered (and, on a retry, charged) for; another
+    amount or currency is a conflict, and nothing is charged."""
+    if (payment.amount, payment.currency) != (amount, currency):
         raise PaymentConflictError(
-            f"booking {existing.booking_id} was already charged {existing.amount} {existing.currency}"
+            f"the payment of booking {payment.booking_id} is for {payment.amount} {payment.currency}, "
+            f"not {amount} {currency}"
         )
-    return existing
+    return payment
 
 
-def charge_result(charge: Charge) -> ChargeResult:
-    """What the saga is told of a booking's charge: a decline is an error, so the saga compensates."""
-    if charge.status is ChargeStatus.DECLINED:
-        raise PaymentDeclinedError(charge.booking_id, charge.decline_code or "declined")
-    return ChargeResult(
-        booking_id=charge.booking_id,
-        charge_id=charge.charge_id,
-        amount=charge.amount,
-        currency=charge.currency,
-        status=charge.status,
+def settle(registered: Payment, now: datetime) -> Payment:
+    """The outcome of charging a REGISTERED payment: CAPTURED or DECLINED, without the token or its
+    expiry (the processor has used it, whatever it answered)."""
+    if registered.payment_method is None or registered.status is not PaymentStatus.REGISTERED:
+        raise ValueError(f"the payment of booking {registered.booking_id} is not a registered payment method")
+    lapsed = registered.expires_at is not None and registered.expires_at <= now.timestamp()
+    decline_code = (
+        LAPSED_REGISTRATION_DECLINE_CODE
+        if lapsed
+        else decline_code_for(registered.payment_method.get_secret_value())
+    )
+    return registered.model_copy(
+        update={
+            "status": PaymentStatus.DECLINED if decline_code else PaymentStatus.CAPTURED,
+            "payment_method": None,
+            "expires_at": None,
+            "charge_id": charge_id_for(registered.booking_id),
+            "charged_at": now,
+            "decline_code": decline_code,
+        }
     )
 
 
-def refund_result(booking_id: str, charge: Charge | None) -> RefundResult:
+def charge_result(payment: Payment) -> ChargeResult:
+    """What the saga is told of a booking's charge: a decline is an error, so the saga compensates."""
+    if payment.status is PaymentStatus.DECLINED:
+        raise PaymentDeclinedError(payment.booking_id, payment.decline_code or "declined")
+    if payment.charge_id is None:
+        raise ValueError(f"the payment of booking {payment.booking_id} has not been charged")
+    return ChargeResult(
+        booking_id=payment.booking_id,
+        charge_id=payment.charge_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        status=payment.status,
+    )
+
+
+def refund_result(booking_id: str, payment: Payment | None) -> RefundResult:
     """REFUNDED once the booking's charge is refunded (by this call or an earlier one); NOT_CHARGED when
-    there is no charge or it was declined."""
-    if charge is None or charge.status is not ChargeStatus.REFUNDED:
+    nothing was captured (no payment, a decline, a registration voided unused)."""
+    if payment is None or payment.status is not PaymentStatus.REFUNDED:
         return RefundResult(booking_id=booking_id, status=RefundStatus.NOT_CHARGED)
-    return RefundResult(booking_id=booking_id, status=RefundStatus.REFUNDED, charge_id=charge.charge_id)
+    return RefundResult(booking_id=booking_id, status=RefundStatus.REFUNDED, charge_id=payment.charge_id)

@@ -65,7 +65,6 @@ def test_starting_the_saga_directly_cannot_sell_a_seat_on_a_departed_flight(clou
                 "bookingId": booking_id,
                 "customerId": customer_id,
                 "flightId": flight_id,
-                "paymentToken": "tok_visa",
             }
         ),
     )["executionArn"]

@@ -78,7 +78,8 @@ def test_a_customer_signs_up_books_and_sees_the_booking_confirmed_and_the_points
     assert booking_id not in page.url
 
     page.get_by_role("link", name="Loyalty").click()
-    # One point per cent paid, credited through the loyalty queue shortly after the confirmation.
+    # A hundred points per euro paid (SA101 is sold in euros), credited through the loyalty queue
+    # shortly after the confirmation.
     expect(page.get_by_test_id("loyalty-points")).to_have_text(f"{flight.price:,}", timeout=UI_TIMEOUT_MS)
     expect(page.get_by_test_id("loyalty-tier")).to_have_text("bronze")
     expect(page.get_by_text(f"{50_000 - flight.price:,} points to silver")).to_be_visible()

@@ -272,3 +272,54 @@ def test_get_loyalty_reads_the_same_for_one_or_ten_thousand_bookings(
         observed[bookings] = (dict(recorder.calls), recorder.items_returned)
 
     assert observed[1] == observed[10_000] == ({"GetItem": 1}, 1)
+
+
+def set_total(stack: MockStack, customer_id: str, points: int) -> None:
+    boto3.client("dynamodb", region_name=REGION).put_item(
+        TableName=stack.physical_id("LoyaltyTable"),
+        Item={"customerId": {"S": customer_id}, "sk": {"S": "TOTAL"}, "points": {"N": str(points)}},
+    )
+
+
+def credited_for(stack: MockStack, customer_id: str, booking_id: str) -> int:
+    item = boto3.client("dynamodb", region_name=REGION).get_item(
+        TableName=stack.physical_id("LoyaltyTable"),
+        Key={"customerId": {"S": customer_id}, "sk": {"S": f"BOOKING#{booking_id}"}},
+    )["Item"]
+    return int(item["points"]["N"])
+
+
+@pytest.mark.parametrize(
+    ("total", "expected_total", "credited"),
+    [
+        (1_000_000_000 - 12_900, 1_000_000_000, 12_900),  # reaches the cap exactly
+        (1_000_000_000 - 12_899, 1_000_000_000, 12_899),  # one over: held at the cap
+        (1_000_000_000, 1_000_000_000, 0),  # at the cap
+    ],
+    ids=["exactly at the cap", "one over", "at the cap already"],
+)
+def test_a_customers_total_never_passes_the_cap_and_getloyalty_still_answers(
+    runner: InProcessLambdaRunner, stack: MockStack, total: int, expected_total: int, credited: int
+) -> None:
+    set_total(stack, CUSTOMER_ID, total)
+    notice = confirmed_notice(12900)
+    send(stack, [from_topic(stack, notice)])
+    deliver(stack, runner)
+    send(stack, [from_topic(stack, notice)])  # redelivered: nothing more
+    deliver(stack, runner)
+
+    status, body = get_loyalty(runner, CUSTOMER_ID)
+
+    assert (status, body["points"]) == (200, expected_total)
+    assert credited_for(stack, CUSTOMER_ID, notice["bookingId"]) == credited
+    assert body["points"] <= 2**31 - 1
+
+
+def test_points_are_earned_in_one_unit_whatever_the_currency(
+    runner: InProcessLambdaRunner, stack: MockStack
+) -> None:
+    notices = [{**confirmed_notice(12900), "currency": currency} for currency in ("EUR", "GBP", "USD")]
+    send(stack, [from_topic(stack, notice) for notice in notices])
+    deliver(stack, runner)
+
+    assert get_loyalty(runner, CUSTOMER_ID)[1]["points"] == 12_900 + 14_835 + 11_610

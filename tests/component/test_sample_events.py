@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.support.fixtures import get_item
 from tests.support.inprocess import InProcessLambdaRunner
+from tests.support.saga import register_payment_method
 from tests.support.stack import MockStack
 from tests.support.template import REPOSITORY_ROOT, function_specs, project_template
 
@@ -39,7 +40,10 @@ def test_the_sample_events_walk_a_booking_through_every_function(
     booking_id = reservation["bookingId"]
 
     assert runner.call("ReserveBookingFunction", reservation)["status"] == "UNCONFIRMED"
-    assert runner.call("CollectPaymentFunction", load("CollectPaymentFunction"))["status"] == "CAPTURED"
+    # CollectPayment charges the payment method processBooking registered for the booking.
+    charge = load("CollectPaymentFunction")
+    register_payment_method(stack, booking_id, "tok_visa", charge["amount"], charge["currency"])
+    assert runner.call("CollectPaymentFunction", charge)["status"] == "CAPTURED"
     confirmed = runner.call("ConfirmBookingFunction", load("ConfirmBookingFunction"))
     assert confirmed["status"] == "CONFIRMED"
     assert "messageId" in runner.call("NotifyBookingFunction", load("NotifyBookingFunction"))
@@ -52,10 +56,11 @@ def test_the_sample_events_walk_a_booking_through_every_function(
     assert runner.call("IngestLoyaltyFunction", ingest) == {"batchItemFailures": []}
     loyalty = runner.call("GetLoyaltyFunction", load("GetLoyaltyFunction"))
     assert loyalty["statusCode"] == 200
+    # 129.00 EUR earns 12,900 points; 549.00 GBP earns 63,135 (115 points per pound).
     assert json.loads(loyalty["body"]) == {
-        "points": 12900 + 54900,
+        "points": 12900 + 63135,
         "level": "silver",
-        "remainingPoints": 32200,
+        "remainingPoints": 100_000 - 12900 - 63135,
     }
     assert runner.call("RefundPaymentFunction", load("RefundPaymentFunction"))["status"] == "REFUNDED"
     assert runner.call("CancelBookingFunction", load("CancelBookingFunction"))["status"] == "CANCELLED"

@@ -102,7 +102,7 @@ def test_search_returns_the_catalog_without_internal_fields(
         gql(cloud, customer, "query($id: ID!) { getFlight(id: $id) { reservedBookings } }", {"id": flight.id})
 
 
-def test_a_confirmed_booking_takes_a_seat_and_earns_its_price_in_points(
+def test_a_confirmed_booking_takes_a_seat_and_earns_a_hundred_points_a_euro(
     cloud: LocalCloud, flights: dict[str, Flight]
 ) -> None:
     customer = new_customer(cloud)
@@ -138,7 +138,8 @@ def test_customers_see_only_their_own_bookings_and_loyalty(
 ) -> None:
     alice, bob, staff = new_customer(cloud), new_customer(cloud), new_customer(cloud, admin=True)
     booking = book(cloud, alice, flights["SA201"], "tok_visa", "CONFIRMED")
-    points(cloud, alice, flights["SA201"].price)
+    earned = flights["SA201"].price * 115 // 100  # a GBP fare: 115 points per pound
+    points(cloud, alice, earned)
 
     assert gql(cloud, bob, BOOKING_QUERY, {"id": booking["id"]})["getBooking"] is None
     assert gql(cloud, bob, "{ listBookings { items { id } } }")["listBookings"]["items"] == []
@@ -147,7 +148,7 @@ def test_customers_see_only_their_own_bookings_and_loyalty(
     read_by_staff = gql(
         cloud, staff, "query($c: ID) { getLoyalty(customerId: $c) { points } }", {"c": alice.sub}
     )
-    assert read_by_staff["getLoyalty"]["points"] == flights["SA201"].price
+    assert read_by_staff["getLoyalty"]["points"] == earned
 
 
 def test_an_unknown_flight_or_token_starts_nothing(cloud: LocalCloud, flights: dict[str, Flight]) -> None:

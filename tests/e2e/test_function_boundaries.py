@@ -118,8 +118,12 @@ WITHIN_GRANTS: list[tuple[str, str, str, Call]] = [
         "CollectPaymentFunctionRole",
         "dynamodb",
         "record a charge",
-        lambda c, o: c.put_item(
-            TableName=o["PaymentTableName"], Item={"bookingId": {"S": str(uuid.uuid4())}}
+        lambda c, o: c.update_item(
+            TableName=o["PaymentTableName"],
+            Key={"bookingId": {"S": str(uuid.uuid4())}},
+            UpdateExpression="SET #status = :captured REMOVE paymentMethod, expiresAt",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":captured": {"S": "CAPTURED"}},
         ),
     ),
     (

@@ -1,7 +1,8 @@
 """The real ``statemachine/booking.asl.json`` run by moto's Step Functions interpreter.
 
 Its Lambda tasks run the repository's handlers (in-process, see tests/support/inprocess.py) against
-tables, topic and queues built from ``template.yaml``.
+tables, topic and queues built from ``template.yaml``. Each booking's payment method is registered
+first, as processBooking registers it, and the execution is named after the booking.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from moto.dynamodb.models import DynamoDBBackend
 
 from tests.support.fixtures import get_item
 from tests.support.inprocess import always_fail, service_error_after_success
-from tests.support.saga import Saga
+from tests.support.saga import ExecutionResult, Saga
 from tests.support.stack import REGION, MockStack
 from tests.support.template import Flight
 
@@ -28,14 +29,21 @@ pytestmark = pytest.mark.whole_stack
 CUSTOMER_ID = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"
 
 
-def booking_request(flight: Flight, token: str = "tok_visa", **extra: Any) -> dict[str, Any]:
-    return {
-        "bookingId": str(uuid.uuid4()),
-        "customerId": CUSTOMER_ID,
-        "flightId": flight.id,
-        "paymentToken": token,
-        **extra,
-    }
+def booking_request(flight: Flight, **extra: Any) -> dict[str, Any]:
+    return {"bookingId": str(uuid.uuid4()), "customerId": CUSTOMER_ID, "flightId": flight.id, **extra}
+
+
+def book(
+    saga: Saga, flight: Flight, token: str = "tok_visa", **extra: Any
+) -> tuple[dict[str, Any], ExecutionResult]:
+    """Registers ``token`` for a new booking at the flight's price, then runs the saga named after it."""
+    request = booking_request(flight, **extra)
+    saga.register_payment_method(request["bookingId"], token, flight.price, flight.currency)
+    return request, saga.run(request)
+
+
+def history_text(result: ExecutionResult) -> str:
+    return json.dumps(result.history, default=str)
 
 
 def seats_available(stack: MockStack, flight: Flight) -> int:
@@ -74,9 +82,8 @@ def test_happy_path_confirms_takes_a_seat_charges_catalog_price_and_notifies(
     booking_topic_messages: Callable[[], list[dict[str, Any]]],
 ) -> None:
     flight = flights["SA101"]
-    request = booking_request(flight)
 
-    result = saga.run(request)
+    request, result = book(saga, flight)
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert result.output is not None
@@ -95,6 +102,10 @@ def test_happy_path_confirms_takes_a_seat_charges_catalog_price_and_notifies(
         flight.price,
         flight.currency,
     )
+    # The charge erased the registered token, and no event of the execution ever held it.
+    assert "paymentMethod" not in charge
+    assert "expiresAt" not in charge
+    assert "tok_" not in history_text(result)
     [published] = booking_topic_messages()
     assert published["bookingStatus"] == "CONFIRMED"
     # The booking topic's loyalty subscription (filter policy from the template) passed the notice on.
@@ -108,9 +119,8 @@ def test_happy_path_confirms_takes_a_seat_charges_catalog_price_and_notifies(
 
 def test_client_supplied_amount_is_ignored(saga: Saga, stack: MockStack, flights: dict[str, Flight]) -> None:
     flight = flights["SA101"]
-    request = booking_request(flight, amount=1, currency="EUR")
 
-    result = saga.run(request)
+    request, result = book(saga, flight, amount=1, currency="EUR")
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     charge = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
@@ -125,9 +135,8 @@ def test_declined_card_cancels_releases_seat_captures_nothing_and_notifies_cance
     booking_topic_messages: Callable[[], list[dict[str, Any]]],
 ) -> None:
     flight = flights["SA101"]
-    request = booking_request(flight, token="tok_chargeDeclined")
 
-    result = saga.run(request)
+    request, result = book(saga, flight, token="tok_chargeDeclined")
 
     assert result.status == "FAILED"
     assert result.error == "BookingCancelled"
@@ -146,6 +155,7 @@ def test_declined_card_cancels_releases_seat_captures_nothing_and_notifies_cance
     charge = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
     assert charge is not None
     assert charge["status"] == "DECLINED"
+    assert "paymentMethod" not in charge
     # The customer is told: the cancellation is published on the booking topic...
     assert booking_topic_messages() == [
         {
@@ -169,15 +179,19 @@ def test_no_seat_left_fails_without_creating_a_booking(
 ) -> None:
     flight = flights["SA301"]  # two seats
     for _ in range(flight.seat_capacity):
-        assert saga.run(booking_request(flight)).status == "SUCCEEDED"
-    late = booking_request(flight)
+        assert book(saga, flight)[1].status == "SUCCEEDED"
 
-    result = saga.run(late)
+    late, result = book(saga, flight)
 
     assert result.status == "FAILED"
     assert result.error == "NoSeatAvailable"
     assert get_item(stack, "BookingTable", {"id": late["bookingId"]}) is None
-    assert get_item(stack, "PaymentTable", {"bookingId": late["bookingId"]}) is None
+    # Nothing was charged, and the unused payment method was voided: its token is gone.
+    payment = get_item(stack, "PaymentTable", {"bookingId": late["bookingId"]})
+    assert payment is not None
+    assert payment["status"] == "VOIDED"
+    assert "paymentMethod" not in payment
+    assert "chargeId" not in payment
     assert seats_available(stack, flight) == 0
     reserved = [event["bookingId"] for event in saga.runner.invocations["ReserveBookingFunction"]]
     assert late["bookingId"] not in reserved
@@ -194,15 +208,13 @@ def test_a_departed_flight_fails_without_taking_a_seat(
         UpdateExpression="SET departureDateTime = :yesterday",
         ExpressionAttributeValues={":yesterday": {"S": yesterday}},
     )
-    request = booking_request(flight)
-
-    result = saga.run(request)
+    request, result = book(saga, flight)
 
     assert result.status == "FAILED"
     assert result.error == "NoSeatAvailable"
     assert seats_available(stack, flight) == flight.seat_capacity
     assert get_item(stack, "BookingTable", {"id": request["bookingId"]}) is None
-    assert get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]}) is None
+    assert get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})["status"] == "VOIDED"  # type: ignore[index]
     assert "ReserveBookingFunction" not in saga.runner.invocations
 
 
@@ -210,10 +222,9 @@ def test_failing_confirm_refunds_cancels_and_releases_the_seat(
     saga: Saga, stack: MockStack, flights: dict[str, Flight]
 ) -> None:
     flight = flights["SA101"]
-    request = booking_request(flight)
     saga.runner.faults["ConfirmBookingFunction"] = always_fail("RuntimeError", "confirm exploded")
 
-    result = saga.run(request)
+    request, result = book(saga, flight)
 
     assert result.status == "FAILED"
     assert result.error == "BookingCancelled"
@@ -235,10 +246,9 @@ def test_a_retried_step_creates_nothing_twice(
 ) -> None:
     """The step does its work, then Lambda reports a throttle: Step Functions retries the same input."""
     flight = flights["SA101"]
-    request = booking_request(flight)
     saga.runner.faults[step] = service_error_after_success("TooManyRequestsException")
 
-    result = saga.run(request)
+    _, result = book(saga, flight)
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert len(saga.runner.invocations[step]) == 2
@@ -257,10 +267,9 @@ def test_a_failed_compensation_parks_the_execution_in_the_dead_letter_queue(
     saga: Saga, stack: MockStack, flights: dict[str, Flight]
 ) -> None:
     flight = flights["SA101"]
-    request = booking_request(flight, token="tok_chargeDeclined")
     saga.runner.faults["CancelBookingFunction"] = always_fail("RuntimeError", "cancel exploded")
 
-    result = saga.run(request)
+    request, result = book(saga, flight, token="tok_chargeDeclined")
 
     assert result.status == "FAILED"
     assert result.error == "BookingNeedsAttention"
@@ -268,6 +277,7 @@ def test_a_failed_compensation_parks_the_execution_in_the_dead_letter_queue(
     assert parked["state"]["bookingId"] == request["bookingId"]
     assert parked["state"]["compensationError"]["Error"] == "RuntimeError"
     assert parked["executionId"].endswith(request["bookingId"])
+    assert "tok_" not in json.dumps(parked)
 
 
 def test_a_retried_seat_reservation_takes_one_seat(
@@ -279,7 +289,6 @@ def test_a_retried_seat_reservation_takes_one_seat(
     that and the saga goes on with one seat taken, not two.
     """
     flight = flights["SA101"]
-    request = booking_request(flight)
     original_update_item = DynamoDBBackend.update_item
     throttled: list[str] = []
 
@@ -294,7 +303,7 @@ def test_a_retried_seat_reservation_takes_one_seat(
 
     monkeypatch.setattr(DynamoDBBackend, "update_item", apply_then_throttle)
 
-    result = saga.run(request)
+    request, result = book(saga, flight)
 
     assert throttled == [stack.physical_id("FlightTable")]
     assert result.status == "SUCCEEDED", (result.error, result.cause)
@@ -305,3 +314,120 @@ def test_a_retried_seat_reservation_takes_one_seat(
     charge = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
     assert charge is not None
     assert charge["amount"] == flight.price
+
+
+# ------------------------------------------------------------------ the booking id is the execution's name
+
+
+def test_a_saga_started_with_another_customers_booking_id_changes_nothing_of_that_booking(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    """Whoever may call StartExecution chooses the input, not a name already used: the saga refuses an
+    input whose bookingId is not its own name, before any step runs."""
+    flight = flights["SA101"]
+    victim, confirmed = book(saga, flight)
+    assert confirmed.status == "SUCCEEDED"
+    before = {
+        "booking": get_item(stack, "BookingTable", {"id": victim["bookingId"]}),
+        "payment": get_item(stack, "PaymentTable", {"bookingId": victim["bookingId"]}),
+        "seats": seats_available(stack, flight),
+    }
+    steps_before = {name: len(events) for name, events in saga.runner.invocations.items()}
+    forged = {**victim, "customerId": "9e1d7c1a-3b5f-4d2e-8a6c-1f0e2d3c4b5a"}
+
+    result = saga.run(forged, name=str(uuid.uuid4()))
+
+    assert result.status == "FAILED"
+    assert result.error == "BookingIdMismatch"
+    assert result.entered_states() == ["ReadExecutionName", "CheckBookingId", "BookingIdMismatch"]
+    assert {name: len(events) for name, events in saga.runner.invocations.items()} == steps_before
+    assert before == {
+        "booking": get_item(stack, "BookingTable", {"id": victim["bookingId"]}),
+        "payment": get_item(stack, "PaymentTable", {"bookingId": victim["bookingId"]}),
+        "seats": seats_available(stack, flight),
+    }
+
+
+@pytest.mark.parametrize("forged_id", [None, 42, ""], ids=["null", "a number", "empty"])
+def test_a_booking_id_that_is_not_the_name_is_refused_whatever_its_type(
+    saga: Saga, flights: dict[str, Flight], forged_id: object
+) -> None:
+    request = booking_request(flights["SA101"])
+
+    result = saga.run({**request, "bookingId": forged_id}, name=request["bookingId"])
+
+    assert result.error == "BookingIdMismatch"
+
+
+def test_the_booking_id_is_the_executions_name_when_the_input_names_none(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    """What processBooking sends: the customer and the flight; the name is the booking id."""
+    flight = flights["SA101"]
+    booking_id = str(uuid.uuid4())
+    saga.register_payment_method(booking_id, "tok_visa", flight.price, flight.currency)
+
+    result = saga.run({"customerId": CUSTOMER_ID, "flightId": flight.id}, name=booking_id)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    booking = get_item(stack, "BookingTable", {"id": booking_id})
+    assert booking is not None
+    assert (booking["status"], booking["customerId"]) == ("CONFIRMED", CUSTOMER_ID)
+
+
+def test_fields_the_saga_does_not_take_never_reach_a_step(saga: Saga, flights: dict[str, Flight]) -> None:
+    """Its state is rebuilt from the name, the customer and the flight: an input that smuggles in what a
+    step would read later (a price, a payment, a confirmation) is ignored."""
+    flight = flights["SA101"]
+
+    smuggled = {
+        "flight": {"price": 1, "currency": "EUR"},
+        "payment": {"amount": 1, "currency": "EUR"},
+        "confirmation": {"bookingReference": "FORGED"},
+    }
+
+    request = {**booking_request(flight), **smuggled}
+    saga.register_payment_method(request["bookingId"], "tok_visa", flight.price, flight.currency)
+
+    result = saga.run(request)
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert result.output is not None
+    assert result.output["amount"] == flight.price
+    assert result.output["bookingReference"] != "FORGED"
+
+
+# ------------------------------------------------------------------ the payment method
+
+
+def test_without_a_registered_payment_method_nothing_is_charged_and_the_booking_is_cancelled(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    flight = flights["SA101"]
+    request = booking_request(flight)
+
+    result = saga.run(request)
+
+    assert result.error == "BookingCancelled"
+    assert get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]}) is None
+    booking = get_item(stack, "BookingTable", {"id": request["bookingId"]})
+    assert booking is not None
+    assert booking["status"] == "CANCELLED"
+    assert seats_available(stack, flight) == flight.seat_capacity
+
+
+def test_a_registration_for_another_price_is_not_charged(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    """The catalog price changed between processBooking and the saga: the customer agreed to the price
+    registered, so nothing is charged and the booking is cancelled."""
+    flight = flights["SA101"]
+    request = booking_request(flight)
+    saga.register_payment_method(request["bookingId"], "tok_visa", flight.price - 100, flight.currency)
+
+    result = saga.run(request)
+
+    assert result.error == "BookingCancelled"
+    payment = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
+    assert payment is not None
+    assert (payment["status"], "paymentMethod" in payment) == ("VOIDED", False)

@@ -4,7 +4,7 @@ least-privilege audit and its observations, the authorization matrix, the static
 from __future__ import annotations
 
 from secaudit import blast_radius, graphql_matrix, matrix
-from secaudit.audit import USAGE_PATH
+from secaudit.audit import SERVICES_WITHOUT_A_SOURCE, USAGE_PATH
 from secaudit.matrix import ANONYMOUS, OUTSIDER_ROLE, OUTSIDER_USER, Cell, allowed_cells, decide, intended
 from secaudit.policies import RolePolicies, StackPolicies, expanded_policies, stack_policies
 from secaudit.pytest_support import AuditObservations, audit_observations, skip_without_gate_tools
@@ -32,6 +32,7 @@ __all__ = [
     "OUTSIDER_ROLE",
     "OUTSIDER_USER",
     "SAM_ENV",
+    "SERVICES_WITHOUT_A_SOURCE",
     "USAGE_PATH",
     "VARIANTS",
     "AuditObservations",

@@ -14,7 +14,7 @@ from localcloud.appsync.resolver_runtime import RUNTIME_DIRECTORY, AppSyncError,
 from localcloud.appsync.schema import build_appsync_schema
 from localcloud.cloud import STACK_NAME, Customer, LocalCloud
 from localcloud.enforcement import served_backends
-from localcloud.identity import Credentials, MotoIdentityDirectory
+from localcloud.identity import Credentials, MotoIdentityDirectory, TrustPolicyError
 from localcloud.walkthrough import (
     BOOK_MUTATION,
     BOOKING_QUERY,
@@ -56,6 +56,7 @@ __all__ = [
     "RequestContext",
     "ResolverRuntime",
     "StaticKeys",
+    "TrustPolicyError",
     "WebApp",
     "build_appsync_schema",
     "graphql",

@@ -4,20 +4,24 @@ executions, queues) so a test can show that an attack changed nothing."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
 
 import requests
+from moto.sqs.models import sqs_backends
 
 from common.dynamodb import from_item, to_item
 from localcloud.cloud import Customer, LocalCloud
 from localcloud.walkthrough import HTTP_TIMEOUT, graphql, wait_for
-from stacktools.project import REGION
+from stacktools.project import ACCOUNT_ID, REGION
 
 __all__ = [
     "arn_of",
+    "break_function",
     "departed_flight",
+    "everything_kept",
     "executions",
     "finished_execution",
     "gql",
@@ -128,3 +132,55 @@ def queue_url(cloud: LocalCloud, logical_id: str) -> str:
     return cloud.stack.physical_id(logical_id).replace(
         f"https://sqs.{REGION}.amazonaws.com", cloud.endpoints.aws
     )
+
+
+def break_function(cloud: LocalCloud, logical_id: str, variable: str) -> None:
+    """Gives a function an invalid setting, so that it fails before calling AWS (a deployment defect)."""
+    assert cloud.stack is not None
+    awslambda = cloud.client("lambda")
+    name = cloud.stack.physical_id(logical_id)
+    environment = awslambda.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    awslambda.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {**environment, variable: "?"}}
+    )
+
+
+def everything_kept(cloud: LocalCloud) -> dict[str, list[str]]:
+    """Every record the local cloud keeps of what happened, as text, by where it is kept: the saga's
+    executions (input, output and every history event), the functions' logs, the REST API's access log,
+    every CloudWatch Logs group (the state machine's), every message of every queue (read from the
+    queues themselves, so in-flight and dead-lettered messages count and none is consumed), and every
+    item of every table."""
+    assert cloud.stack is not None
+    kept: dict[str, list[str]] = {}
+    sfn = cloud.client("stepfunctions")
+    histories = []
+    for page in sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=cloud.stack.outputs["BookingStateMachineArn"]
+    ):
+        for execution in page["executions"]:
+            arn = execution["executionArn"]
+            histories.append(json.dumps(sfn.describe_execution(executionArn=arn), default=str))
+            events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+            histories.extend(json.dumps(event, default=str) for event in events)
+    kept["execution histories"] = histories
+    kept["function logs"] = [line for log in cloud.lambdas.logs.values() for line in list(log.lines)]
+    kept["REST API access log"] = list(cloud.api_access_log)
+    logs = cloud.client("logs")
+    kept["CloudWatch Logs"] = [
+        event["message"]
+        for group in logs.describe_log_groups()["logGroups"]
+        for event in logs.filter_log_events(logGroupName=group["logGroupName"])["events"]
+    ]
+    kept["queues"] = [
+        message.body
+        for queue in sqs_backends[ACCOUNT_ID][REGION].queues.values()
+        for message in queue._messages
+    ]
+    dynamodb = cloud.client("dynamodb")
+    kept["tables"] = [
+        json.dumps(item)
+        for table in dynamodb.list_tables()["TableNames"]
+        for item in dynamodb.scan(TableName=table)["Items"]
+    ]
+    return kept

@@ -5,15 +5,47 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 
+from common.dynamodb import to_item
 from tests.support.inprocess import InProcessLambdaRunner
 from tests.support.stack import REGION, MockStack
 
 STATE_MACHINE_ID = "BookingStateMachine"
 EXECUTION_TIMEOUT_SECONDS = 60
+REGISTRATION_LASTS = timedelta(hours=1)
+"""As graphql/functions/registerPaymentMethod.js registers a payment method."""
+
+
+def register_payment_method(
+    stack: MockStack,
+    booking_id: str,
+    token: str,
+    amount: int,
+    currency: str,
+    *,
+    lasts: timedelta = REGISTRATION_LASTS,
+) -> None:
+    """What processBooking's registerPaymentMethod step writes before it starts the saga."""
+    now = datetime.now(UTC)
+    boto3.client("dynamodb", region_name=REGION).put_item(
+        TableName=stack.physical_id("PaymentTable"),
+        Item=to_item(
+            {
+                "bookingId": booking_id,
+                "status": "REGISTERED",
+                "paymentMethod": token,
+                "amount": amount,
+                "currency": currency,
+                "registeredAt": now.isoformat(),
+                "expiresAt": int((now + lasts).timestamp()),
+            }
+        ),
+        ConditionExpression="attribute_not_exists(bookingId)",
+    )
 
 
 @dataclass(frozen=True)
@@ -41,11 +73,15 @@ class Saga:
     def state_machine_arn(self) -> str:
         return self.stack.physical_id(STATE_MACHINE_ID)
 
-    def run(self, booking_input: dict[str, Any]) -> ExecutionResult:
+    def register_payment_method(self, booking_id: str, token: str, amount: int, currency: str) -> None:
+        register_payment_method(self.stack, booking_id, token, amount, currency)
+
+    def run(self, booking_input: dict[str, Any], name: str | None = None) -> ExecutionResult:
+        """Runs an execution named ``name`` (by default the input's bookingId) with ``booking_input``."""
         sfn = boto3.client("stepfunctions", region_name=REGION)
         execution_arn = sfn.start_execution(
             stateMachineArn=self.state_machine_arn,
-            name=booking_input["bookingId"],
+            name=name or booking_input["bookingId"],
             input=json.dumps(booking_input),
         )["executionArn"]
         deadline = time.monotonic() + EXECUTION_TIMEOUT_SECONDS

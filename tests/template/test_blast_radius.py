@@ -41,7 +41,11 @@ def test_each_function_role_reaches_its_own_step_only(report: dict[str, list[bla
     assert data_reach(report, "ConfirmBookingFunctionRole") == {("dynamodb:UpdateItem", "BookingTable")}
     assert data_reach(report, "CancelBookingFunctionRole") == {("dynamodb:UpdateItem", "BookingTable")}
     assert data_reach(report, "NotifyBookingFunctionRole") == {("sns:Publish", "BookingTopic")}
-    assert data_reach(report, "CollectPaymentFunctionRole") == {("dynamodb:PutItem", "PaymentTable")}
+    assert data_reach(report, "CollectPaymentFunctionRole") == {
+        ("dynamodb:GetItem", "PaymentTable"),
+        ("dynamodb:UpdateItem", "PaymentTable"),
+    }
+    assert data_reach(report, "PaymentRegistrationRole") == {("dynamodb:PutItem", "PaymentTable")}
     assert data_reach(report, "RefundPaymentFunctionRole") == {("dynamodb:UpdateItem", "PaymentTable")}
     assert data_reach(report, "GetLoyaltyFunctionRole") == {("dynamodb:GetItem", "LoyaltyTable")}
     assert data_reach(report, "IngestLoyaltyFunctionRole") == {

@@ -1,5 +1,5 @@
 """In-memory implementations of the protocols the service modules declare (booking.service.BookingStore
-and NotificationPublisher, payment.provider.ChargeStore, loyalty.service.PointsLedger).
+and NotificationPublisher, payment.provider.PaymentStore, loyalty.service.PointsLedger).
 
 Each keeps the contract of its DynamoDB counterpart - one item per key, conditional writes - so the
 services' tests exercise the same decisions without AWS. The component tests hold the DynamoDB
@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from booking.models import Booking, BookingNotification, BookingStatus
-from payment.models import Charge, ChargeStatus
+from loyalty.rules import creditable
+from payment.errors import PaymentMethodNotRegisteredError
+from payment.models import Payment, PaymentStatus
 
 
 @dataclass
@@ -60,21 +62,46 @@ class RecordingPublisher:
 
 
 @dataclass
-class InMemoryChargeStore:
-    charges: dict[str, Charge] = field(default_factory=dict)
+class InMemoryPaymentStore:
+    payments: dict[str, Payment] = field(default_factory=dict)
 
-    def record(self, charge: Charge) -> Charge | None:
-        existing = self.charges.get(charge.booking_id)
-        if existing is None:
-            self.charges[charge.booking_id] = charge
-        return existing
+    def register(self, payment: Payment) -> None:
+        """What processBooking's resolver does (conditional: never over an existing payment)."""
+        assert payment.booking_id not in self.payments
+        self.payments[payment.booking_id] = payment
 
-    def mark_refunded(self, booking_id: str, now: datetime) -> Charge | None:
-        charge = self.charges.get(booking_id)
-        if charge is not None and charge.status is ChargeStatus.CAPTURED:
-            charge = charge.model_copy(update={"status": ChargeStatus.REFUNDED, "refunded_at": now})
-            self.charges[booking_id] = charge
-        return charge
+    def get(self, booking_id: str) -> Payment | None:
+        return self.payments.get(booking_id)
+
+    def settle(self, outcome: Payment) -> Payment:
+        current = self.payments.get(outcome.booking_id)
+        if current is None:
+            raise PaymentMethodNotRegisteredError(outcome.booking_id)
+        if current.status is not PaymentStatus.REGISTERED:
+            return current
+        self.payments[outcome.booking_id] = outcome
+        return outcome
+
+    def mark_refunded(self, booking_id: str, now: datetime) -> Payment | None:
+        return self._transition(
+            booking_id, PaymentStatus.CAPTURED, {"status": PaymentStatus.REFUNDED, "refunded_at": now}
+        )
+
+    def void(self, booking_id: str, now: datetime) -> Payment | None:
+        return self._transition(
+            booking_id,
+            PaymentStatus.REGISTERED,
+            {"status": PaymentStatus.VOIDED, "voided_at": now, "payment_method": None, "expires_at": None},
+        )
+
+    def _transition(
+        self, booking_id: str, source: PaymentStatus, update: dict[str, object]
+    ) -> Payment | None:
+        payment = self.payments.get(booking_id)
+        if payment is not None and payment.status is source:
+            payment = payment.model_copy(update=update)
+            self.payments[booking_id] = payment
+        return payment
 
 
 @dataclass
@@ -82,11 +109,12 @@ class InMemoryPointsLedger:
     credited: dict[tuple[str, str], int] = field(default_factory=dict)
     """(customer id, booking id) -> points credited for that booking."""
 
-    def credit(self, customer_id: str, booking_id: str, points: int, now: datetime) -> bool:
+    def credit(self, customer_id: str, booking_id: str, points: int, now: datetime) -> int | None:
         if (customer_id, booking_id) in self.credited:
-            return False
-        self.credited[customer_id, booking_id] = points
-        return True
+            return None
+        fitting = creditable(points, self.points_of(customer_id))
+        self.credited[customer_id, booking_id] = fitting
+        return fitting
 
     def points_of(self, customer_id: str) -> int:
         return sum(points for (customer, _), points in self.credited.items() if customer == customer_id)

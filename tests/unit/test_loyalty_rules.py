@@ -4,7 +4,14 @@ import pytest
 from pydantic import ValidationError
 
 from loyalty.models import BookingNotice
-from loyalty.rules import points_for, summarise, tier_for
+from loyalty.rules import (
+    MAX_POINTS_PER_BOOKING,
+    POINTS_CAP,
+    creditable,
+    points_for,
+    summarise,
+    tier_for,
+)
 
 CONFIRMED = {
     "bookingId": "5b0d6f52-3c1a-4f7e-9d52-8a1e0c2b7f31",
@@ -15,7 +22,7 @@ CONFIRMED = {
 }
 
 
-def test_points_are_the_amount_paid_in_minor_units() -> None:
+def test_a_euro_earns_a_hundred_points() -> None:
     assert points_for(BookingNotice.model_validate(CONFIRMED)) == 12900
 
 
@@ -64,3 +71,61 @@ def test_tier_boundaries(points: int, level: str) -> None:
 )
 def test_remaining_points_count_to_the_next_tier(points: int, level: str, remaining: int) -> None:
     assert summarise(points).to_event() == {"points": points, "level": level, "remainingPoints": remaining}
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "points"),
+    [(12900, "EUR", 12900), (12900, "GBP", 14835), (12900, "USD", 11610), (1, "USD", 0), (99, "GBP", 113)],
+)
+def test_each_currency_earns_at_its_rate_in_one_points_unit(amount: int, currency: str, points: int) -> None:
+    notice = BookingNotice.model_validate({**CONFIRMED, "amount": amount, "currency": currency})
+
+    assert points_for(notice) == points
+
+
+def test_a_currency_without_an_earning_rate_earns_nothing() -> None:
+    notice = BookingNotice.model_validate({**CONFIRMED, "currency": "JPY"})
+
+    assert points_for(notice) == 0
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "points"),
+    [
+        (500_000, "EUR", MAX_POINTS_PER_BOOKING),  # exactly the most a booking earns
+        (434_783, "GBP", MAX_POINTS_PER_BOOKING),  # 500,000.45 points: rounded down to the maximum
+        (434_784, "GBP", MAX_POINTS_PER_BOOKING),  # 500,001.6 points: one over, held at the maximum
+        (500_000, "GBP", MAX_POINTS_PER_BOOKING),
+    ],
+)
+def test_a_booking_earns_at_most_the_per_booking_maximum(amount: int, currency: str, points: int) -> None:
+    notice = BookingNotice.model_validate({**CONFIRMED, "amount": amount, "currency": currency})
+
+    assert points_for(notice) == points
+
+
+@pytest.mark.parametrize(
+    ("points", "total", "credited"),
+    [
+        (12_900, 0, 12_900),
+        (12_900, POINTS_CAP - 12_900, 12_900),  # reaches the cap exactly
+        (12_900, POINTS_CAP - 12_899, 12_899),  # one over: the point beyond the cap is not credited
+        (12_900, POINTS_CAP - 1, 1),
+        (12_900, POINTS_CAP, 0),  # at the cap: nothing more
+        (12_900, POINTS_CAP + 5, 0),  # a total recorded before the cap existed
+    ],
+)
+def test_a_total_never_passes_the_cap(points: int, total: int, credited: int) -> None:
+    assert creditable(points, total) == credited
+
+
+def test_the_cap_fits_graphqls_int_with_a_bookings_worth_to_spare() -> None:
+    assert POINTS_CAP + MAX_POINTS_PER_BOOKING < 2**31 - 1
+
+
+def test_a_total_above_the_cap_reads_as_the_cap() -> None:
+    assert summarise(POINTS_CAP + 1).to_event() == {
+        "points": POINTS_CAP,
+        "level": "gold",
+        "remainingPoints": 0,
+    }

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from loyalty.models import BookingNotice
+from loyalty.rules import MAX_POINTS_PER_BOOKING, POINTS_CAP
 from loyalty.service import credit_booking, loyalty_of
 from tests.unit.fakes import InMemoryPointsLedger
 
@@ -72,3 +73,28 @@ def test_loyalty_is_the_sum_of_the_customers_credited_bookings(ledger: InMemoryP
         "level": "silver",
         "remainingPoints": 45_000,
     }
+
+
+def test_a_booking_that_would_pass_the_cap_is_credited_up_to_it_and_recorded(
+    ledger: InMemoryPointsLedger,
+) -> None:
+    ledger.credited[CUSTOMER_ID, "earlier"] = POINTS_CAP - 100
+
+    outcome = credit_booking(notice("5b0d6f52-3c1a-4f7e-9d52-8a1e0c2b7f31"), ledger, NOW)
+    at_the_cap = credit_booking(notice("9e2f4a61-7d3b-4c8e-a1f0-3b6d2c9e8a57"), ledger, NOW)
+
+    assert (outcome, at_the_cap) == ("CAPPED", "CAPPED")
+    assert ledger.points_of(CUSTOMER_ID) == POINTS_CAP
+    # Both bookings count as credited: a redelivered notice changes nothing.
+    assert ledger.credited[CUSTOMER_ID, "9e2f4a61-7d3b-4c8e-a1f0-3b6d2c9e8a57"] == 0
+    assert credit_booking(notice("9e2f4a61-7d3b-4c8e-a1f0-3b6d2c9e8a57"), ledger, NOW) == "ALREADY_CREDITED"
+
+
+def test_a_booking_reaching_the_cap_exactly_is_credited_in_full(ledger: InMemoryPointsLedger) -> None:
+    ledger.credited[CUSTOMER_ID, "earlier"] = POINTS_CAP - MAX_POINTS_PER_BOOKING
+
+    assert (
+        credit_booking(notice("5b0d6f52-3c1a-4f7e-9d52-8a1e0c2b7f31", amount=500_000), ledger, NOW)
+        == "CREDITED"
+    )
+    assert ledger.points_of(CUSTOMER_ID) == POINTS_CAP

@@ -449,18 +449,37 @@ class LocalCloud:
         sub = next(attribute["Value"] for attribute in created["Attributes"] if attribute["Name"] == "sub")
         return Customer(email=email, password=password, sub=sub, id_token=tokens["IdToken"])
 
-    def role_credentials(self, logical_id: str, service: str | None = None) -> Credentials:
+    def role_credentials(
+        self, logical_id: str, service: str | None = None, source_arn: str | None = None
+    ) -> Credentials:
         """Temporary credentials of one of the stack's roles (for demonstrations and tests).
 
-        With ``service``, they are obtained as that service would (the trust policy is checked)."""
+        With ``service``, they are obtained as that service would (the trust policy is checked), acting
+        for ``source_arn`` - by default the stack's resource that service acts for (its GraphQL API, its
+        state machine), none for Lambda, which sets no ``aws:SourceArn``."""
         if self.stack is None:
             raise LocalCloudError("the local cloud is not running")
         role_arn = self._role_arn(logical_id)
-        if service is not None:
-            return self.directory.service_role_credentials(
-                role_arn, service, f"{logical_id}-{secrets.token_hex(4)}", {"aws:SourceAccount": ACCOUNT_ID}
-            )
-        return self.directory.role_credentials(role_arn, f"{logical_id}-{secrets.token_hex(4)}")
+        session_name = f"{logical_id}-{secrets.token_hex(4)}"
+        if service is None:
+            return self.directory.role_credentials(role_arn, session_name)
+        context = {"aws:SourceAccount": ACCOUNT_ID}
+        source = source_arn or self._service_source(service)
+        if source is not None:
+            context["aws:SourceArn"] = source
+        return self.directory.service_role_credentials(role_arn, service, session_name, context)
+
+    def _service_source(self, service: str) -> str | None:
+        """The one resource of the stack a service acts for when it assumes a role, if it names one."""
+        assert self.stack is not None
+        kinds = {
+            "appsync.amazonaws.com": "AWS::AppSync::GraphQLApi",
+            "states.amazonaws.com": "AWS::StepFunctions::StateMachine",
+        }
+        if service not in kinds:
+            return None
+        [resource] = self.stack.of_type(kinds[service])
+        return resource.physical_id
 
     def _role_arn(self, logical_id: str) -> str:
         assert self.stack is not None

@@ -214,6 +214,15 @@ class Deployer:
             dynamodb.update_continuous_backups(
                 TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
             )
+        time_to_live = properties.get("TimeToLiveSpecification")
+        if time_to_live:
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={
+                    "AttributeName": time_to_live["AttributeName"],
+                    "Enabled": bool(time_to_live["Enabled"]),
+                },
+            )
         return name, {"Arn": table["TableArn"]}
 
     def _queue(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
@@ -389,6 +398,7 @@ class Deployer:
             definition=definition,
             roleArn=properties["RoleArn"],
             type=properties.get("StateMachineType", "STANDARD"),
+            **_state_machine_logging(properties.get("LoggingConfiguration")),
         )["stateMachineArn"]
         return arn, {"Arn": arn, "Name": name}
 
@@ -532,6 +542,29 @@ def _policy_text(document: dict[str, Any]) -> str:
     if "${" in text:
         raise DeploymentError(f"a policy without Version uses a policy variable: {text}")
     return json.dumps({"Version": "2012-10-17", **document})
+
+
+def _state_machine_logging(configuration: dict[str, Any] | None) -> dict[str, Any]:
+    """``LoggingConfiguration`` as CreateStateMachine takes it. Step Functions refuses a destination that
+    is not a log group ARN, and so does this; the local cloud's Step Functions then writes the
+    executions' log events (at the configured level, with or without execution data) to that group."""
+    if not configuration:
+        return {}
+    destinations = []
+    for destination in configuration.get("Destinations", []):
+        arn = str(destination["CloudWatchLogsLogGroup"]["LogGroupArn"])
+        if not re.fullmatch(r"arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[^:]+:\*", arn):
+            raise DeploymentError(
+                f"a state machine's log destination must be a log group ARN ending in :*, not {arn}"
+            )
+        destinations.append({"cloudWatchLogsLogGroup": {"logGroupArn": arn}})
+    return {
+        "loggingConfiguration": {
+            "level": str(configuration.get("Level", "OFF")),
+            "includeExecutionData": bool(configuration.get("IncludeExecutionData", False)),
+            "destinations": destinations,
+        }
+    }
 
 
 def _parameter_values(template: dict[str, Any], given: Mapping[str, str]) -> dict[str, str]:

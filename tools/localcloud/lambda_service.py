@@ -339,11 +339,13 @@ class LambdaRuntime:
         code = self._code_directories.get(function.function_name)
         if code is None:
             raise RuntimeError(f"no code is known for {function.function_name}")
+        # Lambda sets no aws:SourceArn when it assumes an execution role (the function is not its
+        # source: Lambda is), so neither does this: a trust policy conditioned on one is refused here.
         credentials = self._directory.service_role_credentials(
             function.role,
             "lambda.amazonaws.com",
             function.function_name,
-            {"aws:SourceAccount": self._account_id, "aws:SourceArn": function.function_arn},
+            {"aws:SourceAccount": self._account_id},
         )
         expires = (
             credentials.expiration.timestamp() - CREDENTIALS_MARGIN_SECONDS

@@ -1,8 +1,10 @@
 """Calls AWS services make on your behalf, made with the identity AWS would use.
 
 * Step Functions: moto's interpreter (5.2.5) calls Lambda, DynamoDB and SQS with fixed fake
-  credentials. Here it uses temporary credentials of the state machine's role (its trust policy must
-  admit ``states.amazonaws.com``), so each task is authorised against that role's policies.
+  credentials. Here it uses temporary credentials of the state machine's role, assumed as Step
+  Functions assumes it: as ``states.amazonaws.com``, with ``aws:SourceArn`` (the state machine whose
+  execution runs the task) and ``aws:SourceAccount`` for the trust policy's conditions. So each task is
+  authorised against that role's policies, and a role that trusts another state machine is refused.
 * SNS delivering to SQS: AWS delivers only if the queue's policy allows ``sns.amazonaws.com`` to send
   for that topic (``aws:SourceArn``, ``aws:SourceAccount``); moto delivers regardless. Here a delivery
   the queue policy refuses fails, and a failed delivery goes to the subscription's dead-letter queue
@@ -32,6 +34,9 @@ from botocore.config import Config
 from moto.core.exceptions import ServiceException, _RESTError
 from moto.sns.models import Subscription
 from moto.sqs.models import sqs_backends
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import StateCredentials
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.backend.execution import Execution
 
 from iam_eval import AccessRequest, Principal, evaluate
@@ -43,6 +48,15 @@ _LOGGER = logging.getLogger("localcloud.sns")
 _TASK_TIMEOUT_SECONDS = 99_999  # the interpreter applies the state's own TimeoutSeconds
 
 
+class _SourcedStateCredentials(StateCredentials):
+    """A task's credentials as moto's interpreter computes them (the role), and the state machine whose
+    execution runs the task: what Step Functions sets as ``aws:SourceArn`` when it assumes the role."""
+
+    def __init__(self, role_arn: str, state_machine_arn: str) -> None:
+        super().__init__(role_arn=role_arn)
+        self.state_machine_arn = state_machine_arn
+
+
 class StepFunctionsCredentials:
     def __init__(
         self, directory: MotoIdentityDirectory, *, account_id: str, endpoint_url: Callable[[], str]
@@ -51,13 +65,18 @@ class StepFunctionsCredentials:
         self._account_id = account_id
         self._endpoint_url = endpoint_url
         self._patched: list[tuple[Any, Any]] = []
+        self._original_state_credentials: Any = None
 
     def client_for(self, region: str, service: str, state_credentials: Any = None) -> Any:
         role_arn = getattr(state_credentials, "role_arn", None)
-        if not role_arn:
+        state_machine_arn = getattr(state_credentials, "state_machine_arn", None)
+        if not role_arn or not state_machine_arn:
             raise PermissionError("a state machine task ran without the state machine's role")
         credentials = self._directory.service_role_credentials(
-            role_arn, "states.amazonaws.com", STATE_MACHINE_SESSION, {"aws:SourceAccount": self._account_id}
+            role_arn,
+            "states.amazonaws.com",
+            STATE_MACHINE_SESSION,
+            {"aws:SourceAccount": self._account_id, "aws:SourceArn": state_machine_arn},
         )
         return boto3.client(  # type: ignore[call-overload]
             service,
@@ -75,7 +94,16 @@ class StepFunctionsCredentials:
         )
 
     def install(self) -> None:
-        """Every interpreter module imported ``boto_client_for`` by name: rebind it in each."""
+        """Every interpreter module imported ``boto_client_for`` by name: rebind it in each. Every task
+        computes its credentials in ``StateTask._eval_state_credentials``: add the state machine there."""
+        original = self._original_state_credentials = StateTask._eval_state_credentials
+
+        def with_state_machine(task: StateTask, env: Environment) -> StateCredentials:
+            computed = original(task, env)
+            state_machine = env.states.context_object.context_object_data["StateMachine"]["Id"]
+            return _SourcedStateCredentials(computed.role_arn, state_machine)
+
+        StateTask._eval_state_credentials = with_state_machine  # type: ignore[method-assign,assignment]
         for module_info in pkgutil.walk_packages(
             stepfunctions_parser.__path__, stepfunctions_parser.__name__ + "."
         ):
@@ -91,6 +119,9 @@ class StepFunctionsCredentials:
         for module, original in self._patched:
             module.boto_client_for = original
         self._patched.clear()
+        if self._original_state_credentials is not None:
+            StateTask._eval_state_credentials = self._original_state_credentials  # type: ignore[method-assign]
+            self._original_state_credentials = None
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,8 @@ class RoleAudit:
     granted_used: list[Grant] = field(default_factory=list)
     granted_unused: list[Grant] = field(default_factory=list)
     allowed: list[tuple[Grant, Allowance]] = field(default_factory=list)
+    trust_policy: dict[str, Any] = field(default_factory=dict)
+    """Who may assume the role: its trust policy as the template states it."""
 
     @property
     def failed(self) -> bool:
@@ -200,7 +202,12 @@ def audit(policies: StackPolicies, uses: set[Use], allowances: Sequence[Allowanc
     for role in sorted(policies.roles.values(), key=lambda r: r.logical_id):
         principal = Principal.role_session(role.arn, "audit")
         role_uses = sorted(use for use in uses if use.role == role.logical_id)
-        result = RoleAudit(role.logical_id, role.used_by, used=role_uses)
+        result = RoleAudit(
+            role.logical_id,
+            role.used_by,
+            used=role_uses,
+            trust_policy=json.loads(templated(json.dumps(role.trust_policy), pairs)),
+        )
         for use in role_uses:
             if not use.allowed:
                 result.ungranted.append((use, "refused by the local cloud"))
@@ -248,6 +255,7 @@ def render_markdown(
     for result in results:
         users = ", ".join(result.used_by) or "-"
         lines += [f"## {result.role}", "", f"Acts for: {users}.", ""]
+        lines += [*_render_trust(result.trust_policy), ""]
         lines += ["| action | resource | policy | status |", "|---|---|---|---|"]
         rows = [(g, "used") for g in result.granted_used]
         rows += [(g, f"allowed: [{allowance.name}](#{allowance.name})") for g, allowance in result.allowed]
@@ -263,6 +271,46 @@ def render_markdown(
     for allowance in allowances:
         lines += [f"### {allowance.name}", "", allowance.reason, ""]
     return "\n".join(lines)
+
+
+# Services that set aws:SourceArn and aws:SourceAccount when they assume a role for a resource: their
+# roles' trust policies name that resource and this account (the cross-service confused deputy guard
+# each documents). The others set no source to name, for the reason given.
+SERVICES_WITHOUT_A_SOURCE = {
+    "lambda.amazonaws.com": (
+        "Lambda assumes an execution role for the function whose configuration names it and sets no "
+        "`aws:SourceArn`; who may name the role in a function is decided by `iam:PassRole`."
+    ),
+    "apigateway.amazonaws.com": (
+        "API Gateway's CloudWatch Logs role is an account-wide setting assumed for every API of the "
+        "region: there is no one API to name."
+    ),
+}
+
+
+def _render_trust(trust_policy: dict[str, Any]) -> list[str]:
+    """One line per trust statement: who may assume the role, on which conditions, and why a service
+    role that names no source does not."""
+    lines = []
+    statements = trust_policy.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(statement, dict) or "Principal" not in statement:
+            continue
+        principal = json.dumps(statement["Principal"], sort_keys=True)
+        conditions = statement.get("Condition")
+        if conditions:
+            lines.append(f"Assumed by: `{principal}` when `{json.dumps(conditions, sort_keys=True)}`.")
+            continue
+        services = (
+            statement["Principal"].get("Service", []) if isinstance(statement["Principal"], dict) else []
+        )
+        reasons = [
+            SERVICES_WITHOUT_A_SOURCE[s]
+            for s in ([services] if isinstance(services, str) else services)
+            if s in SERVICES_WITHOUT_A_SOURCE
+        ]
+        lines.append(f"Assumed by: `{principal}`, on no condition. {' '.join(reasons)}".rstrip())
+    return lines
 
 
 def project_resource_policies(policies: StackPolicies) -> list[ResourcePolicy]:

@@ -52,10 +52,17 @@ MEANINGS: Mapping[tuple[str, str], str] = {
     ("dynamodb:GetItem", "FlightTable"): "read the flight catalog, including which bookings hold its seats",
     ("dynamodb:Query", "FlightTable/index/byRoute"): "search the flight catalog",
     ("dynamodb:PutItem", "PaymentTable"): (
-        "record or overwrite any booking's charge in the simulated processor's ledger (a real processor "
-        "would be called with its own key instead)"
+        "register a payment method for any booking id, or overwrite any booking's payment with a "
+        "registration (IAM cannot tell a new item from a replaced one; only the resolver's conditional "
+        "put keeps existing payments)"
     ),
-    ("dynamodb:UpdateItem", "PaymentTable"): "mark any charge refunded; not its amount or card outcome",
+    ("dynamodb:GetItem", "PaymentTable"): (
+        "read any booking's payment, including a registered card token until it is charged or voided"
+    ),
+    ("dynamodb:UpdateItem", "PaymentTable"): (
+        "change these attributes of any booking's payment (its status and outcome); not its amount or "
+        "currency"
+    ),
     (
         "dynamodb:PutItem",
         "LoyaltyTable",
@@ -81,16 +88,19 @@ MEANINGS: Mapping[tuple[str, str], str] = {
     (
         "lambda:InvokeFunction",
         "CollectPaymentFunction",
-    ): "charge any payment token any amount for a booking id",
+    ): "charge the payment method registered for any booking id, at its registered amount only",
     ("lambda:InvokeFunction", "ConfirmBookingFunction"): "confirm any unconfirmed booking",
     ("lambda:InvokeFunction", "NotifyBookingFunction"): (
         "publish a notice for any booking, credited within IngestLoyalty's bounds"
     ),
-    ("lambda:InvokeFunction", "RefundPaymentFunction"): "refund any booking's charge",
+    ("lambda:InvokeFunction", "RefundPaymentFunction"): (
+        "refund any booking's charge, or void its registered payment method"
+    ),
     ("lambda:InvokeFunction", "CancelBookingFunction"): "cancel any booking",
     ("states:StartExecution", "BookingStateMachine"): (
-        "book for any customer with any payment token: seats taken and cards charged at the catalog price "
-        "(the saga still refuses full and departed flights)"
+        "book for any customer under a new booking id: seats taken (the saga still refuses full and "
+        "departed flights); only a payment method registered for that id is charged, and an input naming "
+        "another booking is refused"
     ),
     (
         "execute-api:Invoke",
@@ -105,6 +115,15 @@ MEANINGS: Mapping[tuple[str, str], str] = {
     ("logs:CreateLogStream", "GraphQLApi log group"): "write (forge) entries in the GraphQL API's log group",
     ("logs:PutLogEvents", "GraphQLApi log group"): "write (forge) entries in the GraphQL API's log group",
     ("xray:*", EVERYWHERE): _TRACES,
+    ("logs:*LogDelivery", EVERYWHERE): (
+        "create, change or delete the account's log deliveries (where vended logs such as Step Functions' "
+        "go): send a service's logs elsewhere or stop them"
+    ),
+    ("logs:ListLogDeliveries", EVERYWHERE): "list the account's log deliveries",
+    ("logs:PutResourcePolicy", EVERYWHERE): (
+        "change CloudWatch Logs' resource policies: let a service deliver to, or keep it from, any log group"
+    ),
+    ("logs:DescribeResourcePolicies", EVERYWHERE): "read CloudWatch Logs' resource policies",
 }
 
 _FUNCTION_CREDENTIALS = (
@@ -112,8 +131,9 @@ _FUNCTION_CREDENTIALS = (
     "dependency, an injection) can read them."
 )
 _APPSYNC_CREDENTIALS = (
-    "Only AppSync can assume it (its trust policy names appsync.amazonaws.com for this account), and "
-    "resolvers run APPSYNC_JS, not arbitrary code: its credentials do not leave AppSync."
+    "Only AppSync acting for this stack's GraphQL API can assume it (its trust policy names "
+    "appsync.amazonaws.com, the API's ARN and this account), and resolvers run APPSYNC_JS, not arbitrary "
+    "code: its credentials do not leave AppSync."
 )
 BEYOND_IAM: Mapping[str, str] = {
     "ReserveBookingFunctionRole": (
@@ -148,8 +168,9 @@ BEYOND_IAM: Mapping[str, str] = {
     ),
     "GetLoyaltyFunctionRole": f"{_FUNCTION_CREDENTIALS} Read-only: points totals.",
     "BookingStateMachineRole": (
-        "Only Step Functions can assume it. Its grants are the saga's: invoking the six steps with any "
-        "input is as strong as each step's own role."
+        "Only Step Functions running the booking state machine can assume it (its trust policy names "
+        "that state machine's ARN and this account). Its grants are the saga's: invoking the six steps "
+        "with any input is as strong as each step's own role."
     ),
     "BookingDataSourceRole": _APPSYNC_CREDENTIALS,
     "BookingReadRole": f"{_APPSYNC_CREDENTIALS} Resolvers return only the caller's own bookings.",
@@ -158,6 +179,11 @@ BEYOND_IAM: Mapping[str, str] = {
         f"{_APPSYNC_CREDENTIALS} The resolver lets customers read only their own points."
     ),
     "GraphQLApiLoggingRole": "Only AppSync can assume it, to write the API's logs.",
+    "PaymentRegistrationRole": (
+        f"{_APPSYNC_CREDENTIALS} Not bounded by IAM: which token and amount a registration holds, and "
+        "whether a put replaces a payment; registerPaymentMethod puts the catalog price, on condition "
+        "that the booking id is new."
+    ),
     "ApiGatewayCloudWatchRole": (
         "Only API Gateway can assume it. Its AWS managed policy (AmazonAPIGatewayPushToCloudWatchLogs) "
         "also reads every log of the account: it is account-wide API Gateway configuration, created only "

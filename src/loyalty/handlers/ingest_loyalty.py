@@ -30,6 +30,7 @@ from loyalty.service import CreditOutcome, credit_booking
 
 OUTCOME_METRIC = {
     CreditOutcome.CREDITED: "NoticeCredited",
+    CreditOutcome.CAPPED: "NoticeCappedCredit",
     CreditOutcome.ALREADY_CREDITED: "NoticeAlreadyCredited",
     CreditOutcome.NOTHING_EARNED: "NoticeNothingEarned",
 }

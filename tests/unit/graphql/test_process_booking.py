@@ -1,4 +1,5 @@
-"""Mutation.processBooking: look the flight up, then start the booking saga for the caller."""
+"""Mutation.processBooking: look the flight up, count the caller's bookings in flight, register the card
+token for the new booking, then start the booking saga for the caller, named after the booking."""
 
 from __future__ import annotations
 
@@ -27,11 +28,16 @@ from tests.unit.graphql.contexts import (
 PIPELINE = RESOLVERS / "pipeline.js"
 LOOK_UP_FLIGHT = FUNCTIONS / "lookUpFlight.js"
 COUNT_BOOKINGS_IN_FLIGHT = FUNCTIONS / "countBookingsInFlight.js"
+REGISTER_PAYMENT_METHOD = FUNCTIONS / "registerPaymentMethod.js"
 START_BOOKING = FUNCTIONS / "startBooking.js"
 DEPARTURE = datetime(2030, 1, 8, 8, 5, tzinfo=UTC)
 """When the test flight leaves (flight_item's departureDateTime)."""
+NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 FLIGHT_ID = "SA101-2030-01-08"
 INPUT = {"input": {"flightId": FLIGHT_ID, "paymentToken": "tok_visa"}}
+FLIGHT = {"id": FLIGHT_ID, "price": 12900, "currency": "EUR"}
+"""What lookUpFlight passes down the pipeline for flight_item(FLIGHT_ID)."""
+BOOKING_ID = "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
 START_EXECUTION_HEADERS = {
     "content-type": "application/x-amz-json-1.0",
     "x-amz-target": "AWSStepFunctions.StartExecution",
@@ -47,10 +53,22 @@ def booking_context(**changes: Any) -> dict[str, Any]:
 def start_request(runtime: ResolverRuntime, **changes: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """Evaluates startBooking's request; returns the HTTP request and the StartExecution body."""
     result = runtime.evaluate(
-        START_BOOKING, "request", booking_context(prev={"result": {"id": FLIGHT_ID}}, **changes)
+        START_BOOKING,
+        "request",
+        booking_context(prev={"result": FLIGHT}, stash={"bookingId": BOOKING_ID}, **changes),
     )
     assert result.ok, result.error
     return result.value, json.loads(result.value["params"]["body"])
+
+
+def register_request(runtime: ResolverRuntime, **changes: Any) -> Any:
+    """Evaluates registerPaymentMethod's request."""
+    return runtime.evaluate(
+        REGISTER_PAYMENT_METHOD,
+        "request",
+        booking_context(prev={"result": FLIGHT}, stash={"bookingId": BOOKING_ID}, **changes),
+        now=NOW,
+    )
 
 
 def test_the_pipeline_needs_a_customer(runtime: ResolverRuntime) -> None:
@@ -61,8 +79,13 @@ def test_the_pipeline_needs_a_customer(runtime: ResolverRuntime) -> None:
     )
 
 
-def test_the_pipeline_starts_for_a_customer(runtime: ResolverRuntime) -> None:
-    assert runtime.evaluate(PIPELINE, "request", booking_context()).value == {}
+def test_the_pipeline_starts_for_a_customer_with_a_new_booking_id(runtime: ResolverRuntime) -> None:
+    started = [runtime.evaluate(PIPELINE, "request", booking_context()) for _ in range(3)]
+
+    assert all(result.value == {} for result in started)
+    booking_ids = {result.stash["bookingId"] for result in started}
+    assert len(booking_ids) == 3
+    assert all(re.match(UUID_V4, booking_id) for booking_id in booking_ids)
 
 
 def test_the_pipeline_answers_what_the_last_function_returned(runtime: ResolverRuntime) -> None:
@@ -95,10 +118,10 @@ def test_a_missing_flight_stops_the_booking(runtime: ResolverRuntime) -> None:
     assert result.error == AppSyncError("Flight not found", "NotFound")
 
 
-def test_only_the_flight_id_goes_down_the_pipeline(runtime: ResolverRuntime) -> None:
+def test_only_the_flight_id_and_its_catalog_price_go_down_the_pipeline(runtime: ResolverRuntime) -> None:
     result = runtime.evaluate(LOOK_UP_FLIGHT, "response", booking_context(result=flight_item(FLIGHT_ID)))
 
-    assert result.value == {"id": FLIGHT_ID}
+    assert result.value == FLIGHT
 
 
 @pytest.mark.parametrize(
@@ -132,7 +155,7 @@ def test_a_flight_that_has_not_left_yet_can_be_booked(
 
     result = runtime.evaluate(LOOK_UP_FLIGHT, "response", booking_context(result=flight), now=now)
 
-    assert result.value == {"id": FLIGHT_ID}
+    assert result.value == FLIGHT
 
 
 def test_the_bookings_in_flight_are_counted_on_the_callers_own_partition(runtime: ResolverRuntime) -> None:
@@ -217,17 +240,14 @@ def test_the_saga_is_started_with_the_step_functions_api(runtime: ResolverRuntim
     assert body["stateMachineArn"] == STATE_MACHINE_ARN
 
 
-def test_the_saga_input_is_exactly_the_four_fields_it_takes(runtime: ResolverRuntime) -> None:
+def test_the_execution_is_named_after_the_booking_and_its_input_holds_no_card_token(
+    runtime: ResolverRuntime,
+) -> None:
     _, body = start_request(runtime)
 
-    saga_input = json.loads(body["input"])
-    assert saga_input == {
-        "bookingId": body["name"],
-        "customerId": CUSTOMER,
-        "flightId": FLIGHT_ID,
-        "paymentToken": "tok_visa",
-    }
-    assert re.match(UUID_V4, saga_input["bookingId"])
+    assert body["name"] == BOOKING_ID
+    assert json.loads(body["input"]) == {"customerId": CUSTOMER, "flightId": FLIGHT_ID}
+    assert "tok_" not in json.dumps(body)
 
 
 def test_the_customer_is_always_the_caller(runtime: ResolverRuntime) -> None:
@@ -243,16 +263,53 @@ def test_the_customer_is_always_the_caller(runtime: ResolverRuntime) -> None:
     }
 
     _, body = start_request(runtime, arguments=arguments)
+    registration = register_request(runtime, arguments=arguments).value["attributeValues"]
 
-    saga_input = json.loads(body["input"])
-    assert saga_input["customerId"] == CUSTOMER
-    assert set(saga_input) == {"bookingId", "customerId", "flightId", "paymentToken"}
+    assert json.loads(body["input"]) == {"customerId": CUSTOMER, "flightId": FLIGHT_ID}
+    assert (registration["amount"], registration["currency"]) == ({"N": "12900"}, {"S": "EUR"})
 
 
-def test_every_booking_gets_a_new_id(runtime: ResolverRuntime) -> None:
-    names = {start_request(runtime)[1]["name"] for _ in range(3)}
+def test_the_card_token_is_registered_for_the_booking_at_the_catalog_price(runtime: ResolverRuntime) -> None:
+    result = register_request(runtime)
 
-    assert len(names) == 3
+    assert result.value == {
+        "operation": "PutItem",
+        "key": {"bookingId": {"S": BOOKING_ID}},
+        "attributeValues": {
+            "status": {"S": "REGISTERED"},
+            "paymentMethod": {"S": "tok_visa"},
+            "amount": {"N": "12900"},
+            "currency": {"S": "EUR"},
+            "registeredAt": {"S": "2030-01-01T12:00:00.000Z"},
+            # An hour to be charged in; the table's time to live deletes it after that.
+            "expiresAt": {"N": str(int(NOW.timestamp()) + 3600)},
+        },
+        "condition": {"expression": "attribute_not_exists(bookingId)"},
+    }
+
+
+def test_the_registration_passes_the_flight_on_and_never_the_token(runtime: ResolverRuntime) -> None:
+    written = {"bookingId": BOOKING_ID, "paymentMethod": "tok_visa", "status": "REGISTERED"}
+
+    result = runtime.evaluate(
+        REGISTER_PAYMENT_METHOD, "response", booking_context(prev={"result": FLIGHT}, result=written)
+    )
+
+    assert result.value == FLIGHT
+
+
+def test_a_failed_registration_stops_the_booking_with_its_error_type_only(runtime: ResolverRuntime) -> None:
+    error = {
+        "message": "The conditional request failed (tok_visa)",
+        "type": "DynamoDB:ConditionalCheckFailedException",
+    }
+
+    result = runtime.evaluate(REGISTER_PAYMENT_METHOD, "response", booking_context(error=error))
+
+    assert result.value is None
+    assert result.error == AppSyncError(
+        "The payment method could not be registered", "DynamoDB:ConditionalCheckFailedException"
+    )
 
 
 @pytest.mark.parametrize(
@@ -272,22 +329,19 @@ def test_every_booking_gets_a_new_id(runtime: ResolverRuntime) -> None:
 def test_a_malformed_payment_token_is_refused(runtime: ResolverRuntime, token: str) -> None:
     arguments = {"input": {"flightId": FLIGHT_ID, "paymentToken": token}}
 
-    result = runtime.evaluate(
-        START_BOOKING, "request", booking_context(arguments=arguments, prev={"result": {"id": FLIGHT_ID}})
-    )
+    result = register_request(runtime, arguments=arguments)
 
     assert result.value is None
     assert result.error == AppSyncError("paymentToken must be a payment token, e.g. tok_visa", "BadRequest")
-    assert "bookingId" not in result.stash
 
 
 @pytest.mark.parametrize("token", ["tok_visa", "tok_chargeDeclined", "tok_" + "a" * 64, "tok_1_2"])
 def test_well_formed_payment_tokens_are_accepted(runtime: ResolverRuntime, token: str) -> None:
     arguments = {"input": {"flightId": FLIGHT_ID, "paymentToken": token}}
 
-    _, body = start_request(runtime, arguments=arguments)
+    result = register_request(runtime, arguments=arguments)
 
-    assert json.loads(body["input"])["paymentToken"] == token
+    assert result.value["attributeValues"]["paymentMethod"] == {"S": token}
 
 
 def test_a_started_saga_answers_the_booking_id_as_pending(runtime: ResolverRuntime) -> None:
@@ -358,14 +412,26 @@ def test_the_whole_pipeline_answers_the_id_of_the_execution_it_started(runtime: 
     assert look_up.value["operation"] == "GetItem"
     found = runtime.evaluate(LOOK_UP_FLIGHT, "response", booking_context(result=flight_item(FLIGHT_ID)))
     count = runtime.evaluate(
-        COUNT_BOOKINGS_IN_FLIGHT, "request", booking_context(prev={"result": found.value})
+        COUNT_BOOKINGS_IN_FLIGHT, "request", booking_context(stash=before.stash, prev={"result": found.value})
     )
     counted = runtime.evaluate(
         COUNT_BOOKINGS_IN_FLIGHT,
         "response",
         booking_context(stash=count.stash, prev={"result": found.value}, result=in_flight(1)),
     )
-    start = runtime.evaluate(START_BOOKING, "request", booking_context(prev={"result": counted.value}))
+    register = runtime.evaluate(
+        REGISTER_PAYMENT_METHOD,
+        "request",
+        booking_context(stash=counted.stash, prev={"result": counted.value}),
+    )
+    registered = runtime.evaluate(
+        REGISTER_PAYMENT_METHOD,
+        "response",
+        booking_context(stash=register.stash, prev={"result": counted.value}, result={"bookingId": "x"}),
+    )
+    start = runtime.evaluate(
+        START_BOOKING, "request", booking_context(stash=registered.stash, prev={"result": registered.value})
+    )
     started = runtime.evaluate(
         START_BOOKING,
         "response",
@@ -377,4 +443,5 @@ def test_the_whole_pipeline_answers_the_id_of_the_execution_it_started(runtime: 
 
     execution = json.loads(start.value["params"]["body"])
     assert after.value == {"id": execution["name"], "status": "PENDING"}
-    assert json.loads(execution["input"])["bookingId"] == execution["name"]
+    assert execution["name"] == before.stash["bookingId"]
+    assert register.value["key"] == {"bookingId": {"S": execution["name"]}}

@@ -121,6 +121,7 @@ def test_process_booking_checks_the_flight_and_the_customer_before_starting_the_
     assert properties["PipelineConfig"]["Functions"] == [
         {"Fn::GetAtt": ["LookUpFlightPipelineStep", "FunctionId"]},
         {"Fn::GetAtt": ["CountBookingsInFlightPipelineStep", "FunctionId"]},
+        {"Fn::GetAtt": ["RegisterPaymentMethodPipelineStep", "FunctionId"]},
         {"Fn::GetAtt": ["StartBookingPipelineStep", "FunctionId"]},
     ]
 

@@ -2,12 +2,16 @@
 
 Implemented: GetItem, Query and Scan, which is what the project's resolvers read with, with every
 field AppSync documents for them (key, query, filter, projection, index, limit, nextToken,
-scanIndexForward, consistentRead, select, segment, totalSegments). Any other operation is refused
-with a MappingTemplate error naming what is implemented.
+scanIndexForward, consistentRead, select, segment, totalSegments); and PutItem, which the payment
+registration writes with (key, attributeValues, condition with expressionNames and expressionValues).
+Any other operation, or field AppSync's PutItem takes that the project does not use (a custom
+conditional-check handler, _version), is refused with a MappingTemplate error naming what is
+implemented.
 
 Results come back as AppSync gives them to the response handler: an item as plain JSON (``null`` if
-there is none); a page as ``{items, nextToken, scannedCount}``. As in AppSync, ``nextToken`` is
-opaque: the last evaluated key, encrypted with a key that lives as long as the server.
+there is none); a page as ``{items, nextToken, scannedCount}``; a put item as the item written. As in
+AppSync, ``nextToken`` is opaque: the last evaluated key, encrypted with a key that lives as long as
+the server.
 """
 
 from __future__ import annotations
@@ -26,11 +30,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from mypy_boto3_dynamodb import DynamoDBClient
 
-IMPLEMENTED_OPERATIONS = ("GetItem", "Query", "Scan")
+IMPLEMENTED_OPERATIONS = ("GetItem", "Query", "Scan", "PutItem")
+_PUT_ITEM_FIELDS = frozenset({"version", "operation", "key", "attributeValues", "condition"})
+_CONDITION_FIELDS = frozenset({"expression", "expressionNames", "expressionValues"})
 _KNOWN_OPERATIONS = frozenset(
     {
         *IMPLEMENTED_OPERATIONS,
-        "PutItem",
         "UpdateItem",
         "DeleteItem",
         "BatchGetItem",
@@ -105,6 +110,8 @@ def invoke(client: DynamoDBClient, table: str, request: Any, tokens: PageTokens)
     try:
         if operation == "GetItem":
             return _get_item(client, table, request)
+        if operation == "PutItem":
+            return _put_item(client, table, request)
         return _page(client, table, request, tokens, query=operation == "Query")
     except ParamValidationError as error:
         raise MappingTemplateError(str(error)) from error
@@ -121,6 +128,39 @@ def _get_item(client: DynamoDBClient, table: str, request: Mapping[str, Any]) ->
     _add_expressions(kwargs, projection=request.get("projection"))
     item = client.get_item(**kwargs).get("Item")
     return Invocation(result=to_plain_map(item) if item is not None else None)
+
+
+def _put_item(client: DynamoDBClient, table: str, request: Mapping[str, Any]) -> Invocation:
+    unimplemented = sorted(set(request) - _PUT_ITEM_FIELDS)
+    if unimplemented:
+        raise MappingTemplateError(
+            f"The local AppSync does not implement PutItem's {', '.join(unimplemented)} "
+            f"(it implements {', '.join(sorted(_PUT_ITEM_FIELDS - {'version', 'operation'}))})."
+        )
+    key = _typed_map(_required(request, "key"), "key")
+    attributes = _typed_map(request.get("attributeValues") or {}, "attributeValues")
+    overlap = sorted(set(key) & set(attributes))
+    if overlap:
+        raise MappingTemplateError(f"'attributeValues' must not repeat the key ({', '.join(overlap)}).")
+    item = {**attributes, **key}
+    kwargs: dict[str, Any] = {"TableName": table, "Item": item}
+    condition = request.get("condition")
+    if condition is not None:
+        if not isinstance(condition, Mapping) or set(condition) - _CONDITION_FIELDS:
+            raise MappingTemplateError(
+                "'condition' must be an object of expression, expressionNames and expressionValues."
+            )
+        kwargs["ConditionExpression"] = str(_required(condition, "expression", "$[condition][expression]"))
+        if condition.get("expressionNames"):
+            kwargs["ExpressionAttributeNames"] = {
+                str(name): str(attribute) for name, attribute in condition["expressionNames"].items()
+            }
+        if condition.get("expressionValues"):
+            kwargs["ExpressionAttributeValues"] = _typed_map(
+                condition["expressionValues"], "condition.expressionValues"
+            )
+    client.put_item(**kwargs)
+    return Invocation(result=to_plain_map(item))
 
 
 def _page(

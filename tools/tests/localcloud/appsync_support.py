@@ -45,7 +45,8 @@ REGION = "eu-west-1"
 STACK_NAME = "airline-test"
 API_ID = "localapiabcdefghijklmnopqr"
 REST_API_ID = "a1b2c3d4e5"
-STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{STACK_NAME}-BookingStateMachine"
+API_ARN = f"arn:aws:appsync:{REGION}:{ACCOUNT_ID}:apis/{API_ID}"
+STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{STACK_NAME}-booking"
 PASSWORD = "Correct-Horse-Battery-9"
 ADMIN_CREDENTIALS = {
     "region_name": REGION,
@@ -53,8 +54,14 @@ ADMIN_CREDENTIALS = {
     "aws_secret_access_key": "testing",
 }
 # The template's resources the GraphQL API needs; every other resource is left out.
-_TABLES = ("FlightTable", "BookingTable")
-_ROLES = ("FlightReadRole", "BookingReadRole", "LoyaltyDataSourceRole", "BookingDataSourceRole")
+_TABLES = ("FlightTable", "BookingTable", "PaymentTable")
+_ROLES = (
+    "FlightReadRole",
+    "BookingReadRole",
+    "LoyaltyDataSourceRole",
+    "BookingDataSourceRole",
+    "PaymentRegistrationRole",
+)
 _ROLE_POLICIES = ("LoyaltyDataSourcePolicy",)
 _APPSYNC_TYPES = (
     "AWS::AppSync::GraphQLApi",
@@ -161,6 +168,7 @@ def definition_of(template: dict[str, Any], resolver: Resolver) -> ApiDefinition
     pool, the REST API, the state machine); the API's own ids are assigned here.
     """
     resolver.attributes[("GraphQLApi", "ApiId")] = API_ID
+    resolver.attributes[("GraphQLApi", "Arn")] = API_ARN
     resolver.attributes.setdefault(
         ("GraphQLApiLoggingRole", "Arn"), f"arn:aws:iam::{ACCOUNT_ID}:role/{STACK_NAME}-GraphQLApiLoggingRole"
     )
@@ -212,6 +220,8 @@ def build_stack(endpoint_url: str, today: date) -> Stack:
     resources = template["Resources"]
     resolver = new_resolver(template)
     resolver.refs.update({"LoyaltyApi": REST_API_ID, "BookingStateMachine": STATE_MACHINE_ARN})
+    # The data-source roles trust AppSync acting for this API only.
+    resolver.attributes[("GraphQLApi", "Arn")] = API_ARN
 
     dynamodb = admin_client(endpoint_url, "dynamodb")
     for logical_id in _TABLES:

@@ -62,9 +62,16 @@ def definition() -> ApiDefinition:
             "BookingStateMachine": STATE_MACHINE_ARN,
             "FlightTable": "flights",
             "BookingTable": "bookings",
+            "PaymentTable": "payments",
         }
     )
-    for logical_id in ("FlightReadRole", "BookingReadRole", "LoyaltyDataSourceRole", "BookingDataSourceRole"):
+    for logical_id in (
+        "FlightReadRole",
+        "BookingReadRole",
+        "LoyaltyDataSourceRole",
+        "BookingDataSourceRole",
+        "PaymentRegistrationRole",
+    ):
         resolver.attributes[(logical_id, "Arn")] = role(logical_id)
     return definition_of(template, resolver)
 
@@ -101,13 +108,16 @@ def test_the_data_sources_keep_their_roles_endpoints_and_signing(definition: Api
         ),
         DynamoDbDataSource("FlightTable", role("FlightReadRole"), "flights", REGION),
         DynamoDbDataSource("BookingTable", role("BookingReadRole"), "bookings", REGION),
+        DynamoDbDataSource("PaymentRegistrations", role("PaymentRegistrationRole"), "payments", REGION),
     }, (
         "this pins the template's AppSync data sources: one added to template.yaml is added here "
         "(tools/tests/localcloud/test_appsync_definition.py), with its role and its table or endpoint"
     )
 
 
-def test_process_booking_is_a_pipeline_of_look_up_count_then_start(definition: ApiDefinition) -> None:
+def test_process_booking_is_a_pipeline_of_look_up_count_register_then_start(
+    definition: ApiDefinition,
+) -> None:
     pipelines = {
         (resolver.type_name, resolver.field_name): resolver
         for resolver in definition.resolvers
@@ -120,6 +130,7 @@ def test_process_booking_is_a_pipeline_of_look_up_count_then_start(definition: A
     assert [(step.name, step.data_source) for step in steps] == [
         ("lookUpFlight", "FlightTable"),
         ("countBookingsInFlight", "BookingTable"),
+        ("registerPaymentMethod", "PaymentRegistrations"),
         ("startBooking", "BookingWorkflow"),
     ]
     assert pipeline.code == REPOSITORY_ROOT / "graphql" / "resolvers" / "pipeline.js"

@@ -414,12 +414,18 @@ def test_booking_starts_one_execution_named_after_the_booking(world: World) -> N
     request = json.loads(call.body)
     assert request["stateMachineArn"] == STATE_MACHINE_ARN
     assert request["name"] == booking["id"]
-    assert json.loads(request["input"]) == {
-        "bookingId": booking["id"],
-        "customerId": world.alice.sub,
-        "flightId": flight,
-        "paymentToken": "tok_visa",
+    assert json.loads(request["input"]) == {"customerId": world.alice.sub, "flightId": flight}
+    # The card token was registered for the booking before the saga started, and goes no further.
+    registration = world.stack.client("dynamodb").get_item(
+        TableName=world.stack.table_name("PaymentTable"), Key={"bookingId": {"S": booking["id"]}}
+    )["Item"]
+    assert {name: registration[name] for name in ("status", "paymentMethod", "amount", "currency")} == {
+        "status": {"S": "REGISTERED"},
+        "paymentMethod": {"S": "tok_visa"},
+        "amount": {"N": str(world.stack.flights[0].price)},
+        "currency": {"S": world.stack.flights[0].currency},
     }
+    assert "tok_" not in call.body
 
 
 def test_a_refused_execution_gives_the_step_functions_error_type_only(world: World) -> None:
@@ -731,8 +737,26 @@ def test_a_next_token_only_continues_the_table_and_index_it_came_from(world: Wor
         ({"operation": "Query", "index": "byRoute"}, r"Value for field '\$\[query\]' not found\."),
         ({"operation": "Explode"}, "Unsupported operation 'Explode'"),
         (
-            {"operation": "PutItem", "key": {"id": {"S": "x"}}},
-            "does not implement the DynamoDB operation 'PutItem' .it implements GetItem, Query, Scan.",
+            {"operation": "UpdateItem", "key": {"id": {"S": "x"}}},
+            "does not implement the DynamoDB operation 'UpdateItem' .it implements GetItem, Query, Scan, "
+            "PutItem.",
+        ),
+        ({"operation": "PutItem"}, r"Value for field '\$\[key\]' not found\."),
+        (
+            {"operation": "PutItem", "key": {"id": {"S": "x"}}, "_version": 1},
+            "does not implement PutItem's _version",
+        ),
+        (
+            {"operation": "PutItem", "key": {"id": {"S": "x"}}, "attributeValues": {"id": {"S": "y"}}},
+            "must not repeat the key",
+        ),
+        (
+            {
+                "operation": "PutItem",
+                "key": {"id": {"S": "x"}},
+                "condition": {"expression": "x", "equalsIgnore": []},
+            },
+            "'condition' must be an object of expression, expressionNames and expressionValues",
         ),
         ({"operation": "GetItem", "key": {"id": "x"}}, "must be a typed value"),
     ],
@@ -813,3 +837,25 @@ def test_listeners_hear_a_forged_token_refused_and_never_see_it(world: World) ->
     )
     assert decision.reason == "401 UnauthorizedException: You are not authorized to make this call."
     assert forged not in repr(decision)
+
+
+def test_a_put_item_writes_the_key_and_attributes_and_answers_the_item(world: World) -> None:
+    client, table = _flight_table(world)
+    request = {
+        "operation": "PutItem",
+        "key": {"id": {"S": "SA999-2030-01-08"}},
+        "attributeValues": {"price": {"N": "100"}, "currency": {"S": "EUR"}},
+        "condition": {"expression": "attribute_not_exists(#id)", "expressionNames": {"#id": "id"}},
+    }
+
+    written = dynamodb.invoke(client, table, request, PageTokens())
+    again = dynamodb.invoke(client, table, request, PageTokens())
+
+    assert written.result == {"id": "SA999-2030-01-08", "price": 100, "currency": "EUR"}
+    stored = client.get_item(TableName=table, Key={"id": {"S": "SA999-2030-01-08"}})["Item"]
+    assert stored == {"id": {"S": "SA999-2030-01-08"}, "price": {"N": "100"}, "currency": {"S": "EUR"}}
+    # The condition holds the second put off: AppSync names that error, and nothing changed.
+    assert again.result is None
+    assert again.error is not None
+    assert again.error["type"] == "DynamoDB:ConditionalCheckFailedException"
+    client.delete_item(TableName=table, Key={"id": {"S": "SA999-2030-01-08"}})
