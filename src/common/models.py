@@ -30,7 +30,9 @@ MinorUnits = Annotated[int, Field(gt=0, le=100_000_000, strict=True)]
 class CamelModel(BaseModel):
     """Events use camelCase keys; Python code uses snake_case attributes."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, defer_build=True
+    )
 
     def to_event(self) -> dict[str, object]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -1,0 +1,44 @@
+"""What a function's init imports: the X-Ray SDK stays off every cold start.
+
+Lambda's active tracing records each invocation without code in the function; the SDK (Powertools'
+Tracer) cost every cold start its import and the patching of botocore (docs/performance.md). Each
+handler module is imported as Lambda's init does, in a fresh interpreter with a sampled trace header
+in its environment, so a Tracer created anywhere on the import path would load the SDK.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.template import REPOSITORY_ROOT, function_specs, project_template
+
+HANDLER_MODULES = sorted(
+    {spec.handler.rpartition(".")[0] for spec in function_specs(project_template()).values()}
+)
+OFF_THE_COLD_PATH = {"aws_xray_sdk"}
+
+
+@pytest.mark.parametrize("module", HANDLER_MODULES)
+def test_a_handler_module_imports_no_tracing_sdk(module: str) -> None:
+    probe = (
+        f"import sys, {module}\n"
+        "loaded = {name.partition('.')[0] for name in sys.modules}\n"
+        f"print(','.join(sorted(loaded & {OFF_THE_COLD_PATH!r})))"
+    )
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(REPOSITORY_ROOT / "src"),
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_LAMBDA_FUNCTION_NAME": "cold-path",
+        "POWERTOOLS_SERVICE_NAME": "cold-path",
+        "POWERTOOLS_METRICS_NAMESPACE": "ColdPath",
+        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+    }
+    completed = subprocess.run(  # noqa: S603 - this interpreter, our own code
+        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.strip() == ""
