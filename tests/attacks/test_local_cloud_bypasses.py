@@ -433,6 +433,7 @@ SERVICE_PROBES: dict[str, tuple[str, Callable[[Any, LocalCloud], Any]]] = {
         ),
     ),
     "logs": ("logs", lambda client, cloud: client.describe_log_groups()),
+    "cloudwatch": ("cloudwatch", lambda client, cloud: client.describe_alarms()),
     "cognitoidp": ("cognito-idp", lambda client, cloud: client.list_user_pools(MaxResults=1)),
     "iam": ("iam", lambda client, cloud: client.list_roles()),
 }
