@@ -57,8 +57,14 @@ def points_for(notice: BookingNotice) -> int:
     most MAX_POINTS_PER_BOOKING. A cancelled booking, or a currency that earns nothing, earns none."""
     if notice.status != "CONFIRMED" or notice.amount is None or notice.currency is None:
         return 0
-    rate = POINTS_PER_100_MINOR_UNITS.get(notice.currency, 0)
-    return min(notice.amount * rate // 100, MAX_POINTS_PER_BOOKING)
+    return points_earned(notice.amount, notice.currency)
+
+
+def points_earned(amount: int, currency: str) -> int:
+    """What ``amount`` minor units paid in ``currency`` earn: the currency's earning rate, rounded down,
+    at most MAX_POINTS_PER_BOOKING; none in a currency that earns nothing."""
+    rate = POINTS_PER_100_MINOR_UNITS.get(currency, 0)
+    return min(amount * rate // 100, MAX_POINTS_PER_BOOKING)
 
 
 def creditable(points: int, total: int) -> int:

@@ -76,7 +76,8 @@ def test_a_bookings_decisions_appear_allowed_in_green(airline: Airline, map_page
         ("BookingDataSourceRole", "states:StartExecution"),
         ("BookingStateMachineRole", "lambda:InvokeFunction"),
         ("ReserveBookingFunctionRole", "dynamodb:PutItem"),
-        ("CollectPaymentFunctionRole", "dynamodb:PutItem"),
+        ("PaymentRegistrationRole", "dynamodb:PutItem"),
+        ("CollectPaymentFunctionRole", "dynamodb:UpdateItem"),
         ("NotifyBookingFunctionRole", "sns:Publish"),
     ]:
         entry = decision(page, principal, action, allowed=True)

@@ -24,6 +24,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from loyalty.rules import points_earned
 from tests.support.local_cloud import ACCOUNT_ID, LocalCloud, wait_for
 
 Item = dict[str, Any]
@@ -54,8 +55,9 @@ class Snapshot:
 
 
 def points_for_booking(booking: Item) -> int:
-    """The points a confirmed booking earns: one per minor unit charged (loyalty.rules.points_for)."""
-    return int(booking["amount"])
+    """The points a confirmed booking earns, by the loyalty programme's own rule (its earning rate per
+    currency and its per-booking bound are tested on their own in tests/unit/test_loyalty_rules.py)."""
+    return points_earned(int(booking["amount"]), booking["currency"])
 
 
 def bookings_not_terminal(snapshot: Snapshot) -> list[str]:

@@ -22,6 +22,7 @@ def booking(
         "flightId": flight,
         "status": status,
         "amount": Decimal(amount),
+        "currency": "EUR",
     }
 
 

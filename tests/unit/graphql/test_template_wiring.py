@@ -85,6 +85,11 @@ WIRING = [
         "graphql/functions/countBookingsInFlight.js",
         "BookingDataSource",
     ),
+    (
+        "RegisterPaymentMethodPipelineStep",
+        "graphql/functions/registerPaymentMethod.js",
+        "PaymentRegistrationDataSource",
+    ),
     ("StartBookingPipelineStep", "graphql/functions/startBooking.js", "BookingWorkflowDataSource"),
 ]
 

@@ -53,7 +53,7 @@ def test_function_specs_apply_globals() -> None:
     spec = function_specs(project_template())["GetLoyaltyFunction"]
 
     assert spec.timeout == 6  # its own value wins over Globals
-    assert spec.memory_size == 256  # from Globals
+    assert spec.memory_size == 128  # its own, measured size
     assert spec.environment["POWERTOOLS_SERVICE_NAME"] == "loyalty"
     assert spec.environment["POWERTOOLS_METRICS_NAMESPACE"] == "ServerlessAirline"
     assert (spec.module, spec.function_name) == ("loyalty.handlers.get_loyalty", "handler")
