@@ -34,9 +34,11 @@ RECEIVE_VISIBILITY_SECONDS = 120
 
 
 class StackNames(Protocol):
-    """Where the stack's resources are: the physical name of a logical id, and the queue's URL."""
+    """Where the stack's resources are: the physical name of a logical id, and a queue's URL."""
 
     def physical_name(self, logical_id: str) -> str: ...
+
+    def queue_url(self, logical_id: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,24 @@ class CloudFormationStack:
         )["StackResourceDetail"]
         return str(resource["PhysicalResourceId"])
 
+    def queue_url(self, logical_id: str) -> str:
+        return self.physical_name(logical_id)  # a queue's physical id is its URL
+
 
 @dataclass(frozen=True)
 class LocalCloudStack:
-    """The local cloud's stack: it names each resource ``STACK-LogicalId`` (it has no CloudFormation)."""
+    """The local cloud's stack: it names each resource ``STACK-LogicalId`` (it has no CloudFormation),
+    and serves a queue at ``ENDPOINT/ACCOUNT/NAME``."""
 
     stack_name: str
+    endpoint_url: str
+    account_id: str
 
     def physical_name(self, logical_id: str) -> str:
         return f"{self.stack_name}-{logical_id}"
+
+    def queue_url(self, logical_id: str) -> str:
+        return f"{self.endpoint_url}/{self.account_id}/{self.physical_name(logical_id)}"
 
 
 @dataclass(frozen=True)
@@ -87,9 +98,7 @@ class Redrive:
 
     def run(self, *, dry_run: bool, out: TextIO) -> list[Outcome]:
         sqs = self._client("sqs")
-        queue_url = sqs.get_queue_url(QueueName=self._stack.physical_name("BookingDeadLetterQueue"))[
-            "QueueUrl"
-        ]
+        queue_url = self._stack.queue_url("BookingDeadLetterQueue")
         messages = list(self._parked(sqs, queue_url))
         if not messages:
             print("No parked booking.", file=out)
@@ -240,7 +249,11 @@ def main(argv: list[str] | None = None) -> int:
         return clients[service]
 
     stack: StackNames = (
-        LocalCloudStack(arguments.stack)
+        LocalCloudStack(
+            arguments.stack,
+            client("sqs").meta.endpoint_url,
+            client("sts").get_caller_identity()["Account"],
+        )
         if arguments.local
         else CloudFormationStack(client("cloudformation"), arguments.stack)
     )

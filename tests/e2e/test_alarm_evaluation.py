@@ -121,12 +121,12 @@ def test_a_parked_booking_alarms_the_operators_until_the_redrive_settles_it(clou
     notice = next(n for n in _notices(cloud, inbox) if n["AlarmName"] == needs_attention)
     assert (notice["OldStateValue"], notice["NewStateValue"]) == ("OK", "ALARM")
     assert notice["Trigger"]["Dimensions"] == [
-        {"name": "QueueName", "value": LocalCloudStack(stack_name).physical_name("BookingDeadLetterQueue")}
+        {"name": "QueueName", "value": cloud.stack.physical_id("BookingDeadLetterQueue").rsplit("/", 1)[-1]}
     ]
     assert all(n.delivered for n in cloud.alarms.notifications)
 
     _set_cancel_booking_table(cloud, outputs["BookingTableName"])  # the cause is fixed
-    redrive = Redrive(cloud.client, LocalCloudStack(stack_name))
+    redrive = Redrive(cloud.client, LocalCloudStack(stack_name, cloud.endpoints.aws, ACCOUNT_ID))
     shown = io.StringIO()
     [previewed] = redrive.run(dry_run=True, out=shown)
     assert (previewed.booking_id, previewed.settled) == (booking_id, False)

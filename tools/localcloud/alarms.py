@@ -195,6 +195,7 @@ class ObservedMetrics:
 
     client: Callable[[str], Any]
     lambda_counts: Callable[[], tuple[Mapping[str, int], Mapping[str, int]]]
+    account_id: str
     _seen_executions: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     _last_lambda: tuple[dict[str, int], dict[str, int]] = field(default_factory=lambda: ({}, {}))
 
@@ -228,7 +229,8 @@ class ObservedMetrics:
 
     def _queue_depth(self, queue_name: str) -> Datapoint:
         sqs = self.client("sqs")
-        url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        # The queue's URL as the endpoint serves it (GetQueueUrl names no resource IAM could check).
+        url = f"{sqs.meta.endpoint_url}/{self.account_id}/{queue_name}"
         # The metric's name in CloudWatch; the queue attribute behind it is ApproximateNumberOfMessages.
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
             "Attributes"
@@ -292,7 +294,7 @@ class AlarmEvaluator:
         self._account_id = account_id
         self._region = region
         self._interval = interval_seconds
-        self._metrics = ObservedMetrics(client, lambda_counts)
+        self._metrics = ObservedMetrics(client, lambda_counts, account_id)
         self._history: dict[str, deque[Datapoint]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
