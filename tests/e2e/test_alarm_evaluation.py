@@ -125,8 +125,12 @@ def test_a_parked_booking_alarms_the_operators_until_the_redrive_settles_it(clou
     ]
     assert all(n.delivered for n in cloud.alarms.notifications)
 
-    _set_cancel_booking_table(cloud, outputs["BookingTableName"])  # the cause is fixed
     redrive = Redrive(cloud.client, LocalCloudStack(stack_name, cloud.endpoints.aws, ACCOUNT_ID))
+    [too_early] = redrive.run(dry_run=False, out=io.StringIO())  # the cause is not fixed yet
+    assert (too_early.settled, too_early.detail) == (False, "cancel failed: ConfigurationError")
+    assert [(t.alarm_name, t.new.value) for t in cloud.alarms.evaluate_now()] == []  # still parked, visible
+
+    _set_cancel_booking_table(cloud, outputs["BookingTableName"])  # the cause is fixed
     shown = io.StringIO()
     [previewed] = redrive.run(dry_run=True, out=shown)
     assert (previewed.booking_id, previewed.settled) == (booking_id, False)
@@ -166,3 +170,31 @@ def test_bookings_failing_in_three_periods_in_a_row_fire_bookings_failing(cloud:
         cloud.alarms.evaluate_now()
 
     assert _state(cloud, failing) == "ALARM"
+
+
+def test_cloudwatch_may_notify_the_operators_only_for_the_stacks_own_alarms(cloud: LocalCloud) -> None:
+    """Whoever may create alarms cannot page the operators through CloudWatch: the topic's policy admits
+    CloudWatch only for alarms named after the stack, and the local cloud evaluates it for each notice."""
+    assert cloud.stack is not None
+    inbox = _inbox(cloud)
+    cloud.alarms.evaluate_now()
+    _notices(cloud, inbox)
+    cloud.client("cloudwatch").put_metric_alarm(
+        AlarmName="someone-elses-alarm",
+        Namespace="AWS/SQS",
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[{"Name": "QueueName", "Value": INBOX}],
+        Statistic="Maximum",
+        Period=300,
+        EvaluationPeriods=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Threshold=0,  # always breaching: it fires at its first evaluation
+        AlarmActions=[cloud.stack.outputs["AlarmTopicArn"]],
+    )
+
+    fired = {(t.alarm_name, t.new.value) for t in cloud.alarms.evaluate_now()}
+
+    assert ("someone-elses-alarm", "ALARM") in fired
+    refused = [n for n in cloud.alarms.notifications if n.alarm_name == "someone-elses-alarm"]
+    assert [n.delivered for n in refused] == [False]
+    assert [n for n in _notices(cloud, inbox) if n["AlarmName"] == "someone-elses-alarm"] == []
