@@ -6,6 +6,7 @@ process; the local cloud runs it against its IAM-enforced endpoint (tests/e2e/te
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -286,3 +287,26 @@ def test_a_ratio_alarm_fires_only_when_the_share_stays_over_the_threshold(world:
 
     assert world.state("watched-ratio") == "ALARM"
     assert [notice["NewStateValue"] for notice in world.notices()] == ["ALARM"]
+
+
+def test_the_background_evaluation_starts_only_with_an_interval_and_stops_with_the_cloud() -> None:
+    evaluations: list[str] = []
+
+    def client(service: str) -> Any:
+        evaluations.append(service)
+        raise AssertionError("no evaluation was asked for")
+
+    quiet = AlarmEvaluator(client, lambda: ({}, {}), account_id=ACCOUNT_ID, region=REGION)
+    periodic = AlarmEvaluator(
+        client, lambda: ({}, {}), account_id=ACCOUNT_ID, region=REGION, interval_seconds=3600
+    )
+
+    quiet.start()
+    periodic.start()
+    running = [thread.name for thread in threading.enumerate() if thread.name == "alarm-evaluator"]
+    periodic.stop()
+    quiet.stop()
+
+    assert running == ["alarm-evaluator"]
+    assert not any(thread.name == "alarm-evaluator" for thread in threading.enumerate())
+    assert evaluations == []
