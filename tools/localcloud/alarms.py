@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from botocore.exceptions import ClientError
 from moto.sns.models import sns_backends
 
 from iam_eval import AccessRequest, Principal, evaluate
@@ -200,7 +201,8 @@ class ObservedMetrics:
     _last_lambda: tuple[dict[str, int], dict[str, int]] = field(default_factory=lambda: ({}, {}))
 
     def sample(self, keys: Sequence[MetricKey]) -> dict[MetricKey, Datapoint]:
-        """This period's datapoint of each metric; reading a metric ends its period."""
+        """This period's datapoint of each metric it can observe (the others are left out); reading a
+        metric ends its period."""
         invocations, errors = self.lambda_counts()
         period_invocations = {n: c - self._last_lambda[0].get(n, 0) for n, c in invocations.items()}
         period_errors = {n: c - self._last_lambda[1].get(n, 0) for n, c in errors.items()}
@@ -223,8 +225,6 @@ class ObservedMetrics:
                     new_executions[machine] = self._new_executions(machine)
                 counts = new_executions[machine]
                 samples[key] = float(counts[_EXECUTION_STATUS[name]]) if any(counts.values()) else None
-            else:
-                raise UnsupportedAlarmError(f"metric {namespace} {name} is not observed locally")
         return samples
 
     def _queue_depth(self, queue_name: str) -> Datapoint:
@@ -232,9 +232,14 @@ class ObservedMetrics:
         # The queue's URL as the endpoint serves it (GetQueueUrl names no resource IAM could check).
         url = f"{sqs.meta.endpoint_url}/{self.account_id}/{queue_name}"
         # The metric's name in CloudWatch; the queue attribute behind it is ApproximateNumberOfMessages.
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
-            "Attributes"
-        ]
+        try:
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] in _NO_SUCH_QUEUE:
+                return None  # a queue that does not exist reports nothing
+            raise
         return float(attributes["ApproximateNumberOfMessages"])
 
     def _new_executions(self, state_machine_arn: str) -> dict[str, int]:
@@ -256,6 +261,7 @@ class ObservedMetrics:
         return counts
 
 
+_NO_SUCH_QUEUE = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"})
 _EXECUTION_STATUS = {"ExecutionsStarted": "", "ExecutionsFailed": "FAILED", "ExecutionsTimedOut": "TIMED_OUT"}
 
 
@@ -434,13 +440,16 @@ def _metrics_of(alarm: Mapping[str, Any]) -> dict[str, MetricKey]:
 
 def _datapoint_of(alarm: Mapping[str, Any], samples: Mapping[MetricKey, Datapoint]) -> Datapoint:
     metrics = _metrics_of(alarm)
+    unobserved = sorted(f"{key[0]} {key[1]}" for key in metrics.values() if key not in samples)
+    if unobserved:
+        raise UnsupportedAlarmError(f"{', '.join(unobserved)} is not observed locally")
     if alarm.get("MetricName"):
         return samples[metrics[""]]
     values = {metric_id: samples[key] for metric_id, key in metrics.items()}
-    [returned] = [
-        query for query in alarm["Metrics"] if query.get("ReturnData", True) and "Expression" in query
-    ]
-    return evaluate_expression(returned["Expression"], values)
+    returned = [query for query in alarm["Metrics"] if query.get("ReturnData", True)]
+    if len(returned) != 1 or "Expression" not in returned[0]:
+        raise UnsupportedAlarmError("only an alarm returning one expression of metrics is evaluated locally")
+    return evaluate_expression(returned[0]["Expression"], values)
 
 
 def _reason(alarm: Mapping[str, Any], datapoints: Sequence[Datapoint], state: AlarmState) -> str:
@@ -450,7 +459,7 @@ def _reason(alarm: Mapping[str, Any], datapoints: Sequence[Datapoint], state: Al
         "GreaterThanOrEqualToThreshold": "greater than or equal to",
         "LessThanThreshold": "less than",
         "LessThanOrEqualToThreshold": "less than or equal to",
-    }[alarm["ComparisonOperator"]]
+    }.get(alarm["ComparisonOperator"], alarm["ComparisonOperator"])
     if not present:
         treatment = alarm.get("TreatMissingData") or "missing"
         return f"Threshold Crossed: no datapoints were received for {len(datapoints)} periods ({treatment})."

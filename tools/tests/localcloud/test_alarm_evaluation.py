@@ -234,6 +234,34 @@ def test_a_notice_the_topic_policy_refuses_is_not_published(world: _World) -> No
     assert [(n.alarm_name, n.delivered) for n in world.evaluator.notifications] == [("other-parked", False)]
 
 
+def test_an_alarm_on_what_the_local_cloud_cannot_observe_says_so_and_the_others_are_evaluated(
+    world: _World,
+) -> None:
+    world.alarm(
+        "watched-throttles",
+        Namespace="AWS/DynamoDB",
+        MetricName="ThrottledRequests",
+        Dimensions=[{"Name": "TableName", "Value": "flights"}],
+        Statistic="Sum",
+    )
+    world.queue_alarm("watched-parked")
+    world.alarm(
+        "watched-gone",
+        Namespace="AWS/SQS",
+        MetricName="ApproximateNumberOfMessagesVisible",
+        Dimensions=[{"Name": "QueueName", "Value": "deleted-long-ago"}],
+        Statistic="Maximum",
+    )
+    world.cloudwatch.set_alarm_state(AlarmName="watched-throttles", StateValue="OK", StateReason="test")
+
+    changed = {t.alarm_name: t for t in world.evaluator.evaluate_now()}
+
+    assert changed["watched-throttles"].new == AlarmState.INSUFFICIENT_DATA
+    assert "AWS/DynamoDB ThrottledRequests is not observed locally" in changed["watched-throttles"].reason
+    assert world.state("watched-parked") == "OK"
+    assert world.state("watched-gone") == "OK"  # no datapoint, not breaching
+
+
 def test_function_errors_count_per_period_and_a_quiet_period_is_missing_data(world: _World) -> None:
     world.alarm(
         "watched-errors",
