@@ -6,11 +6,12 @@ PYTHON313 := $(shell scripts/find-python313.sh 2>/dev/null)
 VENV := .venv
 SAM_ENV := .tools/sam
 PY := $(VENV)/bin/python
+LOCAL_STACK := airline-local# the local cloud's stack (stacktools.project.LOCAL_STACK_NAME)
 SAM := $(SAM_ENV)/bin/sam
 # `sam build` (no container) needs the functions' runtime, python3.13, on PATH: the venv provides it.
 SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
 
-.PHONY: help setup demo local local-invoke test audit static-gate lint typecheck validate build web chromium pytest deployed-tests seed deploy-web invoke clean bench bench-quick
+.PHONY: help setup demo local redrive redrive-local local-invoke test audit static-gate lint typecheck validate build web chromium pytest deployed-tests seed deploy-web invoke clean bench bench-quick
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -85,6 +86,14 @@ demo: build ## the walkthrough on the local cloud: book, compensate, earn points
 local: build web ## run the local cloud until Ctrl-C: the web app, the boundary map, and the endpoints (AWS, GraphQL, loyalty API)
 	@$(PY) -m localcloud up
 
+redrive: ## settle the bookings parked in a deployed stack's dead-letter queue: make redrive STACK=name [DRY_RUN=1]
+	@test -n "$(STACK)" || { echo "usage: make redrive STACK=<stack name> [DRY_RUN=1]"; exit 2; }
+	@$(PY) -m ops.redrive --stack $(STACK) $(if $(DRY_RUN),--dry-run)
+
+redrive-local: ## the same against `make local` (export the AWS_* lines it prints first) [DRY_RUN=1]
+	@test -n "$$AWS_ENDPOINT_URL" || { echo "export the AWS_ENDPOINT_URL and AWS_ACCESS_KEY_ID lines \`make local\` prints"; exit 2; }
+	@$(PY) -m ops.redrive --local --stack $(LOCAL_STACK) $(if $(DRY_RUN),--dry-run)
+
 local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCTION=GetLoyaltyFunction EVENT=events/get_loyalty.json
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make local-invoke FUNCTION=<logical id> EVENT=<events/file.json>"; exit 2; }
 	@$(PY) -m localcloud invoke $(FUNCTION) -e $(EVENT)
@@ -106,7 +115,7 @@ lint: $(VENV)/.installed $(WEB)/node_modules/.installed ## ruff (lint and format
 	npm run format:check --prefix $(WEB) --silent
 
 typecheck: $(VENV)/.installed $(WEB)/node_modules/.installed ## mypy --strict, and tsc (strict) on the web app and the map
-	$(VENV)/bin/mypy src tests benchmarks
+	$(VENV)/bin/mypy src tests benchmarks ops
 	cd tools && ../$(VENV)/bin/mypy localcloud iam_eval secaudit stacktools tests
 	npm run typecheck --prefix $(WEB) --silent
 

@@ -2,8 +2,8 @@
 with the template's metric, statistic, threshold and missing-data treatment, watches a resource that
 was deployed (the function, queue or state machine its dimension names), and notifies the alarm topic
 when it fires and when it clears. The stack is deployed with an operator's email address, which is
-subscribed to that topic. (Whether an alarm changes state when its metric moves is not decided here:
-the local cloud records alarms, it does not evaluate them.)"""
+subscribed to that topic. (How an alarm changes state when its metric moves, and who receives its
+notice: tests/e2e/test_alarm_evaluation.py.)"""
 
 from __future__ import annotations
 

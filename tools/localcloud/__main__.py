@@ -25,6 +25,9 @@ from localcloud.webapp import ConfirmationMail, WebApp
 from stacktools.catalog import sample_flights, seed
 from stacktools.project import AWS_ENDPOINT_PORT, BOUNDARY_MAP_PORT, REGION, WEB_APP_PORT
 
+ALARM_INTERVAL_SECONDS = 10.0
+"""How often `up` evaluates the alarms: one local period of every alarm."""
+
 
 def _isolate_from_real_aws() -> None:
     """Nothing started from here may reach a real AWS account, whatever the shell's settings."""
@@ -44,7 +47,7 @@ def up(port: int, web_port: int, map_port: int) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with (
-        LocalCloud(aws_port=port).start() as cloud,
+        LocalCloud(aws_port=port, alarm_interval_seconds=ALARM_INTERVAL_SECONDS).start() as cloud,
         WebApp(cloud, app_port=web_port, map_port=map_port, deliver=_print_mail).start() as web,
     ):
         assert cloud.stack is not None

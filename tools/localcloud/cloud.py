@@ -32,6 +32,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from iam_eval import AccessRequest, Principal, evaluate
+from localcloud.alarms import AlarmEvaluator
 from localcloud.apigateway import LocalRestApi, RestApiDefinition, Stage
 from localcloud.apigateway.server import ApiServer, PortInUseError
 from localcloud.appsync.auth import JwksEndpoint
@@ -119,7 +120,10 @@ class LocalCloud:
         api_port: int = 0,
         graphql_port: int = 0,
         stack_name: str = STACK_NAME,
+        alarm_interval_seconds: float | None = None,
     ) -> None:
+        """``alarm_interval_seconds``: evaluate the alarms that often in the background; without it,
+        they are evaluated only when :attr:`alarms` ``.evaluate_now()`` is called."""
         self._api_port = api_port
         self._graphql_port = graphql_port
         self.rest_apis: dict[str, LocalRestApi] = {}
@@ -159,6 +163,13 @@ class LocalCloud:
         self.sns_delivery = SnsToSqsDelivery(account_id=ACCOUNT_ID)
         self.queue_attributes = QueueAttributesKept()
         self.execution_start_times = ExecutionStartTimes()
+        self.alarms = AlarmEvaluator(
+            self.client,
+            self.lambdas.counts,
+            account_id=ACCOUNT_ID,
+            region=REGION,
+            interval_seconds=alarm_interval_seconds,
+        )
         self.stack: DeployedStack | None = None
         self.endpoints = Endpoints(aws="")
         self._admin: Credentials | None = None
@@ -213,12 +224,14 @@ class LocalCloud:
             self.stack = self._deploy()
             self._serve_rest_apis(self.stack)
             self._serve_graphql_apis(self.stack)
+            self.alarms.start()
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
+        self.alarms.stop()
         for server in reversed(self._servers):
             server.stop()
         self._servers.clear()

@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,6 +226,10 @@ class LambdaRuntime:
         self._lock = threading.Condition()
         self.logs: dict[str, FunctionLog] = {}
         self._original_invoke: Any = None
+        self.invocations: Counter[str] = Counter()
+        """Invocations per function name, and below those that failed: Lambda's ``Invocations`` and
+        ``Errors`` metrics, which the local alarms evaluate."""
+        self.errors: Counter[str] = Counter()
 
     # -------------------------------------------------------------- moto integration
 
@@ -250,6 +254,19 @@ class LambdaRuntime:
     # -------------------------------------------------------------- invocations
 
     def invoke(self, function: LambdaFunction, event: Any) -> InvocationResult:
+        result = self._run(function, event)
+        with self._lock:
+            self.invocations[function.function_name] += 1
+            if result.function_error:
+                self.errors[function.function_name] += 1
+        return result
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Invocations and errors per function name so far."""
+        with self._lock:
+            return dict(self.invocations), dict(self.errors)
+
+    def _run(self, function: LambdaFunction, event: Any) -> InvocationResult:
         request_id = str(uuid.uuid4())
         timeout = float(function.timeout)
         worker = self._acquire(function)
