@@ -26,12 +26,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from moto.awslambda.models import LambdaFunction, lambda_backends
-from moto.core.config import default_user_config
-from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from iam_eval import AccessRequest, Principal, evaluate
+from localcloud import moto_seams
 from localcloud.apigateway import LocalRestApi, RestApiDefinition, Stage
 from localcloud.apigateway.server import ApiServer, PortInUseError
 from localcloud.appsync.auth import JwksEndpoint
@@ -162,7 +161,7 @@ class LocalCloud:
         self.stack: DeployedStack | None = None
         self.endpoints = Endpoints(aws="")
         self._admin: Credentials | None = None
-        self._saved_config: dict[str, Any] = {}
+        self._settings: moto_seams.LocalCloudSettings | None = None
         self._servers: list[Any] = []
 
     @property
@@ -187,10 +186,8 @@ class LocalCloud:
             raise LocalCloudError(f"no build in {self._build_directory}: run `make build` (sam build) first")
         # A clean account, AWS managed policies (AWSLambdaBasicExecutionRole...) with their real
         # documents, and Step Functions that executes its state machines.
-        moto_api_backend.reset()
-        self._saved_config = {key: default_user_config.get(key) for key in ("iam", "stepfunctions")}
-        default_user_config["iam"] = {"load_aws_managed_policies": True}
-        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        moto_seams.reset_moto()
+        self._settings = moto_seams.LocalCloudSettings()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
         # moto's interpreter logs every Fail state at ERROR; a failed booking is an expected outcome,
         # and describe_execution reports it.
@@ -234,11 +231,10 @@ class LocalCloud:
             self._endpoint = None
         # moto's state lives in this process: leave nothing behind for whatever runs next.
         self.directory.forget_sessions()
-        moto_api_backend.reset()
-        for key, value in self._saved_config.items():
-            if value is not None:
-                default_user_config[key] = value  # type: ignore[literal-required]
-        self._saved_config = {}
+        moto_seams.reset_moto()
+        if self._settings is not None:
+            self._settings.restore()
+            self._settings = None
 
     def __enter__(self) -> LocalCloud:
         return self
