@@ -32,8 +32,9 @@ from localcloud.appsync.auth import JwksEndpoint
 from localcloud.appsync.datasources import aws_endpoint_router
 from localcloud.appsync.definition import ApiDefinition, DynamoDbDataSource
 from localcloud.appsync.dynamodb import PageTokens
-from localcloud.appsync.server import AppSyncServer, GraphQLDecision, PortInUseError
+from localcloud.appsync.server import AppSyncServer, GraphQLDecision
 from localcloud.identity import MotoIdentityDirectory
+from localcloud.serving import PortInUseError
 from tests.localcloud.appsync_support import (
     ACCOUNT_ID,
     API_ID,
