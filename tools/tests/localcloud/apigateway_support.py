@@ -34,11 +34,10 @@ from localcloud.apigateway import (
 from localcloud.identity import Caller, Credentials
 from localcloud.serving import BackgroundServer
 from stacktools.intrinsics import Resolver
+from stacktools.project import ACCOUNT_ID, REGION
+from stacktools.project import TEST_STACK_NAME as STACK_NAME
 from stacktools.translate import translate
 
-ACCOUNT_ID = "123456789012"
-REGION = "eu-west-1"
-STACK_NAME = "airline-test"
 API_ID = "abc123defg"
 STAGE = "dev"
 SERVICE = "execute-api"

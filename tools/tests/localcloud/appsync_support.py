@@ -32,12 +32,11 @@ from localcloud.identity import IdentityDirectory
 from localcloud.sigv4 import SignatureError, verify
 from stacktools.catalog import Flight, sample_flights, seed
 from stacktools.intrinsics import Resolver
+from stacktools.project import ACCOUNT_ID, REGION
+from stacktools.project import TEST_STACK_NAME as STACK_NAME
 from stacktools.resources import create_table_kwargs
 from stacktools.template import REPOSITORY_ROOT, load_template, resources_of_type
 
-ACCOUNT_ID = "123456789012"
-REGION = "eu-west-1"
-STACK_NAME = "airline-test"
 API_ID = "localapiabcdefghijklmnopqr"
 REST_API_ID = "a1b2c3d4e5"
 API_ARN = f"arn:aws:appsync:{REGION}:{ACCOUNT_ID}:apis/{API_ID}"

@@ -27,12 +27,11 @@ from localcloud.apigateway import (
     read_proxy_response,
 )
 from localcloud.serving import BackgroundServer, PortInUseError
+from stacktools.project import ACCOUNT_ID, REGION
 from tests.localcloud.apigateway_support import (
-    ACCOUNT_ID,
     API_ID,
     APPSYNC_ROLE_ARN,
     FUNCTION_ARN,
-    REGION,
     loyalty_api_body,
     loyalty_definition,
     loyalty_stage_properties,

@@ -35,10 +35,9 @@ from localcloud.appsync.dynamodb import PageTokens
 from localcloud.appsync.server import AppSyncServer, GraphQLDecision
 from localcloud.identity import MotoIdentityDirectory
 from localcloud.serving import PortInUseError
+from stacktools.project import ACCOUNT_ID, REGION
 from tests.localcloud.appsync_support import (
-    ACCOUNT_ID,
     API_ID,
-    REGION,
     STATE_MACHINE_ARN,
     FakeTargets,
     Stack,

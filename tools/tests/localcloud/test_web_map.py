@@ -26,9 +26,9 @@ from localcloud.webapp.site import BuiltFiles, Origin, SecuredSite
 from localcloud.webapp.stack_map import ADMINISTRATOR, CUSTOMERS, OUTSIDERS, StackMap
 from secaudit.audit import Grant, RoleAudit
 from stacktools.intrinsics import Resolver
+from stacktools.project import ACCOUNT_ID as ACCOUNT
+from stacktools.project import REGION
 
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/stack-ReaderRole"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/stack-Table"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:stack-Reader"
