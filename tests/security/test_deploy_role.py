@@ -28,11 +28,11 @@ from tests.support.audit import (
     run_parliament,
 )
 from tests.support.iam import AccessRequest, ContextValue, Principal, evaluate
+from tests.support.stack import ACCOUNT_ID as ACCOUNT
+from tests.support.stack import REGION
 from tests.support.template import REPOSITORY_ROOT, load_template, offline_resolver, translate
 
 TEMPLATE_PATH = REPOSITORY_ROOT / "deploy" / "github-oidc-deploy-role.yaml"
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
 STACK = "airline-dev"
 OWNER, REPOSITORY = "example-org", "serverless-airline"
 TOKEN_ISSUER = "token.actions.githubusercontent.com"

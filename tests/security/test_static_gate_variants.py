@@ -32,6 +32,8 @@ from tests.support.audit import (
     write_template,
 )
 from tests.support.iam import AccessRequest, Principal, evaluate
+from tests.support.stack import ACCOUNT_ID as ACCOUNT
+from tests.support.stack import REGION
 from tests.support.template import REPOSITORY_ROOT, load_template, project_template
 
 type Key = tuple[str, str, str]
@@ -39,8 +41,6 @@ type Key = tuple[str, str, str]
 
 RESERVE_INLINE_POLICY = "ReserveBookingFunctionRole/inline:ReserveBookingFunctionRolePolicy0"
 
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
 
 # What each variant adds to the gate's findings, and nothing else.
 EXPECTED: dict[str, set[Key]] = {

@@ -28,9 +28,9 @@ from tests.support.audit import (
 )
 from tests.support.iam import AccessRequest, Principal, evaluate
 from tests.support.local_cloud import security_headers
+from tests.support.stack import ACCOUNT_ID as ACCOUNT
 from tests.support.template import WEB_TEMPLATE_PATH, load_template
 
-ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
 
 

@@ -1,9 +1,10 @@
 """Runs the repository's handlers in this process where moto would start a Docker container.
 
 moto executes Lambda code only in Docker. This runner plugs into the same place
-(``LambdaFunction._invoke_lambda``, moto 5.2.5) and calls the handler named in the template
-in-process, with the function's environment from the template, so the state machine's Lambda tasks
-exercise the real handlers. Faults can be injected per function to drive retries and compensation.
+(``LambdaFunction._invoke_lambda``, the seam ``FUNCTION_CODE_RUN`` of ``localcloud.moto_seams``) and
+calls the handler named in the template in-process, with the function's environment from the template,
+so the state machine's Lambda tasks exercise the real handlers. Faults can be injected per function to
+drive retries and compensation.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from unittest.mock import patch
 
 from moto.awslambda.models import LambdaFunction
 from moto.core.exceptions import JsonRESTError
 
+from localcloud.moto_seams import FUNCTION_CODE_RUN
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.stack import ACCOUNT_ID, REGION, MockStack, physical_name
 
@@ -71,7 +72,7 @@ class InProcessLambdaRunner:
             logical_id = function.function_name.removeprefix(physical_name(""))
             return runner.invoke(logical_id, event or {})
 
-        with patch.object(LambdaFunction, "_invoke_lambda", invoke_in_process):
+        with FUNCTION_CODE_RUN.replaced_by(invoke_in_process):
             yield self
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> tuple[str, bool, str]:

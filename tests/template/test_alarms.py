@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from tests.support.iam import AccessRequest, Principal, evaluate
+from tests.support.stack import ACCOUNT_ID as ACCOUNT
+from tests.support.stack import REGION
+from tests.support.stack import STACK_NAME as STACK
 from tests.support.template import function_specs, offline_resolver, project_template, resources_of_type
 
 TEMPLATE = project_template()
@@ -21,9 +24,6 @@ ALARMS = {
     if resource["Type"] == "AWS::CloudWatch::Alarm"
 }
 TOPIC = {"Ref": "AlarmTopic"}
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
-STACK = "airline-test"
 
 # Any error is a fault, except CollectPayment's: it raises on a declined card so that the saga
 # compensates, so its alarm watches the share of failed payments instead.

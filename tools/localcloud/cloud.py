@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,20 +25,16 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from moto.awslambda.models import LambdaFunction, lambda_backends
-from moto.core.config import default_user_config
-from moto.moto_api._internal.models import moto_api_backend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from iam_eval import AccessRequest, Principal, evaluate
+from localcloud import moto_seams
 from localcloud.alarms import AlarmEvaluator
 from localcloud.apigateway import LocalRestApi, RestApiDefinition, Stage
-from localcloud.apigateway.server import ApiServer, PortInUseError
 from localcloud.appsync.auth import JwksEndpoint
 from localcloud.appsync.datasources import aws_endpoint_router
 from localcloud.appsync.resolver_runtime import NodeNotFoundError
 from localcloud.appsync.server import AppSyncServer
-from localcloud.appsync.server import PortInUseError as AppSyncPortInUseError
 from localcloud.appsync.template import definition_from_template
 from localcloud.appsync.waf import WebAcl
 from localcloud.deploy import DeployedStack, Deployer
@@ -50,6 +45,7 @@ from localcloud.identity import Credentials, MotoIdentityDirectory
 from localcloud.lambda_service import InvocationResult, LambdaRuntime
 from localcloud.queue_attributes import QueueAttributesKept
 from localcloud.service_integrations import ExecutionStartTimes, SnsToSqsDelivery, StepFunctionsCredentials
+from localcloud.serving import BackgroundServer, PortInUseError
 from localcloud.sigv4 import verify
 from stacktools.project import ACCOUNT_ID, LOCAL_STACK_NAME, REGION
 from stacktools.template import REPOSITORY_ROOT, load_template
@@ -86,27 +82,17 @@ class _AwsEndpoint:
         front_door = FrontDoor(
             DomainDispatcherApplication(create_backend_app), served_backends(), enforcement.user_pool_jwks
         )
+        self._server = BackgroundServer(
+            front_door, port=port, request_handler=MotoRequestHandler, name="aws-endpoint"
+        )
         try:
-            self._server: BaseWSGIServer = make_server(
-                "127.0.0.1",
-                port,
-                front_door,
-                threaded=True,
-                request_handler=MotoRequestHandler,
-            )
-        except OSError as error:
-            raise LocalCloudError(
-                f"port {port} on 127.0.0.1 is not available for the local AWS endpoint ({error.strerror}); "
-                "stop what uses it or choose another port"
-            ) from None
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-endpoint", daemon=True)
-        self._thread.start()
+            self._server.start()
+        except PortInUseError as error:
+            raise LocalCloudError(f"{error}: choose another port for the local AWS endpoint") from None
+        self.url = self._server.url
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        self._server.stop()
 
 
 class LocalCloud:
@@ -173,7 +159,7 @@ class LocalCloud:
         self.stack: DeployedStack | None = None
         self.endpoints = Endpoints(aws="")
         self._admin: Credentials | None = None
-        self._saved_config: dict[str, Any] = {}
+        self._settings: moto_seams.LocalCloudSettings | None = None
         self._servers: list[Any] = []
 
     @property
@@ -198,10 +184,8 @@ class LocalCloud:
             raise LocalCloudError(f"no build in {self._build_directory}: run `make build` (sam build) first")
         # A clean account, AWS managed policies (AWSLambdaBasicExecutionRole...) with their real
         # documents, and Step Functions that executes its state machines.
-        moto_api_backend.reset()
-        self._saved_config = {key: default_user_config.get(key) for key in ("iam", "stepfunctions")}
-        default_user_config["iam"] = {"load_aws_managed_policies": True}
-        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        moto_seams.reset_moto()
+        self._settings = moto_seams.LocalCloudSettings()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
         # moto's interpreter logs every Fail state at ERROR; a failed booking is an expected outcome,
         # and describe_execution reports it.
@@ -247,11 +231,10 @@ class LocalCloud:
             self._endpoint = None
         # moto's state lives in this process: leave nothing behind for whatever runs next.
         self.directory.forget_sessions()
-        moto_api_backend.reset()
-        for key, value in self._saved_config.items():
-            if value is not None:
-                default_user_config[key] = value  # type: ignore[literal-required]
-        self._saved_config = {}
+        moto_seams.reset_moto()
+        if self._settings is not None:
+            self._settings.restore()
+            self._settings = None
 
     def __enter__(self) -> LocalCloud:
         return self
@@ -348,7 +331,7 @@ class LocalCloud:
             )
             self.rest_apis[api.logical_id] = app
             try:
-                server = ApiServer(app, port=self._api_port).start()
+                server = BackgroundServer(app, port=self._api_port, name=f"rest-api-{api.logical_id}").start()
             except PortInUseError as error:
                 raise LocalCloudError(f"{error}: choose another port for the REST API") from None
             self._servers.append(server)
@@ -387,7 +370,7 @@ class LocalCloud:
             )
             try:
                 server.start()
-            except AppSyncPortInUseError as error:
+            except PortInUseError as error:
                 raise LocalCloudError(f"{error}: choose another port for the GraphQL API") from None
             except NodeNotFoundError as error:
                 message = f"{error} (the GraphQL resolvers are JavaScript: install Node.js 20+)"

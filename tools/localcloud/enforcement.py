@@ -46,7 +46,6 @@ from joserfc.jwk import RSAKey
 from moto.awslambda.models import lambda_backends
 from moto.cognitoidp.exceptions import InvalidParameterException, NotAuthorizedError, UserNotFoundError
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool, cognitoidp_backends
-from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.exceptions import JsonRESTError, _RESTError
 from moto.dynamodb.models import dynamodb_backends
 from moto.iam.models import iam_backends
@@ -54,6 +53,7 @@ from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 
 from iam_eval import AccessRequest, ContextValue, Decision, PrincipalKind, evaluate
+from localcloud import moto_seams
 from localcloud.dynamodb_conditions import batch_context, item_context
 from localcloud.identity import Caller, MotoIdentityDirectory
 from localcloud.sigv4 import SignatureError, verify
@@ -73,8 +73,6 @@ RECEIVED_BODY = "localcloud.received_body"
 NOT_EMULATED = "OperationNotEmulated"
 _SEE_DOCS = "see docs/localcloud.md, 'What it still does not enforce'"
 
-# The kid moto's CognitoIdpUserPool.create_jwt writes into every token header.
-_MOTO_TOKEN_KID = "dummy"  # noqa: S105 - a key id, not a secret
 _USER_POOL_KEY_BITS = 2048
 
 # Query-protocol services answer errors in XML, under these codes (JSON services use the left names).
@@ -145,49 +143,43 @@ class Enforcement:
         self.enabled = False
         self.records: list[AccessRecord] = []
         self._records_lock = threading.Lock()
-        self._replaced: list[tuple[Any, str, Any]] = []
+        self._replaced: list[moto_seams.Replaced] = []
         self.listeners: list[Callable[[AccessRecord], None]] = []
 
     # -------------------------------------------------------------- installation
-    # Every place the local cloud replaces part of moto's request handling, named with the moto
-    # object it replaces. The front door (localcloud.front_door) decides what reaches moto at all.
+    # Every place the local cloud replaces part of moto's request handling (each a seam in
+    # localcloud.moto_seams). The front door (localcloud.front_door) decides what reaches moto at all.
 
     def install(self) -> None:
         enforcement = self
 
-        # moto's ActionAuthenticatorMixin._authenticate_and_authorize_normal_action: the authorisation
-        # hook every BaseResponse.call_action runs before the operation's handler.
         def authorize(response: Any, resource: str = "*") -> None:
             enforcement.authorize(response)
 
-        self._replace(ActionAuthenticatorMixin, "_authenticate_and_authorize_normal_action", authorize)
+        self._replaced.append(moto_seams.REQUEST_AUTHORIZATION.replace(authorize))
 
-        # moto's CognitoIdpUserPool.__init__ loads the RSA key that ships in moto's package (anyone can
-        # sign tokens with it): each pool gets a key of its own, generated here and never published.
-        create_pool = CognitoIdpUserPool.__init__
-
+        # Each pool gets a signing key of its own, generated here and never published.
         def create_pool_with_own_key(pool: CognitoIdpUserPool, *args: Any, **kwargs: Any) -> None:
-            create_pool(pool, *args, **kwargs)
+            pool_created.original(pool, *args, **kwargs)
             pool.json_web_key = RSAKey.generate_key(
-                _USER_POOL_KEY_BITS, {"kid": _MOTO_TOKEN_KID, "alg": "RS256", "use": "sig"}, private=True
+                _USER_POOL_KEY_BITS,
+                {"kid": moto_seams.USER_POOL_TOKEN_KID, "alg": "RS256", "use": "sig"},
+                private=True,
             )
 
-        self._replace(CognitoIdpUserPool, "__init__", create_pool_with_own_key)
+        pool_created = moto_seams.USER_POOL_SIGNING_KEY.replace(create_pool_with_own_key)
+        self._replaced.append(pool_created)
 
-        # moto's CognitoIdpBackend.initiate_auth: signs in through any flow whatever the app client
-        # allows, and says UserNotFoundException even when the client prevents user existence errors.
-        self._replace(
-            CognitoIdpBackend, "initiate_auth", _initiate_auth_as_cognito(CognitoIdpBackend.initiate_auth)
+        # moto signs in through any flow whatever the app client allows, and says
+        # UserNotFoundException even when the client prevents user existence errors.
+        self._replaced.append(
+            moto_seams.INITIATE_AUTH.replace(_initiate_auth_as_cognito(CognitoIdpBackend.initiate_auth))
         )
 
     def uninstall(self) -> None:
-        for owner, name, original in reversed(self._replaced):
-            setattr(owner, name, original)
+        for replaced in reversed(self._replaced):
+            replaced.restore()
         self._replaced.clear()
-
-    def _replace(self, owner: Any, name: str, replacement: Any) -> None:
-        self._replaced.append((owner, name, getattr(owner, name)))
-        setattr(owner, name, replacement)
 
     def user_pool_jwks(self, user_pool_id: str) -> dict[str, Any] | None:
         """The public half of a user pool's signing key, as Cognito publishes it; None if no such pool."""
@@ -211,7 +203,7 @@ class Enforcement:
         if service is None:  # the front door admits none of these; refuse rather than trust that
             raise not_emulated(str(response.service_name), "the local AWS endpoint does not serve it")
         # The operation moto's handler will run: the routed service, _get_action() as call_action reads it.
-        operation: str = response._get_action()
+        operation: str = moto_seams.operation_of(response)
         parameters = _Parameters(response)
         service.refuse_if_not_emulated(operation)
         public_flows = _UNAUTHENTICATED_OPERATIONS.get((response.service_name, operation))
@@ -535,7 +527,7 @@ class ServedService:
 def requested_access(response: Any, account_id: str, region: str) -> list[Access]:
     """The IAM actions and resources a request needs, as AWS authorises it."""
     service = SERVED_SERVICES.get(response.service_name)
-    operation = response._get_action()
+    operation = moto_seams.operation_of(response)
     if service is None:
         raise not_emulated(f"{response.service_name}:{operation}", "the local AWS endpoint does not serve it")
     return service.access(operation, _Parameters(response), account_id, region)

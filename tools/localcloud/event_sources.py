@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from moto.awslambda.models import EventSourceMapping, LambdaBackend, LambdaFunction, lambda_backends
 from moto.sqs.models import sqs_backends
 
+from localcloud import moto_seams
 from localcloud.identity import MotoIdentityDirectory
 from localcloud.lambda_service import InvocationResult
 
@@ -102,27 +103,26 @@ class SqsEventSources:
         self._invoke = invoke
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._original_create: Any = None
+        self._replaced: moto_seams.Replaced | None = None
         self.errors: list[str] = []
 
     def install(self) -> None:
         sources = self
-        self._original_create = LambdaBackend.create_event_source_mapping
 
         def create(backend: LambdaBackend, spec: dict[str, Any]) -> EventSourceMapping:
-            mapping: EventSourceMapping = sources._original_create(backend, spec)
+            mapping: EventSourceMapping = replaced.original(backend, spec)
             for queue in sqs_backends[backend.account_id][backend.region_name].queues.values():
                 if queue.queue_arn == mapping.event_source_arn:
-                    queue.lambda_event_source_mappings.pop(mapping.function_arn, None)
+                    moto_seams.detach_queue_mapping(queue, mapping.function_arn)
                     sources._start(mapping)
             return mapping
 
-        LambdaBackend.create_event_source_mapping = create  # type: ignore[method-assign,assignment]
+        replaced = self._replaced = moto_seams.EVENT_SOURCE_MAPPING_CREATION.replace(create)
 
     def uninstall(self) -> None:
-        if self._original_create is not None:
-            LambdaBackend.create_event_source_mapping = self._original_create  # type: ignore[method-assign]
-            self._original_create = None
+        if self._replaced is not None:
+            self._replaced.restore()
+            self._replaced = None
 
     def _start(self, mapping: EventSourceMapping) -> None:
         poller = _Mapping(

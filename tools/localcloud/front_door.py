@@ -26,12 +26,12 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from moto.cognitoidp.responses import CognitoIdpOpenIdConfigurationResponse
-from moto.core.responses import BaseResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sns.responses import SNSResponse
 from werkzeug.exceptions import HTTPException
 from werkzeug.wsgi import get_input_stream
 
+from localcloud import moto_seams
 from localcloud.enforcement import RECEIVED_BODY
 
 StartResponse = Callable[..., Any]
@@ -47,8 +47,7 @@ _PUBLIC_DOCUMENTS = (
     CognitoIdpOpenIdConfigurationResponse.serve_openid_configuration,
     SNSResponse.serve_pem,
 )
-# BaseResponse.dispatch is a classmethod: its function is what every service's bound dispatch shares.
-_DISPATCH = vars(BaseResponse)["dispatch"].__func__
+_DISPATCH = moto_seams.dispatch_function()
 
 
 class FrontDoor:

@@ -1,9 +1,9 @@
 """Lambda on the local cloud: each function runs in its own processes under its own role.
 
-moto runs function code only in Docker. The local cloud replaces ``LambdaFunction.invoke`` (moto 5.2.5)
-so that every invocation - by the Lambda API, by Step Functions, by an event source mapping, by the
-local API Gateway - runs the handler from ``sam build``'s output in a worker process
-(``lambda_worker.py``) whose environment holds:
+moto runs function code only in Docker. The local cloud replaces ``LambdaFunction.invoke`` (the seam
+``FUNCTION_INVOKE`` of :mod:`localcloud.moto_seams`) so that every invocation - by the Lambda API,
+by Step Functions, by an event source mapping, by the local API Gateway - runs the handler from
+``sam build``'s output in a worker process (``lambda_worker.py``) whose environment holds:
 
 * the function's variables from the template,
 * temporary credentials of the function's own role, obtained as Lambda obtains them (the role's trust
@@ -42,6 +42,7 @@ from typing import IO, Any
 
 from moto.awslambda.models import LambdaFunction
 
+from localcloud import moto_seams
 from localcloud.identity import Credentials, MotoIdentityDirectory
 
 WORKER = Path(__file__).with_name("lambda_worker.py")
@@ -225,7 +226,7 @@ class LambdaRuntime:
         self._busy: dict[str, int] = {}
         self._lock = threading.Condition()
         self.logs: dict[str, FunctionLog] = {}
-        self._original_invoke: Any = None
+        self._replaced: moto_seams.Replaced | None = None
         self.invocations: Counter[str] = Counter()
         """Invocations per function name, and below those that failed: Lambda's ``Invocations`` and
         ``Errors`` metrics, which the local alarms evaluate."""
@@ -235,7 +236,6 @@ class LambdaRuntime:
 
     def install(self) -> None:
         runtime = self
-        self._original_invoke = LambdaFunction.invoke
 
         def invoke(function: LambdaFunction, body: str, request_headers: Any, response_headers: Any) -> bytes:
             event = json.loads(body) if body else {}
@@ -244,12 +244,12 @@ class LambdaRuntime:
                 response_headers["x-amz-function-error"] = result.function_error
             return result.payload
 
-        LambdaFunction.invoke = invoke  # type: ignore[method-assign,assignment]
+        self._replaced = moto_seams.FUNCTION_INVOKE.replace(invoke)
 
     def uninstall(self) -> None:
-        if self._original_invoke is not None:
-            LambdaFunction.invoke = self._original_invoke  # type: ignore[method-assign]
-            self._original_invoke = None
+        if self._replaced is not None:
+            self._replaced.restore()
+            self._replaced = None
 
     # -------------------------------------------------------------- invocations
 

@@ -16,11 +16,8 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 import logging
-import pkgutil
 import threading
 import uuid
 from collections.abc import Callable
@@ -29,19 +26,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-import moto.stepfunctions.parser as stepfunctions_parser
 from botocore.config import Config
 from moto.core.exceptions import ServiceException, _RESTError
 from moto.sns.models import Subscription
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.credentials import StateCredentials
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.backend.execution import Execution
 
 from iam_eval import AccessRequest, Principal, evaluate
+from localcloud import moto_seams
 from localcloud.identity import MotoIdentityDirectory
-from localcloud.queue_attributes import PATCHED_FOR_MOTO, PatchedFunctionChangedError
 
 STATE_MACHINE_SESSION = "StepFunctions-execution"
 _LOGGER = logging.getLogger("localcloud.sns")
@@ -64,8 +59,8 @@ class StepFunctionsCredentials:
         self._directory = directory
         self._account_id = account_id
         self._endpoint_url = endpoint_url
-        self._patched: list[tuple[Any, Any]] = []
-        self._original_state_credentials: Any = None
+        self._clients: moto_seams.ReplacedClients | None = None
+        self._state_credentials: moto_seams.Replaced | None = None
 
     def client_for(self, region: str, service: str, state_credentials: Any = None) -> Any:
         role_arn = getattr(state_credentials, "role_arn", None)
@@ -94,34 +89,26 @@ class StepFunctionsCredentials:
         )
 
     def install(self) -> None:
-        """Every interpreter module imported ``boto_client_for`` by name: rebind it in each. Every task
-        computes its credentials in ``StateTask._eval_state_credentials``: add the state machine there."""
-        original = self._original_state_credentials = StateTask._eval_state_credentials
+        """Every task's clients come from here, and every task's credentials name its state machine
+        (the seams ``STEP_FUNCTIONS_CLIENTS`` and ``STATE_TASK_CREDENTIALS``)."""
 
-        def with_state_machine(task: StateTask, env: Environment) -> StateCredentials:
-            computed = original(task, env)
+        def with_state_machine(task: Any, env: Environment) -> StateCredentials:
+            computed = state_credentials.original(task, env)
             state_machine = env.states.context_object.context_object_data["StateMachine"]["Id"]
             return _SourcedStateCredentials(computed.role_arn, state_machine)
 
-        StateTask._eval_state_credentials = with_state_machine  # type: ignore[method-assign,assignment]
-        for module_info in pkgutil.walk_packages(
-            stepfunctions_parser.__path__, stepfunctions_parser.__name__ + "."
-        ):
-            try:
-                module = importlib.import_module(module_info.name)
-            except ImportError:
-                continue  # a few modules (usage analytics) do not import in moto; moto never uses them
-            if hasattr(module, "boto_client_for"):
-                self._patched.append((module, module.boto_client_for))
-                module.boto_client_for = self.client_for  # type: ignore[attr-defined]
+        state_credentials = self._state_credentials = moto_seams.STATE_TASK_CREDENTIALS.replace(
+            with_state_machine
+        )
+        self._clients = moto_seams.replace_step_functions_clients(self.client_for)
 
     def uninstall(self) -> None:
-        for module, original in self._patched:
-            module.boto_client_for = original
-        self._patched.clear()
-        if self._original_state_credentials is not None:
-            StateTask._eval_state_credentials = self._original_state_credentials  # type: ignore[method-assign]
-            self._original_state_credentials = None
+        if self._clients is not None:
+            self._clients.restore()
+            self._clients = None
+        if self._state_credentials is not None:
+            self._state_credentials.restore()
+            self._state_credentials = None
 
 
 @dataclass(frozen=True)
@@ -140,7 +127,7 @@ def failure_of(error: ServiceException | _RESTError) -> DeliveryFailure:
 
 
 class SnsToSqsDelivery:
-    """Replaces ``Subscription.publish`` (moto 5.2.5) for SQS subscriptions.
+    """Replaces ``Subscription.publish`` for SQS subscriptions (seam ``SUBSCRIPTION_PUBLISH``).
 
     A notice the subscription's filter policy lets through is delivered only if the queue exists and
     its policy allows SNS to send for the topic. A delivery that fails - refused by the queue policy,
@@ -157,7 +144,7 @@ class SnsToSqsDelivery:
 
     def __init__(self, *, account_id: str) -> None:
         self._account_id = account_id
-        self._original: Any = None
+        self._replaced: moto_seams.Replaced | None = None
         self.dropped: list[str] = []
         """Notices lost: failed deliveries with no dead-letter queue to take them, or refused by it."""
         self.redriven: list[str] = []
@@ -196,9 +183,7 @@ class SnsToSqsDelivery:
         return DeliveryFailure("AccessDenied", "Access to the resource https://sqs.amazonaws.com/ is denied.")
 
     def install(self) -> None:
-        check_publish_shape()
         delivery = self
-        original = self._original = Subscription.publish
 
         def publish(
             subscription: Subscription,
@@ -218,10 +203,11 @@ class SnsToSqsDelivery:
                 "deduplication_id": deduplication_id,
                 "message_structure": message_structure,
             }
+            original = replaced.original
             if subscription.protocol != "sqs":
                 original(subscription, message, message_id, **arguments)
                 return
-            matcher = subscription._filter_policy_matcher
+            matcher = moto_seams.filter_policy_matcher(subscription)
             if matcher is not None and not matcher.matches(message_attributes, message):
                 return  # filtered out: not a delivery at all
             failure = delivery.refusal(subscription.topic.arn, subscription.endpoint)
@@ -232,12 +218,12 @@ class SnsToSqsDelivery:
                 except (ServiceException, _RESTError) as error:  # throttling, or any error SQS answers
                     failure = failure_of(error)
             if message_structure == "json":
-                message = subscription._parse_message_structure(message, subscription.protocol)
+                message = moto_seams.structured_message(subscription, message)
             delivery.dead_letter(
                 subscription, delivered_body(subscription, message, message_id, arguments), failure
             )
 
-        Subscription.publish = publish  # type: ignore[method-assign,assignment]
+        replaced = self._replaced = moto_seams.SUBSCRIPTION_PUBLISH.replace(publish)
 
     def dead_letter(self, subscription: Subscription, body: str, failure: DeliveryFailure) -> None:
         """Put a failed delivery in the subscription's dead-letter queue, or say loudly it is lost."""
@@ -274,38 +260,9 @@ class SnsToSqsDelivery:
             self.dropped.append(what)
 
     def uninstall(self) -> None:
-        if self._original is not None:
-            Subscription.publish = self._original  # type: ignore[method-assign]
-            self._original = None
-
-
-_PUBLISH_PARAMETERS = [
-    "self",
-    "message",
-    "message_id",
-    "subject",
-    "message_attributes",
-    "group_id",
-    "deduplication_id",
-    "message_structure",
-]
-
-
-def check_publish_shape() -> None:
-    """Raise :class:`PatchedFunctionChangedError` unless ``Subscription.publish`` takes moto 5.2.5's
-    parameters and the subscription keeps its filter where 5.2.5 does."""
-    parameters = list(inspect.signature(Subscription.publish).parameters)
-    if parameters != _PUBLISH_PARAMETERS:
-        raise PatchedFunctionChangedError(
-            f"moto's Subscription.publish takes {parameters}, not {_PUBLISH_PARAMETERS} as in moto "
-            f"{PATCHED_FOR_MOTO}: review SnsToSqsDelivery in localcloud/service_integrations.py"
-        )
-    source = inspect.getsource(Subscription.publish)
-    if "self._filter_policy_matcher" not in source or "_parse_message_structure" not in source:
-        raise PatchedFunctionChangedError(
-            f"moto's Subscription.publish no longer filters and parses as moto {PATCHED_FOR_MOTO} did: "
-            "review SnsToSqsDelivery in localcloud/service_integrations.py"
-        )
+        if self._replaced is not None:
+            self._replaced.restore()
+            self._replaced = None
 
 
 def dead_letter_target(subscription: Subscription) -> str | None:
@@ -336,24 +293,22 @@ def step_functions_timestamp(moment: datetime) -> str:
 
 
 class ExecutionStartTimes:
-    """Replaces ``Execution.get_start_execution_details`` (moto 5.2.5), where the context object's
-    ``Execution.StartTime`` comes from."""
+    """Replaces ``Execution.get_start_execution_details`` (seam ``EXECUTION_START_DETAILS``), where the
+    context object's ``Execution.StartTime`` comes from."""
 
     def __init__(self) -> None:
-        self._original: Any = None
+        self._replaced: moto_seams.Replaced | None = None
 
     def install(self) -> None:
-        original = self._original = Execution.get_start_execution_details
-
         def details(execution: Execution) -> Any:
-            found = original(execution)
+            found = replaced.original(execution)
             if isinstance(found.start_time, datetime):
                 found.start_time = step_functions_timestamp(found.start_time)
             return found
 
-        Execution.get_start_execution_details = details  # type: ignore[method-assign,assignment]
+        replaced = self._replaced = moto_seams.EXECUTION_START_DETAILS.replace(details)
 
     def uninstall(self) -> None:
-        if self._original is not None:
-            Execution.get_start_execution_details = self._original  # type: ignore[method-assign]
-            self._original = None
+        if self._replaced is not None:
+            self._replaced.restore()
+            self._replaced = None

@@ -10,7 +10,7 @@ Serving a deployed stage from its resolved Swagger ``Body``::
         region="eu-west-1",
     )
     api = LocalRestApi(definition, directory=identity_directory, invoke=lambda_invoker)
-    with ApiServer(api) as server:
+    with localcloud.serving.BackgroundServer(api) as server:
         ...  # SigV4-signed requests to f"{server.url}/dev/loyalty/{customer_id}/get"
 
 ``api.records`` then lists every request with its outcome, and ``api.refusals`` the refused ones
@@ -38,12 +38,10 @@ from localcloud.apigateway.integration import (
     ProxyResponse,
     read_proxy_response,
 )
-from localcloud.apigateway.server import ApiServer, PortInUseError
 from localcloud.apigateway.throttling import TokenBucket
 
 __all__ = [
     "AccessLogRecord",
-    "ApiServer",
     "Authorization",
     "DefinitionError",
     "InvocationResult",
@@ -53,7 +51,6 @@ __all__ = [
     "MalformedProxyResponseError",
     "Method",
     "MethodSetting",
-    "PortInUseError",
     "ProxyResponse",
     "ReceivedRequest",
     "RestApiDefinition",

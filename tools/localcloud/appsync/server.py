@@ -13,11 +13,8 @@ asked for or not - is handed to the server's ``listeners`` as :class:`GraphQLDec
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
-import socket
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +22,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
@@ -42,15 +39,12 @@ from localcloud.appsync.definition import ApiDefinition
 from localcloud.appsync.engine import GraphQLEngine, RequestContext
 from localcloud.appsync.resolver_runtime import ResolverRuntime
 from localcloud.appsync.waf import WebAcl, WebRequest
+from localcloud.serving import BackgroundServer
 
 logger = logging.getLogger(__name__)
 
 GRAPHQL_PATH = "/graphql"
 HOST = "127.0.0.1"
-
-
-class PortInUseError(OSError):
-    """The port asked for is taken."""
 
 
 @dataclass(frozen=True)
@@ -241,21 +235,6 @@ def _json(document: Any, status: int, headers: dict[str, str] | None = None) -> 
     return Response(json.dumps(document), status=status, headers=headers, content_type="application/json")
 
 
-def _listen(port: int) -> socket.socket:
-    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        # As socketserver does: a port left in TIME_WAIT by a stopped server can be bound again at once.
-        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listening.bind((HOST, port))
-        listening.listen(128)
-    except OSError as error:
-        listening.close()
-        if error.errno == errno.EADDRINUSE:
-            raise PortInUseError(error.errno, f"port {port} on {HOST} is already in use") from error
-        raise
-    return listening
-
-
 class _QuietRequestHandler(WSGIRequestHandler):
     """Logs requests at debug level: a busy test run should not print a line per request."""
 
@@ -304,8 +283,7 @@ class AppSyncServer:
         self._port = port
         self.listeners: list[DecisionListener] = []
         """Called with each authorisation decision, in the request's thread."""
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: BackgroundServer | None = None
 
     def __enter__(self) -> Self:
         self.start()
@@ -324,39 +302,29 @@ class AppSyncServer:
         """The GraphQL endpoint, like the API's GraphQLUrl: ``http://127.0.0.1:{port}/graphql``."""
         if self._server is None:
             raise RuntimeError("the server is not running")
-        return f"http://{HOST}:{self._server.port}{GRAPHQL_PATH}"
+        return f"{self._server.url}{GRAPHQL_PATH}"
 
     def start(self) -> None:
         if self._server is not None:
             raise RuntimeError("the server is already running")
-        listening = _listen(self._port)
         if self._runtime_used:
             # A ResolverRuntime that has been closed cannot be started again: each start has its own.
             self._runtime, self._engine = self._new_engine()
         self._runtime_used = True
         try:
             self._runtime.start()
-            # werkzeug takes over a copy of the bound socket: binding it here turns a taken port into
-            # an exception instead of werkzeug's exit from the process.
-            self._server = make_server(
-                HOST,
-                self._port,
+            self._server = BackgroundServer(
                 GraphQLApplication(
                     self._engine, self._authenticator, self.listeners, self.definition.arn, self._web_acl
                 ),
-                threaded=True,
+                host=HOST,
+                port=self._port,
                 request_handler=_QuietRequestHandler,
-                fd=listening.fileno(),
-            )
+                name=f"appsync-{self.definition.api_id}",
+            ).start()
         except BaseException:
             self._runtime.close()
             raise
-        finally:
-            listening.close()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"appsync-{self.definition.api_id}", daemon=True
-        )
-        self._thread.start()
 
     def _new_engine(self) -> tuple[ResolverRuntime, GraphQLEngine]:
         runtime = ResolverRuntime(node=self._node)
@@ -366,10 +334,6 @@ class AppSyncServer:
         """Stops serving, then the resolvers' Node.js process; calling it again does nothing."""
         server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+            server.stop()
         self._runtime.close()
         self._data_sources.close()

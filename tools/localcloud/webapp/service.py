@@ -7,8 +7,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from localcloud.apigateway.server import ApiServer, PortInUseError
 from localcloud.cloud import LocalCloud, LocalCloudError
+from localcloud.serving import BackgroundServer, PortInUseError
 from localcloud.walkthrough import sigv4
 from localcloud.webapp.boundary_map import BoundaryMapSite
 from localcloud.webapp.cognito import CognitoGateway, ConfirmationMail
@@ -46,7 +46,7 @@ class WebApp:
         self._deliver = deliver
         self.outbox: list[ConfirmationMail] = []
         self._outbox_lock = threading.Lock()
-        self._servers: list[ApiServer] = []
+        self._servers: list[BackgroundServer] = []
         self._feed: DecisionFeed | None = None
         self.app_url = ""
         self.map_url = ""
@@ -102,7 +102,7 @@ class WebApp:
 
     def _serve(self, site: SecuredSite, port: int, origin: Origin) -> str:
         try:
-            server = ApiServer(site, port=port).start()
+            server = BackgroundServer(site, port=port).start()
         except PortInUseError as error:
             raise LocalCloudError(f"{error}: choose another port for the web app or the map") from None
         self._servers.append(server)

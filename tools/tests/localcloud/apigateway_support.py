@@ -26,19 +26,18 @@ from requests_aws4auth import AWS4Auth
 
 from iam_eval import Principal
 from localcloud.apigateway import (
-    ApiServer,
     InvocationResult,
     LocalRestApi,
     RestApiDefinition,
     Stage,
 )
 from localcloud.identity import Caller, Credentials
+from localcloud.serving import BackgroundServer
 from stacktools.intrinsics import Resolver
+from stacktools.project import ACCOUNT_ID, REGION
+from stacktools.project import TEST_STACK_NAME as STACK_NAME
 from stacktools.translate import translate
 
-ACCOUNT_ID = "123456789012"
-REGION = "eu-west-1"
-STACK_NAME = "airline-test"
 API_ID = "abc123defg"
 STAGE = "dev"
 SERVICE = "execute-api"
@@ -287,7 +286,7 @@ class Gateway:
     """The loyalty API served on 127.0.0.1, with the fakes behind it."""
 
     api: LocalRestApi
-    server: ApiServer
+    server: BackgroundServer
     invoker: FakeInvoker
     clock: Clock
     log_lines: list[str]
@@ -328,7 +327,7 @@ def serve_loyalty_api(
         clock=clock,
         access_log=log_lines.append,
     )
-    with ApiServer(api) as server:
+    with BackgroundServer(api) as server:
         yield Gateway(api=api, server=server, invoker=invoker, clock=clock, log_lines=log_lines)
 
 

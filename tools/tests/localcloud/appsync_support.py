@@ -7,14 +7,12 @@ stack would pass it to the local AppSync.
 
 :class:`FakeTargets` stands in for the HTTP data sources' services (the loyalty REST API and Step
 Functions' StartExecution). Each request must be SigV4-signed for the right service with the data
-source role's own credentials; :func:`check_signature` verifies that, independently of the
-verifier the local cloud uses, and is also the tests' stand-in for it on the AppSync endpoint.
+source role's own credentials, verified by the local cloud's one SigV4 verifier
+(:func:`localcloud.sigv4.verify`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import threading
@@ -23,26 +21,22 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials as BotoCredentials
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from localcloud.appsync.definition import ApiDefinition
 from localcloud.appsync.template import definition_from_template
-from localcloud.identity import Caller, IdentityDirectory
+from localcloud.identity import IdentityDirectory
+from localcloud.sigv4 import SignatureError, verify
 from stacktools.catalog import Flight, sample_flights, seed
 from stacktools.intrinsics import Resolver
+from stacktools.project import ACCOUNT_ID, REGION
+from stacktools.project import TEST_STACK_NAME as STACK_NAME
 from stacktools.resources import create_table_kwargs
 from stacktools.template import REPOSITORY_ROOT, load_template, resources_of_type
 
-ACCOUNT_ID = "123456789012"
-REGION = "eu-west-1"
-STACK_NAME = "airline-test"
 API_ID = "localapiabcdefghijklmnopqr"
 REST_API_ID = "a1b2c3d4e5"
 API_ARN = f"arn:aws:appsync:{REGION}:{ACCOUNT_ID}:apis/{API_ID}"
@@ -275,84 +269,6 @@ def build_stack(endpoint_url: str, today: date) -> Stack:
     )
 
 
-# ---------------------------------------------------------------------- SigV4, checked independently
-
-_AUTHORIZATION = re.compile(
-    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)"
-    r"/aws4_request,\s*SignedHeaders=(?P<signed>[a-z0-9;-]+),\s*Signature=(?P<signature>[0-9a-f]{64})$"
-)
-
-
-class SignatureRejectedError(Exception):
-    """A request that is not signed as required: the status, AWS error type and message to answer with."""
-
-    def __init__(self, status: int, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error_type = error_type
-        self.message = message
-
-
-def check_signature(
-    method: str,
-    url: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    *,
-    service: str,
-    region: str,
-    directory: IdentityDirectory,
-) -> Caller:
-    """The caller of a request signed with SigV4 for ``service`` in ``region``; raises SignatureRejectedError.
-
-    The signature is recomputed with botocore's signer over the signed headers as received, so it
-    checks whatever signed the request (requests_aws4auth here) against an independent implementation.
-    """
-    lowered = {name.lower(): value for name, value in headers.items()}
-    match = _AUTHORIZATION.match(lowered.get("authorization", ""))
-    if match is None:
-        raise SignatureRejectedError(
-            403, "MissingAuthenticationTokenException", "Missing Authentication Token"
-        )
-    if (match["region"], match["service"]) != (region, service):
-        raise SignatureRejectedError(
-            403, "InvalidSignatureException", f"Credential should be scoped to {region}/{service}"
-        )
-    caller = directory.caller_for(match["key"])
-    if caller is None:
-        raise SignatureRejectedError(
-            403, "UnrecognizedClientException", "The security token included in the request is invalid."
-        )
-    if lowered.get("x-amz-security-token") != caller.session_token:
-        raise SignatureRejectedError(
-            403, "UnrecognizedClientException", "The session token is not the key's."
-        )
-    if (
-        lowered.get("x-amz-content-sha256", hashlib.sha256(body).hexdigest())
-        != hashlib.sha256(body).hexdigest()
-    ):
-        raise SignatureRejectedError(403, "InvalidSignatureException", "The body is not the one signed.")
-    parts = urlsplit(url)
-    signed = match["signed"].split(";")
-    rebuilt = AWSRequest(
-        method=method,
-        url=f"http://{lowered['host']}{parts.path}" + (f"?{parts.query}" if parts.query else ""),
-        headers={name: lowered[name] for name in signed},
-        data=body,
-    )
-    rebuilt.context["timestamp"] = lowered["x-amz-date"]
-    signer = SigV4Auth(
-        BotoCredentials(match["key"], caller.secret_access_key, caller.session_token), service, region
-    )
-    canonical = signer.canonical_request(rebuilt)
-    expected = signer.signature(signer.string_to_sign(rebuilt, canonical), rebuilt)
-    if not hmac.compare_digest(expected, match["signature"]):
-        raise SignatureRejectedError(
-            403, "InvalidSignatureException", "The request signature does not match."
-        )
-    return caller
-
-
 # ---------------------------------------------------------------------- the HTTP data sources' services
 
 
@@ -421,7 +337,7 @@ class FakeTargets:
         body = request.get_data()
         raw_path = request.environ.get("RAW_URI") or request.full_path.rstrip("?")
         try:
-            caller = check_signature(
+            caller = verify(
                 request.method,
                 f"http://{request.host}{raw_path}",
                 dict(request.headers.items()),
@@ -430,7 +346,7 @@ class FakeTargets:
                 region=REGION,
                 directory=self._directory,
             )
-        except SignatureRejectedError as error:
+        except SignatureError as error:
             self.refusals.append(error.message)
             return _json({"__type": error.error_type, "message": error.message}, error.status)
         role_arn = caller.principal.role_arn

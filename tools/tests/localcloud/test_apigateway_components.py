@@ -15,12 +15,10 @@ import requests
 from werkzeug.wrappers import Request, Response
 
 from localcloud.apigateway import (
-    ApiServer,
     Authorization,
     DefinitionError,
     MalformedProxyResponseError,
     MethodSetting,
-    PortInUseError,
     RestApiDefinition,
     Stage,
     Throttling,
@@ -28,12 +26,12 @@ from localcloud.apigateway import (
     format_line,
     read_proxy_response,
 )
+from localcloud.serving import BackgroundServer, PortInUseError
+from stacktools.project import ACCOUNT_ID, REGION
 from tests.localcloud.apigateway_support import (
-    ACCOUNT_ID,
     API_ID,
     APPSYNC_ROLE_ARN,
     FUNCTION_ARN,
-    REGION,
     loyalty_api_body,
     loyalty_definition,
     loyalty_stage_properties,
@@ -352,7 +350,7 @@ def _hello(request: Request) -> Response:
 
 
 def test_the_server_answers_on_an_ephemeral_port_until_stopped() -> None:
-    server = ApiServer(_hello).start()
+    server = BackgroundServer(_hello, name="hello").start()
     url = server.url
     threads_while_running = {thread.name for thread in threading.enumerate()}
 
@@ -362,8 +360,8 @@ def test_the_server_answers_on_an_ephemeral_port_until_stopped() -> None:
 
     assert answer.text == "hello from /ping"
     assert url.startswith("http://127.0.0.1:")
-    assert f"api-server-{url.rsplit(':', 1)[1]}" in threads_while_running
-    assert not any(thread.name.startswith("api-server-") for thread in threading.enumerate())
+    assert f"hello-{url.rsplit(':', 1)[1]}" in threads_while_running
+    assert not any(thread.name.startswith("hello-") for thread in threading.enumerate())
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/ping", timeout=10)
 
@@ -375,20 +373,20 @@ def test_a_busy_port_is_named_in_the_error() -> None:
         port = taken.getsockname()[1]
 
         with pytest.raises(PortInUseError, match=f"port {port} on 127.0.0.1 is already in use"):
-            ApiServer(_hello, port=port).start()
+            BackgroundServer(_hello, port=port).start()
 
 
 def test_the_same_port_can_be_served_again_after_a_stop() -> None:
-    with ApiServer(_hello) as first:
+    with BackgroundServer(_hello) as first:
         port = first.port
         requests.get(f"{first.url}/", timeout=10)
 
-    with ApiServer(_hello, port=port) as second:
+    with BackgroundServer(_hello, port=port) as second:
         assert requests.get(f"{second.url}/again", timeout=10).text == "hello from /again"
 
 
 def test_a_running_server_cannot_be_started_twice_and_a_stopped_one_has_no_url() -> None:
-    server = ApiServer(_hello)
+    server = BackgroundServer(_hello)
     with pytest.raises(RuntimeError, match="not running"):
         _ = server.url
     with server, pytest.raises(RuntimeError, match="already running"):

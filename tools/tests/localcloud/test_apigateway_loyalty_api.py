@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from localcloud.apigateway import AccessLogRecord, InvocationResult, Stage
+from stacktools.project import ACCOUNT_ID, REGION
 from tests.localcloud.apigateway_support import (
-    ACCOUNT_ID,
     API_ID,
     APPSYNC_KEY,
     APPSYNC_SESSION,
@@ -32,7 +32,6 @@ from tests.localcloud.apigateway_support import (
     LOYALTY_PATH,
     LOYALTY_SOURCE_ARN,
     NOW,
-    REGION,
     STAGE,
     UNKNOWN_KEY,
     USER_ARN,

@@ -31,11 +31,10 @@ from localcloud.appsync.dynamodb import to_plain_map
 from localcloud.appsync.schema import FieldAuth, build_appsync_schema, field_auth_rules
 from localcloud.appsync.template import definition_from_template
 from localcloud.identity import Caller
+from stacktools.project import ACCOUNT_ID, REGION
 from stacktools.template import REPOSITORY_ROOT, load_template
 from tests.localcloud.appsync_support import (
-    ACCOUNT_ID,
     API_ID,
-    REGION,
     REST_API_ID,
     STATE_MACHINE_ARN,
     definition_of,

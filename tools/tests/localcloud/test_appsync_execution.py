@@ -33,9 +33,8 @@ from localcloud.appsync.definition import (
 from localcloud.appsync.engine import GraphQLEngine, RequestContext
 from localcloud.appsync.resolver_runtime import ResolverRuntime
 from localcloud.identity import Caller, Credentials
+from stacktools.project import ACCOUNT_ID, REGION
 
-ACCOUNT_ID = "123456789012"
-REGION = "eu-west-1"
 API_ID = "testapi"
 POOL = UserPoolConfig(user_pool_id=f"{REGION}_TestPool", aws_region=REGION)
 SCHEMA = """

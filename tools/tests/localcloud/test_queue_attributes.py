@@ -11,8 +11,8 @@ import pytest
 from moto import mock_aws
 from moto.sqs.models import Queue
 
-from localcloud import queue_attributes
-from localcloud.queue_attributes import PatchedFunctionChangedError, QueueAttributesKept, check_shape
+from localcloud.moto_seams import QUEUE_SET_ATTRIBUTES, SeamChangedError
+from localcloud.queue_attributes import QueueAttributesKept
 from stacktools.project import ACCOUNT_ID, REGION
 
 POLICY = {
@@ -80,16 +80,18 @@ def test_a_new_queue_without_a_policy_has_none(sqs: Any) -> None:
 
 
 def test_the_patch_refuses_a_moto_whose_method_changed(monkeypatch: pytest.MonkeyPatch) -> None:
-    check_shape()  # the pinned moto
+    QUEUE_SET_ATTRIBUTES.check()  # the pinned moto
 
     def changed(self: Queue, attributes: dict[str, Any]) -> None: ...
 
     monkeypatch.setattr(Queue, "_set_attributes", changed)
-    with pytest.raises(PatchedFunctionChangedError, match="takes"):
+    with pytest.raises(SeamChangedError, match=r"'SQS queue attributes'.* takes"):
         QueueAttributesKept().install()
 
 
 def test_the_patch_refuses_a_moto_that_no_longer_clears_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(queue_attributes, "_POLICY_CLEARING_LINE", "a line moto never had")
-    with pytest.raises(PatchedFunctionChangedError, match="no longer runs"):
-        check_shape()
+    def fixed(self: Queue, attributes: dict[str, Any], now: float | None = None) -> None: ...
+
+    monkeypatch.setattr(Queue, "_set_attributes", fixed)
+    with pytest.raises(SeamChangedError, match="no longer runs"):
+        QueueAttributesKept().install()

@@ -16,7 +16,7 @@ from moto.core.exceptions import ServiceException
 from moto.sns.models import Subscription
 from moto.sqs.models import SQSBackend
 
-from localcloud.queue_attributes import PatchedFunctionChangedError
+from localcloud.moto_seams import SeamChangedError
 from localcloud.service_integrations import SnsToSqsDelivery, step_functions_timestamp
 from stacktools.project import ACCOUNT_ID, REGION
 
@@ -252,5 +252,5 @@ def test_the_patch_refuses_a_moto_whose_publish_changed(monkeypatch: pytest.Monk
     def changed(self: Subscription, message: str) -> None: ...
 
     monkeypatch.setattr(Subscription, "publish", changed)
-    with pytest.raises(PatchedFunctionChangedError, match="takes"):
+    with pytest.raises(SeamChangedError, match=r"'SNS delivery'.* takes"):
         SnsToSqsDelivery(account_id=ACCOUNT_ID).install()

@@ -14,12 +14,12 @@ import requests
 from iam_eval import PrincipalKind
 from localcloud.identity import Caller
 from localcloud.sigv4 import SignatureError, verify
+from stacktools.project import REGION
 from tests.localcloud.apigateway_support import (
     APPSYNC_KEY,
     APPSYNC_SESSION_ARN,
     EXPIRED_KEY,
     NOW,
-    REGION,
     SERVICE,
     UNKNOWN_KEY,
     USER_ARN,

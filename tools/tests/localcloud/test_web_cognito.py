@@ -14,7 +14,7 @@ import requests
 from requests.auth import AuthBase
 from werkzeug.wrappers import Request, Response
 
-from localcloud.apigateway.server import ApiServer
+from localcloud.serving import BackgroundServer
 from localcloud.webapp.cognito import (
     CODE_LIFETIME_SECONDS,
     MAX_CODE_ATTEMPTS,
@@ -87,10 +87,14 @@ def route() -> Iterator[Route]:
     endpoint = FakeEndpoint()
     outbox: list[ConfirmationMail] = []
     clock = [1000.0]
-    with ApiServer(endpoint) as aws:
+    with BackgroundServer(endpoint) as aws:
         signer = GatewaySignature()
         gateway = CognitoGateway(aws.url, CLIENT_ID, signer, outbox.append, clock=lambda: clock[0])
-        with ApiServer(lambda environ, start: gateway.respond(Request(environ))(environ, start)) as site:
+
+        def route(environ: Any, start: Any) -> Any:
+            return gateway.respond(Request(environ))(environ, start)
+
+        with BackgroundServer(route) as site:
             yield Route(site.url, endpoint, outbox, clock)
 
 

@@ -14,7 +14,7 @@ import requests
 from requests.auth import AuthBase
 from werkzeug.wrappers import Request, Response
 
-from localcloud.apigateway.server import ApiServer
+from localcloud.serving import BackgroundServer
 from localcloud.webapp.cognito import CognitoGateway
 from localcloud.webapp.customer import MAX_GRAPHQL_BODY_BYTES, CustomerSite, app_config
 from localcloud.webapp.site import BuiltFiles
@@ -55,7 +55,10 @@ def _site(graphql_url: str, tmp_path: Path) -> CustomerSite:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     appsync = FakeAppSync()
-    with ApiServer(appsync) as upstream, ApiServer(_site(f"{upstream.url}/graphql", tmp_path)) as served:
+    with (
+        BackgroundServer(appsync) as upstream,
+        BackgroundServer(_site(f"{upstream.url}/graphql", tmp_path)) as served,
+    ):
         yield Site(served.url, appsync)
 
 
@@ -100,7 +103,7 @@ def test_an_oversized_request_is_refused_before_it_is_forwarded(site: Site) -> N
 
 
 def test_an_api_that_does_not_answer_is_a_bad_gateway(tmp_path: Path) -> None:
-    with ApiServer(_site("http://127.0.0.1:9/graphql", tmp_path)) as served:
+    with BackgroundServer(_site("http://127.0.0.1:9/graphql", tmp_path)) as served:
         response = requests.post(f"{served.url}/graphql", json={"query": "{ x }"}, timeout=10)
 
     assert response.status_code == 502
@@ -108,7 +111,7 @@ def test_an_api_that_does_not_answer_is_a_bad_gateway(tmp_path: Path) -> None:
 
 
 def test_a_user_pool_that_does_not_answer_is_an_internal_error(tmp_path: Path) -> None:
-    with ApiServer(_site("http://127.0.0.1:9/graphql", tmp_path)) as served:
+    with BackgroundServer(_site("http://127.0.0.1:9/graphql", tmp_path)) as served:
         response = requests.post(
             f"{served.url}/cognito",
             data=json.dumps({"ClientId": "client123", "AuthFlow": "USER_PASSWORD_AUTH"}),

@@ -15,10 +15,10 @@ import pytest
 import requests
 
 from localcloud.apigateway.access_log import AccessLogRecord
-from localcloud.apigateway.server import ApiServer
 from localcloud.appsync.server import GraphQLDecision
 from localcloud.deploy import DeployedResource, DeployedStack
 from localcloud.enforcement import AccessRecord
+from localcloud.serving import BackgroundServer
 from localcloud.webapp.boundary_map import TOKEN_HEADER, BoundaryMapSite
 from localcloud.webapp.decisions import Decision, DecisionFeed, redact
 from localcloud.webapp.replays import Replay, ReplayOutcome
@@ -26,9 +26,9 @@ from localcloud.webapp.site import BuiltFiles, Origin, SecuredSite
 from localcloud.webapp.stack_map import ADMINISTRATOR, CUSTOMERS, OUTSIDERS, StackMap
 from secaudit.audit import Grant, RoleAudit
 from stacktools.intrinsics import Resolver
+from stacktools.project import ACCOUNT_ID as ACCOUNT
+from stacktools.project import REGION
 
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/stack-ReaderRole"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/stack-Table"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:stack-Reader"
@@ -252,7 +252,7 @@ def site(tmp_path: Path) -> Iterator[MapSite]:
         replays=replays,
         roles=list,
     )
-    with ApiServer(SecuredSite(application, origin, {})) as server:
+    with BackgroundServer(SecuredSite(application, origin, {})) as server:
         origin.url = server.url
         yield MapSite(server.url, feed, replays, application.token)
         feed.close()

@@ -10,7 +10,7 @@ import pytest
 import requests
 from werkzeug.wrappers import Request, Response
 
-from localcloud.apigateway.server import ApiServer
+from localcloud.serving import BackgroundServer
 from localcloud.webapp.site import BuiltFiles, Origin, SecuredSite, security_headers
 from stacktools.project import WEB_TEMPLATE_PATH
 from stacktools.template import load_template, resources_of_type
@@ -34,7 +34,7 @@ def served(built: Path) -> Iterator[str]:
     def app(environ: dict[str, object], start_response: object) -> object:
         return files.respond(Request(environ))(environ, start_response)  # type: ignore[arg-type]
 
-    with ApiServer(SecuredSite(app, origin, security_headers())) as server:
+    with BackgroundServer(SecuredSite(app, origin, security_headers())) as server:
         origin.url = server.url
         yield server.url
 

@@ -14,10 +14,9 @@ import pytest
 from moto import mock_aws
 
 from stacktools import webdeploy
-from stacktools.project import REPOSITORY_ROOT
+from stacktools.project import REGION, REPOSITORY_ROOT
 from stacktools.webdeploy import DeployError, api_origins, deploy, upload, web_config
 
-REGION = "eu-west-1"
 GRAPHQL_URL = "https://abcdefghijklmnopqrstuvwxyz.appsync-api.eu-west-1.amazonaws.com/graphql"
 APP_OUTPUTS = {"GraphQLApiUrl": GRAPHQL_URL, "UserPoolId": "eu-west-1_pool", "UserPoolClientId": "client123"}
 

@@ -1,4 +1,8 @@
-"""Serving a WSGI application on 127.0.0.1 from a background thread, until stopped."""
+"""Serving a WSGI application on 127.0.0.1 from a background thread, until stopped.
+
+Every local endpoint (the AWS endpoint, each REST API, each GraphQL API, the web app and the map)
+is served by a :class:`BackgroundServer`; a port already taken is one :class:`PortInUseError`.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +22,10 @@ _POLL_INTERVAL_SECONDS = 0.02
 
 
 class PortInUseError(OSError):
-    """The port asked for is already taken."""
+    """The port asked for is already taken; the message names it."""
 
 
-class _RequestHandler(WSGIRequestHandler):
+class QuietRequestHandler(WSGIRequestHandler):
     # One request per connection: an idle keep-alive connection would hold a handler thread that
     # stop() then has to wait for.
     protocol_version = "HTTP/1.0"
@@ -30,19 +34,33 @@ class _RequestHandler(WSGIRequestHandler):
         """Quiet: the application keeps its own access log."""
 
 
-class ApiServer:
+class BackgroundServer:
     """Runs ``app`` on ``host:port`` in a daemon thread; port 0 picks a free port.
+
+    request_handler: werkzeug's request handler class (moto's for the AWS endpoint); by default one
+    request per connection, not logged.
+    name: the serving thread's name (the port is added).
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`::
 
-        with ApiServer(api) as server:
+        with BackgroundServer(api) as server:
             requests.get(f"{server.url}/dev/loyalty/42/get", auth=...)
     """
 
-    def __init__(self, app: WSGIApplication, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        request_handler: type[WSGIRequestHandler] = QuietRequestHandler,
+        name: str = "server",
+    ) -> None:
         self._app = app
         self._host = host
         self._port = port
+        self._request_handler = request_handler
+        self._name = name
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -75,7 +93,7 @@ class ApiServer:
                 self._port,
                 self._app,
                 threaded=True,
-                request_handler=_RequestHandler,
+                request_handler=self._request_handler,
                 fd=listener.fileno(),
             )
         finally:
@@ -84,7 +102,7 @@ class ApiServer:
             target=server.serve_forever,
             # How often the loop checks for stop(); werkzeug's default makes stopping take 0.5 s.
             kwargs={"poll_interval": _POLL_INTERVAL_SECONDS},
-            name=f"api-server-{server.port}",
+            name=f"{self._name}-{server.port}",
             daemon=True,
         )
         thread.start()

@@ -1,0 +1,341 @@
+"""Every moto seam of the local cloud still has the shape and the behaviour it was written against.
+
+Run these first after a moto upgrade (tools/README.md, "Upgrading moto"): a failure names the seam
+that changed. Each behaviour test checks the assumption the seam's replacement relies on, in moto
+itself, not the local cloud's replacement (tested with the part that uses it).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from moto import mock_aws
+from moto.cognitoidp.exceptions import NotAuthorizedError
+from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends
+from moto.core.config import default_user_config
+from moto.core.exceptions import JsonRESTError
+from moto.sns.models import sns_backends
+from moto.sqs.models import Queue, sqs_backends
+from moto.sqs.responses import SQSResponse
+
+from localcloud import moto_seams
+from localcloud.moto_seams import MethodSeam, SeamChangedError
+from stacktools.project import ACCOUNT_ID, REGION
+
+ALL_METHOD_SEAMS = (*moto_seams.METHOD_SEAMS, moto_seams.OPERATION_OF_REQUEST)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def _seam_id(seam: MethodSeam) -> str:
+    return seam.name
+
+
+# ------------------------------------------------------------------------------- shape, for every seam
+
+
+@pytest.mark.parametrize("seam", ALL_METHOD_SEAMS, ids=_seam_id)
+def test_the_pinned_moto_has_what_the_seam_relies_on(seam: MethodSeam) -> None:
+    seam.check()
+
+
+@pytest.mark.parametrize("seam", ALL_METHOD_SEAMS, ids=_seam_id)
+def test_a_changed_signature_is_refused_naming_the_seam(
+    seam: MethodSeam, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def changed(self: Any, something_else: Any) -> None: ...
+
+    monkeypatch.setattr(seam.owner, seam.attribute, changed)
+    with pytest.raises(SeamChangedError, match=f"moto seam '{seam.name}': .* takes") as refused:
+        seam.replace(lambda *args: None)
+    assert refused.value.seam == seam.name
+    assert getattr(seam.owner, seam.attribute) is changed  # nothing installed
+
+
+@pytest.mark.parametrize("seam", [seam for seam in ALL_METHOD_SEAMS if seam.relies_on], ids=_seam_id)
+def test_a_method_no_longer_running_the_relied_on_line_is_refused_naming_the_seam(
+    seam: MethodSeam, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assumption = seam.relies_on[0]
+    # The same parameters, none of the body: what a moto that reworked the method would look like.
+    module = tmp_path / "rewritten_moto.py"
+    module.write_text(f"def rewritten{_signature_of(assumption.function())}:\n    pass\n")
+    spec = importlib.util.spec_from_file_location("rewritten_moto", module)
+    assert spec is not None
+    assert spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    rewritten: Any = loaded.rewritten
+    found = inspect.getattr_static(assumption.owner, assumption.attribute)
+    if isinstance(found, property):
+        rewritten = property(found.fget, rewritten)
+    elif isinstance(found, classmethod):
+        rewritten = classmethod(rewritten)
+    monkeypatch.setattr(assumption.owner, assumption.attribute, rewritten)
+    with pytest.raises(SeamChangedError, match=f"moto seam '{seam.name}': .* no longer runs"):
+        seam.check()
+
+
+def _signature_of(function: Callable[..., Any]) -> str:
+    parameters = inspect.signature(function).parameters.values()
+    return "(" + ", ".join(p.name if p.default is p.empty else f"{p.name}=None" for p in parameters) + ")"
+
+
+def test_a_missing_method_is_refused_naming_the_seam(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(CognitoIdpUserPool, "create_jwt")
+    with pytest.raises(
+        SeamChangedError, match=r"'user pool signing key': CognitoIdpUserPool\.create_jwt no longer"
+    ):
+        moto_seams.USER_POOL_SIGNING_KEY.check()
+
+
+def test_a_replacement_is_restored_once_and_exactly() -> None:
+    seam = moto_seams.EXECUTION_START_DETAILS
+    original = getattr(seam.owner, seam.attribute)
+    with seam.replaced_by(lambda execution: None) as replaced:
+        assert getattr(seam.owner, seam.attribute) is not original
+        assert replaced.original is original
+    assert getattr(seam.owner, seam.attribute) is original
+    replaced.restore()
+    assert getattr(seam.owner, seam.attribute) is original
+
+
+# ------------------------------------------------------------------------------- behaviour, per seam
+
+
+def test_request_authorization_runs_before_every_operation_and_its_refusal_stops_it(aws: None) -> None:
+    seen: list[str] = []
+
+    def refuse(response: Any, resource: str = "*") -> None:
+        seen.append(moto_seams.operation_of(response))
+        raise JsonRESTError("AccessDeniedException", "refused by the seam test")
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    with moto_seams.REQUEST_AUTHORIZATION.replaced_by(refuse), pytest.raises(sqs.exceptions.ClientError):
+        sqs.create_queue(QueueName="never")
+
+    assert seen == ["CreateQueue"]  # operation of a request: the operation moto's handler runs
+    assert sqs_backends[ACCOUNT_ID][REGION].queues == {}
+
+
+def test_user_pool_signing_key_is_the_pools_json_web_key_under_the_known_kid(aws: None) -> None:
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    pool_id = cognito.create_user_pool(PoolName="pool")["UserPool"]["Id"]
+    cognito.admin_create_user(UserPoolId=pool_id, Username="user")
+    pool = cognitoidp_backends[ACCOUNT_ID][REGION].user_pools[pool_id]
+    own = RSAKey.generate_key(2048, {"kid": moto_seams.USER_POOL_TOKEN_KID, "alg": "RS256"}, private=True)
+    pool.json_web_key = own
+    token, _ = pool.create_jwt("client", "user", "id")
+
+    decoded = jwt.decode(token, own)  # verifies with the pool's own key only
+    assert decoded.header["kid"] == moto_seams.USER_POOL_TOKEN_KID
+
+
+def test_cognito_sign_in_goes_through_the_backends_initiate_auth(aws: None) -> None:
+    def refuse(backend: Any, client_id: str, auth_flow: str, auth_parameters: dict[str, str]) -> Any:
+        raise NotAuthorizedError("refused by the seam test")
+
+    cognito = boto3.client("cognito-idp", region_name=REGION)
+    pool = cognito.create_user_pool(PoolName="pool")["UserPool"]["Id"]
+    client = cognito.create_user_pool_client(UserPoolId=pool, ClientName="app")["UserPoolClient"]["ClientId"]
+    with (
+        moto_seams.INITIATE_AUTH.replaced_by(refuse),
+        pytest.raises(cognito.exceptions.NotAuthorizedException, match="seam test"),
+    ):
+        cognito.initiate_auth(
+            ClientId=client, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": "u", "PASSWORD": "p"}
+        )
+
+
+def _function(name: str = "fn") -> str:
+    iam = boto3.client("iam", region_name=REGION)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+    return str(
+        boto3.client("lambda", region_name=REGION).create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=role,
+            Handler="index.handler",
+            Code={"ZipFile": code.getvalue()},
+        )["FunctionArn"]
+    )
+
+
+def test_lambda_invoke_answers_the_replacements_payload_and_function_error_header(aws: None) -> None:
+    _function()
+
+    def invoke(function: Any, body: str, request_headers: Any, response_headers: Any) -> bytes:
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps({"ran": function.function_name, "event": json.loads(body)}).encode()
+
+    with moto_seams.FUNCTION_INVOKE.replaced_by(invoke):
+        answer = boto3.client("lambda", region_name=REGION).invoke(FunctionName="fn", Payload=b'{"a": 1}')
+
+    assert json.loads(answer["Payload"].read()) == {"ran": "fn", "event": {"a": 1}}
+    assert answer["FunctionError"] == "Unhandled"
+
+
+def test_lambda_code_run_is_where_an_invocations_payload_comes_from(aws: None) -> None:
+    _function()
+
+    def run(function: Any, event: Any = None) -> tuple[str, bool, str]:
+        return json.dumps({"in process": event}), False, ""  # the event moto parsed from the payload
+
+    with moto_seams.FUNCTION_CODE_RUN.replaced_by(run):
+        answer = boto3.client("lambda", region_name=REGION).invoke(FunctionName="fn", Payload=b'{"a": 1}')
+
+    assert json.loads(answer["Payload"].read()) == {"in process": {"a": 1}}
+
+
+def test_event_source_mapping_creation_attaches_the_function_to_the_queue_and_detaching_stops_moto_invoking(
+    aws: None,
+) -> None:
+    function_arn = _function()
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="source")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    runs: list[Any] = []
+
+    def run(function: Any, event: Any = None) -> tuple[str, bool, str]:
+        runs.append(event)
+        return "{}", False, ""
+
+    created: list[Any] = []
+
+    def create(backend: Any, spec: dict[str, Any]) -> Any:
+        created.append(replaced.original(backend, spec))
+        return created[-1]
+
+    with (
+        moto_seams.EVENT_SOURCE_MAPPING_CREATION.replaced_by(create) as replaced,
+        moto_seams.FUNCTION_CODE_RUN.replaced_by(run),
+    ):
+        boto3.client("lambda", region_name=REGION).create_event_source_mapping(
+            EventSourceArn=queue_arn, FunctionName="fn"
+        )
+        queue = sqs_backends[ACCOUNT_ID][REGION].get_queue("source")
+        assert [mapping.function_arn for mapping in created] == [function_arn]
+        sqs.send_message(QueueUrl=url, MessageBody="attached")
+        assert len(runs) == 1  # moto invokes the mapped function itself, synchronously
+
+        moto_seams.detach_queue_mapping(queue, function_arn)
+        sqs.send_message(QueueUrl=url, MessageBody="detached")
+        assert len(runs) == 1
+
+
+def test_sqs_queue_attributes_clear_an_unnamed_policy_and_a_new_queue_has_none_yet(aws: None) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    policy_set_while_creating: list[bool] = []
+
+    def spy(queue: Queue, attributes: dict[str, Any], now: float | None = None) -> None:
+        policy_set_while_creating.append(moto_seams.queue_policy_set(queue))
+        replaced.original(queue, attributes, now)
+
+    with moto_seams.QUEUE_SET_ATTRIBUTES.replaced_by(spy) as replaced:
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:*"}],
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    queue = sqs_backends[ACCOUNT_ID][REGION].get_queue("q")
+    assert policy_set_while_creating[0] is False
+    assert moto_seams.queue_policy_set(queue)
+    assert queue.policy
+
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "5"})
+
+    assert not queue.policy  # moto cleared it: what localcloud.queue_attributes exists for
+
+
+def test_sns_delivery_filters_parses_and_delivers_whatever_the_queue_policy_says(aws: None) -> None:
+    sns = boto3.client("sns", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    topic = sns.create_topic(Name="topic")["TopicArn"]
+    url = sqs.create_queue(QueueName="refusing")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sqs:*"}]}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(deny)})
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"FilterPolicy": json.dumps({"status": ["CONFIRMED"]}), "RawMessageDelivery": "true"},
+    )
+    [subscription] = sns_backends[ACCOUNT_ID][REGION].subscriptions.values()
+
+    matcher = moto_seams.filter_policy_matcher(subscription)
+    confirmed = {"status": {"DataType": "String", "Value": "CONFIRMED"}}
+    assert matcher.matches(confirmed, "m")
+    assert not matcher.matches({"status": {"DataType": "String", "Value": "CANCELLED"}}, "m")
+    assert (
+        moto_seams.structured_message(subscription, json.dumps({"default": "d", "sqs": "for sqs"}))
+        == "for sqs"
+    )
+
+    sns.publish(
+        TopicArn=topic,
+        Message="delivered",
+        MessageAttributes={"status": {"DataType": "String", "StringValue": "CONFIRMED"}},
+    )
+    received = sqs.receive_message(QueueUrl=url).get("Messages", [])
+    assert [message["Body"] for message in received] == ["delivered"]  # despite the Deny: why the seam exists
+
+
+def test_step_functions_clients_are_rebound_in_every_task_module_and_restored() -> None:
+    modules = moto_seams.check_step_functions_clients()
+    originals = {module.__name__: module.boto_client_for for module in modules}
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any: ...
+
+    replaced = moto_seams.replace_step_functions_clients(client_for)
+    try:
+        assert all(module.boto_client_for is client_for for module in modules)
+    finally:
+        replaced.restore()
+    assert {module.__name__: module.boto_client_for for module in modules} == originals
+
+
+def test_dispatch_of_every_service_is_the_one_function_their_routes_share() -> None:
+    assert SQSResponse.dispatch.__func__ is moto_seams.dispatch_function()  # type: ignore[attr-defined]
+
+
+def test_moto_settings_are_set_for_the_local_cloud_and_restored() -> None:
+    before = {key: default_user_config[key] for key in ("iam", "stepfunctions")}
+    settings = moto_seams.LocalCloudSettings()
+    try:
+        assert default_user_config["iam"] == {"load_aws_managed_policies": True}
+        assert default_user_config["stepfunctions"] == {"execute_state_machine": True}
+    finally:
+        settings.restore()
+    assert {key: default_user_config[key] for key in before} == before  # type: ignore[literal-required]
+
+
+def test_resetting_moto_forgets_every_resource(aws: None) -> None:
+    boto3.client("sqs", region_name=REGION).create_queue(QueueName="forgotten")
+    moto_seams.reset_moto()
+    assert boto3.client("sqs", region_name=REGION).list_queues().get("QueueUrls", []) == []
