@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.local_cloud import BOOK_MUTATION, GraphQLError, LocalCloud
+from tests.support.local_cloud import BOOK_MUTATION, GraphQLError, LocalCloud, book_variables
 from tests.support.local_stack import (
     departed_flight,
     executions,
@@ -28,7 +28,7 @@ def test_a_customer_cannot_book_yesterdays_flight(cloud: LocalCloud) -> None:
     started = executions(cloud)
 
     with pytest.raises(GraphQLError, match="FlightDeparted"):
-        gql(cloud, customer, BOOK_MUTATION, {"flight": flight_id, "token": "tok_visa"})
+        gql(cloud, customer, BOOK_MUTATION, book_variables(flight_id, "tok_visa"))
 
     assert executions(cloud) == started
     assert gql(cloud, customer, "{ listBookings { items { id } } }")["listBookings"]["items"] == []
@@ -44,7 +44,7 @@ def test_a_flight_that_left_a_minute_ago_is_gone_too(cloud: LocalCloud) -> None:
     started = executions(cloud)
 
     with pytest.raises(GraphQLError, match="FlightDeparted"):
-        gql(cloud, customer, BOOK_MUTATION, {"flight": flight_id, "token": "tok_visa"})
+        gql(cloud, customer, BOOK_MUTATION, book_variables(flight_id, "tok_visa"))
 
     assert executions(cloud) == started
 
