@@ -18,8 +18,12 @@ import pytest
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
 
+from payment.errors import PaymentMethodNotRegisteredError
+from payment.models import Payment, PaymentStatus
+from payment.repository import PaymentLedger
+from payment.rules import settle
 from tests.support.fixtures import get_item
-from tests.support.inprocess import always_fail, service_error_after_success
+from tests.support.inprocess import FaultAction, always_fail, service_error_after_success
 from tests.support.saga import ExecutionResult, Saga
 from tests.support.stack import REGION, MockStack
 from tests.support.template import Flight
@@ -431,3 +435,43 @@ def test_a_registration_for_another_price_is_not_charged(
     payment = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
     assert payment is not None
     assert (payment["status"], "paymentMethod" in payment) == ("VOIDED", False)
+
+
+def test_a_charge_that_lands_after_the_compensation_is_refused(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    """CollectPayment reads the registration and sends its capture, then its worker dies: the write is
+    held while the saga compensates, and lands only after the saga has ended."""
+    flight = flights["SA101"]
+    client = boto3.client("dynamodb", region_name=REGION)
+    ledger = PaymentLedger(client, stack.physical_id("PaymentTable"))
+    held: list[Payment] = []
+
+    def capture_sent_then_worker_killed(event: dict[str, Any], _attempt: int) -> FaultAction:
+        registered = ledger.get(event["bookingId"])
+        assert registered is not None
+        held.append(settle(registered, datetime.now(UTC)))  # the write CollectPayment sends
+        return FaultAction(run_handler_first=False, error_type="Sandbox.Timedout", message="worker killed")
+
+    saga.runner.faults["CollectPaymentFunction"] = capture_sent_then_worker_killed
+    request, result = book(saga, flight)
+    assert result.error == "BookingCancelled", (result.error, result.cause)
+    assert [payment.status for payment in held] == [PaymentStatus.CAPTURED]
+
+    # The held capture lands: its condition (a REGISTERED payment) no longer holds.
+    landed = ledger.settle(held[0])
+    # And a CollectPayment invoked late, say by a replay, finds nothing to charge.
+    del saga.runner.faults["CollectPaymentFunction"]
+    with pytest.raises(PaymentMethodNotRegisteredError):
+        saga.runner.call("CollectPaymentFunction", saga.runner.invocations["CollectPaymentFunction"][0])
+
+    payment = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
+    assert payment is not None
+    assert landed.status is PaymentStatus.VOIDED
+    assert payment["status"] == "VOIDED"
+    assert "chargeId" not in payment
+    assert "paymentMethod" not in payment
+    booking = get_item(stack, "BookingTable", {"id": request["bookingId"]})
+    assert booking is not None
+    assert booking["status"] == "CANCELLED"
+    assert seats_available(stack, flight) == flight.seat_capacity
