@@ -1,6 +1,7 @@
 """A purchase books once, however often it is sent: the same processBooking (same request id, same
 input) sent again, after the first answer or at the same moment, answers the same booking and makes one
-booking, one charge, one seat and one credit. Another purchase under a used request id is refused."""
+booking, one charge, one seat and one credit. Another purchase under a used request id is refused.
+And every purchase has an outcome its customer can read, a lost race for the last seat included."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from tests.support.template import Flight, sample_flights, seed
 pytestmark = pytest.mark.local_cloud
 
 ATTEMPTS_AT_ONCE = 4
+OUTCOME_QUERY = "query($id: ID!) { getBooking(id: $id) { id status cancellationReason } }"
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +146,43 @@ def test_the_same_request_id_of_another_customer_is_another_booking(
     confirmed(cloud, alice, alices)
     confirmed(cloud, bob, bobs)
     assert_system_consistent(cloud)
+
+
+def test_the_booking_that_loses_the_last_seat_reads_sold_out_to_its_owner_only(cloud: LocalCloud) -> None:
+    assert cloud.stack is not None
+    assert cloud.endpoints.graphql is not None
+    url = cloud.endpoints.graphql
+    [last_seat] = [flight for flight in sample_flights(datetime.now(UTC).date()) if flight.seat_capacity == 2]
+    seed(cloud.client("dynamodb"), cloud.stack.outputs["FlightTableName"], [last_seat])
+    first = new_customer(cloud)
+    confirmed(cloud, first, book(cloud, first, book_variables(last_seat.id, "tok_visa")))
+    racers = [new_customer(cloud) for _ in range(2)]
+
+    with ThreadPoolExecutor(len(racers)) as pool:
+        booked = list(
+            pool.map(lambda racer: book(cloud, racer, book_variables(last_seat.id, "tok_visa")), racers)
+        )
+    assert_system_consistent(cloud)
+
+    outcomes = [
+        graphql(url, racer.id_token, OUTCOME_QUERY, {"id": booking_id})["getBooking"]
+        for racer, booking_id in zip(racers, booked, strict=True)
+    ]
+    assert sorted((outcome["status"], outcome["cancellationReason"]) for outcome in outcomes) == [
+        ("CANCELLED", "SOLD_OUT"),
+        ("CONFIRMED", None),
+    ]
+    [(loser, lost)] = [
+        (racer, booking_id)
+        for racer, booking_id, outcome in zip(racers, booked, outcomes, strict=True)
+        if outcome["status"] == "CANCELLED"
+    ]
+    assert seats(cloud, last_seat) == 0
+    assert [charge["status"] for charge in snapshot(cloud).charges if charge["bookingId"] == lost] == [
+        "VOIDED"
+    ]
+    # Its owner reads it; anyone else reads nothing, as for an unknown id.
+    others = [customer for customer in (first, *racers) if customer is not loser]
+    assert all(
+        graphql(url, other.id_token, OUTCOME_QUERY, {"id": lost})["getBooking"] is None for other in others
+    )

@@ -154,7 +154,7 @@ def test_declined_card_cancels_releases_seat_captures_nothing_and_notifies_cance
     ]
     booking = get_item(stack, "BookingTable", {"id": request["bookingId"]})
     assert booking is not None
-    assert booking["status"] == "CANCELLED"
+    assert (booking["status"], booking["cancellationReason"]) == ("CANCELLED", "PAYMENT_DECLINED")
     assert seats_available(stack, flight) == flight.seat_capacity
     charge = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
     assert charge is not None
@@ -178,7 +178,7 @@ def test_declined_card_cancels_releases_seat_captures_nothing_and_notifies_cance
     assert points_of(stack, CUSTOMER_ID) == 0
 
 
-def test_no_seat_left_fails_without_creating_a_booking(
+def test_no_seat_left_records_the_booking_cancelled_as_sold_out_and_charges_nothing(
     saga: Saga, stack: MockStack, flights: dict[str, Flight]
 ) -> None:
     flight = flights["SA301"]  # two seats
@@ -189,7 +189,11 @@ def test_no_seat_left_fails_without_creating_a_booking(
 
     assert result.status == "FAILED"
     assert result.error == "NoSeatAvailable"
-    assert get_item(stack, "BookingTable", {"id": late["bookingId"]}) is None
+    # The customer can read the outcome: the booking is there, cancelled, with the reason.
+    booking = get_item(stack, "BookingTable", {"id": late["bookingId"]})
+    assert booking is not None
+    assert (booking["status"], booking["cancellationReason"]) == ("CANCELLED", "SOLD_OUT")
+    assert (booking["customerId"], booking["amount"]) == (CUSTOMER_ID, flight.price)
     # Nothing was charged, and the unused payment method was voided: its token is gone.
     payment = get_item(stack, "PaymentTable", {"bookingId": late["bookingId"]})
     assert payment is not None
@@ -197,8 +201,6 @@ def test_no_seat_left_fails_without_creating_a_booking(
     assert "paymentMethod" not in payment
     assert "chargeId" not in payment
     assert seats_available(stack, flight) == 0
-    reserved = [event["bookingId"] for event in saga.runner.invocations["ReserveBookingFunction"]]
-    assert late["bookingId"] not in reserved
 
 
 def test_a_departed_flight_fails_without_taking_a_seat(
@@ -217,8 +219,21 @@ def test_a_departed_flight_fails_without_taking_a_seat(
     assert result.status == "FAILED"
     assert result.error == "NoSeatAvailable"
     assert seats_available(stack, flight) == flight.seat_capacity
-    assert get_item(stack, "BookingTable", {"id": request["bookingId"]}) is None
+    booking = get_item(stack, "BookingTable", {"id": request["bookingId"]})
+    assert booking is not None
+    assert booking["status"] == "CANCELLED"
     assert get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})["status"] == "VOIDED"  # type: ignore[index]
+    assert "CollectPaymentFunction" not in saga.runner.invocations
+
+
+def test_a_flight_not_in_the_catalog_records_nothing(saga: Saga, stack: MockStack) -> None:
+    request = {"bookingId": str(uuid.uuid4()), "customerId": CUSTOMER_ID, "flightId": "SA999-2030-01-01"}
+    saga.register_payment_method(request["bookingId"], "tok_visa", 100, "EUR")
+
+    result = saga.run(request)
+
+    assert result.error == "NoSeatAvailable"
+    assert get_item(stack, "BookingTable", {"id": request["bookingId"]}) is None
     assert "ReserveBookingFunction" not in saga.runner.invocations
 
 

@@ -85,7 +85,7 @@ def test_the_booking_writers_are_held_to_their_steps_attributes(
             "dynamodb:Attributes ForAllValues:StringEquals id, status, bookingReference, confirmedAt",
         ),
         "CancelBookingFunctionRole": (
-            "dynamodb:Attributes ForAllValues:StringEquals id, status, cancelledAt",
+            "dynamodb:Attributes ForAllValues:StringEquals id, status, cancelledAt, cancellationReason",
         ),
     }
 

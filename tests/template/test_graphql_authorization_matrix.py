@@ -73,6 +73,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "Booking.bookingReference": CUSTOMERS_OWN,
     "Booking.confirmedAt": CUSTOMERS_OWN,
     "Booking.cancelledAt": CUSTOMERS_OWN,
+    "Booking.cancellationReason": CUSTOMERS_OWN,
     "BookingConnection.items": CUSTOMERS_OWN,
     "BookingConnection.nextToken": CUSTOMERS_OWN,
     "Loyalty.points": LOYALTY,
