@@ -61,7 +61,7 @@ def confirmed(cloud: LocalCloud, customer: Customer, booking_id: str) -> dict[st
         ]
         return booking if booking and booking["status"] == "CONFIRMED" else None
 
-    booking = wait_for(status, 60)
+    booking: dict[str, Any] | None = wait_for(status, 60)
     assert booking is not None, f"booking {booking_id} was never confirmed"
     return booking
 
