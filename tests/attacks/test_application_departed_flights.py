@@ -75,6 +75,8 @@ def test_starting_the_saga_directly_cannot_sell_a_seat_on_a_departed_flight(clou
     assert flight is not None
     assert flight["seatsAvailable"] == 10
     assert "reservedBookings" not in flight
-    assert item(cloud, "BookingTable", {"id": booking_id}) is None
+    # No seat and nothing charged: the booking is only recorded as given up, for its customer to read.
+    booking = item(cloud, "BookingTable", {"id": booking_id})
+    assert booking is None or (booking["status"], booking["cancellationReason"]) == ("CANCELLED", "SOLD_OUT")
     assert item(cloud, "PaymentTable", {"bookingId": booking_id}) is None
     assert item(cloud, "LoyaltyTable", {"customerId": customer_id, "sk": f"BOOKING#{booking_id}"}) is None
