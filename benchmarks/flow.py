@@ -26,6 +26,7 @@ from benchmarks.support import (
     Flight,
     GraphQLError,
     LocalCloud,
+    book_variables,
     graphql,
 )
 from benchmarks.work import GOOD_CARD, execution_arn, wait_until_drained
@@ -98,9 +99,9 @@ def booking_levels(
     def book(customer: Customer, tally: _Tally) -> None:
         started = time.perf_counter()
         try:
-            booking_id = graphql(
-                url, customer.id_token, BOOK_MUTATION, {"flight": flight.id, "token": GOOD_CARD}
-            )["processBooking"]["id"]
+            booking_id = graphql(url, customer.id_token, BOOK_MUTATION, book_variables(flight.id, GOOD_CARD))[
+                "processBooking"
+            ]["id"]
             status = _poll_status(url, customer, booking_id)
         except GraphQLError:
             status = "error"

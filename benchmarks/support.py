@@ -9,7 +9,14 @@ from localcloud.deploy import DeployedStack
 from localcloud.enforcement import AccessRecord
 from localcloud.identity import Credentials
 from localcloud.lambda_service import InvocationReport
-from localcloud.walkthrough import BOOK_MUTATION, BOOKING_QUERY, LOYALTY_QUERY, GraphQLError, graphql
+from localcloud.walkthrough import (
+    BOOK_MUTATION,
+    BOOKING_QUERY,
+    LOYALTY_QUERY,
+    GraphQLError,
+    book_variables,
+    graphql,
+)
 from stacktools.catalog import Flight, sample_flights, seed
 from stacktools.project import ACCOUNT_ID, REGION, REPOSITORY_ROOT
 from stacktools.template import FunctionSpec, function_specs, project_template
@@ -31,6 +38,7 @@ __all__ = [
     "GraphQLError",
     "InvocationReport",
     "LocalCloud",
+    "book_variables",
     "function_specs",
     "graphql",
     "project_template",

@@ -45,6 +45,7 @@ from benchmarks.support import (
     Flight,
     InvocationReport,
     LocalCloud,
+    book_variables,
     graphql,
     sample_flights,
     seed,
@@ -515,7 +516,7 @@ class WorkBench:
         customer = customer or self.customer()
         with self.observer.window() as window:
             started = graphql(
-                self.graphql_url, customer.id_token, BOOK_MUTATION, {"flight": flight.id, "token": token}
+                self.graphql_url, customer.id_token, BOOK_MUTATION, book_variables(flight.id, token)
             )
             window.graphql_requests += 1
             description = self.settle(started["processBooking"]["id"])

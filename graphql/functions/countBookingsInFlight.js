@@ -1,5 +1,5 @@
 /**
- * processBooking, step 2: a customer may have at most five bookings in flight (UNCONFIRMED: the saga
+ * processBooking, step 3: a customer may have at most five bookings in flight (UNCONFIRMED: the saga
  * has created them and not yet confirmed or cancelled them). Query on the booking table's byCustomer
  * index, on the caller's own partition, newest first.
  *
@@ -8,13 +8,17 @@
  * not yet created it is not counted; one mutation per request and the web ACL's rate limit bound
  * how many of those a customer can have.
  */
-import { util } from '@aws-appsync/utils';
+import { runtime, util } from '@aws-appsync/utils';
 
 const MAX_BOOKINGS_IN_FLIGHT = 5;
 const RECENT_BOOKINGS = 20;
 
 /** @param {import('@aws-appsync/utils').Context} ctx */
 export function request(ctx) {
+  // A repeat of a request already counted (it has its booking) is not counted against itself.
+  if (ctx.stash.requestedBefore) {
+    runtime.earlyReturn(ctx.prev.result);
+  }
   return {
     operation: 'Query',
     index: 'byCustomer',

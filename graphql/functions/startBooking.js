@@ -1,10 +1,13 @@
 /**
- * processBooking, step 4: start the booking saga through the Step Functions StartExecution API
+ * processBooking, step 5: start the booking saga through the Step Functions StartExecution API
  * (an HTTP data source signing for the "states" service; its role may start this state machine only).
  *
- * The execution is named after the booking (the id the pipeline minted), and the saga takes the
- * booking id from that name alone: a name starts one execution only, so a booking id can only ever
- * start one saga. The input is the caller's Cognito sub and the flight, nothing else: no price (the
+ * The execution is named after the booking (the id the pipeline derived from the caller and the
+ * request id), and the saga takes the booking id from that name alone: a name starts one execution
+ * only, so a booking id can only ever start one saga. Sent again, the same request is answered with
+ * its booking: Step Functions accepts a StartExecution of a running execution's name with the same
+ * input, and refuses it with ExecutionAlreadyExists once that execution has ended; either way the
+ * saga of this name is this customer's booking for this request id, and nothing is started twice. The input is the caller's Cognito sub and the flight, nothing else: no price (the
  * saga charges the catalog's) and no card token (registered for the booking by the previous step).
  */
 import { util } from '@aws-appsync/utils';
@@ -37,6 +40,9 @@ export function request(ctx) {
 export function response(ctx) {
   if (ctx.error) {
     util.error(ctx.error.message, ctx.error.type);
+  }
+  if (ctx.result.statusCode !== 200 && errorTypeOf(ctx.result.body) === 'ExecutionAlreadyExists') {
+    return { id: ctx.stash.bookingId, status: 'PENDING' };
   }
   if (ctx.result.statusCode !== 200) {
     // Step Functions' own message can name the state machine's ARN: the caller gets its error type only.

@@ -48,5 +48,6 @@ function toBooking(item) {
     bookingReference: item.bookingReference ?? null,
     confirmedAt: item.confirmedAt ?? null,
     cancelledAt: item.cancelledAt ?? null,
+    cancellationReason: item.cancellationReason ?? null,
   };
 }

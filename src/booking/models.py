@@ -4,6 +4,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
+from pydantic import Field
+
 from common.models import CamelModel, CurrencyCode, FlightId, MinorUnits, Uuid
 
 
@@ -22,9 +24,26 @@ class ReserveBookingRequest(CamelModel):
 
 
 class BookingRequest(CamelModel):
-    """Confirm and cancel act on a booking by id only."""
+    """Confirm acts on a booking by id only."""
 
     booking_id: Uuid
+
+
+class CancellationReason(StrEnum):
+    """Why a booking was cancelled, as its customer reads it (getBooking)."""
+
+    SOLD_OUT = "SOLD_OUT"
+    """No seat was left when the saga tried to take one (or the flight departed meanwhile)."""
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    BOOKING_FAILED = "BOOKING_FAILED"
+    """Anything else that made the saga give the booking up (a missing registration, a failed step)."""
+
+
+class CancelBookingRequest(CamelModel):
+    """Cancel acts on a booking by id, with the name of the saga error that made it cancel."""
+
+    booking_id: Uuid
+    error: str | None = Field(default=None, max_length=256)
 
 
 class Booking(CamelModel):
@@ -38,6 +57,7 @@ class Booking(CamelModel):
     booking_reference: str | None = None
     confirmed_at: datetime | None = None
     cancelled_at: datetime | None = None
+    cancellation_reason: CancellationReason | None = None
 
 
 class BookingStepResult(CamelModel):

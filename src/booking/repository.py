@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from booking.models import Booking, BookingNotification, BookingStatus
+from booking.models import Booking, BookingNotification, BookingStatus, CancellationReason
 from common.dynamodb import from_item, is_conditional_check_failure, put_if_absent, to_item
 
 if TYPE_CHECKING:
@@ -56,17 +56,25 @@ class BookingRepository:
             raise
         return Booking.model_validate(from_item(response["Attributes"]))
 
-    def cancel(self, booking_id: str, now: datetime) -> Booking | None:
-        """Mark an existing booking CANCELLED (idempotent). None if there is no such booking."""
+    def cancel(self, booking_id: str, reason: CancellationReason, now: datetime) -> Booking | None:
+        """Mark an existing booking CANCELLED for ``reason`` (idempotent: a retry keeps the first time and
+        reason). None if there is no such booking."""
         try:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=to_item({"id": booking_id}),
-                UpdateExpression="SET #status = :cancelled, cancelledAt = if_not_exists(cancelledAt, :now)",
+                UpdateExpression=(
+                    "SET #status = :cancelled, cancelledAt = if_not_exists(cancelledAt, :now),"
+                    " cancellationReason = if_not_exists(cancellationReason, :reason)"
+                ),
                 ConditionExpression="attribute_exists(id)",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_item(
-                    {":cancelled": BookingStatus.CANCELLED.value, ":now": now.isoformat()}
+                    {
+                        ":cancelled": BookingStatus.CANCELLED.value,
+                        ":now": now.isoformat(),
+                        ":reason": reason.value,
+                    }
                 ),
                 ReturnValues="ALL_NEW",
             )

@@ -7,9 +7,26 @@ import hashlib
 from datetime import datetime
 
 from booking.errors import BookingConflictError, InvalidNotificationError
-from booking.models import Booking, BookingNotification, BookingStatus, ReserveBookingRequest
+from booking.models import (
+    Booking,
+    BookingNotification,
+    BookingStatus,
+    CancellationReason,
+    ReserveBookingRequest,
+)
 
 _REFERENCE_LENGTH = 6
+
+_REASONS_BY_SAGA_ERROR = {
+    "NoSeatAvailable": CancellationReason.SOLD_OUT,
+    "PaymentDeclinedError": CancellationReason.PAYMENT_DECLINED,
+}
+"""The saga's error names (statemachine/booking.asl.json, payment.errors) a customer is told apart."""
+
+
+def cancellation_reason(saga_error: str | None) -> CancellationReason:
+    """What the customer reads of the saga error that cancelled a booking; BOOKING_FAILED for any other."""
+    return _REASONS_BY_SAGA_ERROR.get(saga_error or "", CancellationReason.BOOKING_FAILED)
 
 
 def new_booking(request: ReserveBookingRequest, now: datetime) -> Booking:

@@ -11,11 +11,18 @@ from booking.models import (
     Booking,
     BookingNotification,
     BookingStepResult,
+    CancellationReason,
     CancellationResult,
     CancellationStatus,
     ReserveBookingRequest,
 )
-from booking.rules import booking_reference, check_notification, ensure_same_booking, new_booking
+from booking.rules import (
+    booking_reference,
+    cancellation_reason,
+    check_notification,
+    ensure_same_booking,
+    new_booking,
+)
 
 
 class BookingStore(Protocol):
@@ -27,8 +34,9 @@ class BookingStore(Protocol):
         """Confirm an UNCONFIRMED or CONFIRMED booking; None if it is missing or cancelled."""
         ...
 
-    def cancel(self, booking_id: str, now: datetime) -> Booking | None:
-        """Cancel an existing booking (again, if it already is); None if there is no such booking."""
+    def cancel(self, booking_id: str, reason: CancellationReason, now: datetime) -> Booking | None:
+        """Cancel an existing booking for ``reason`` (again, if it already is: the first reason and time
+        stay); None if there is no such booking."""
         ...
 
 
@@ -55,8 +63,10 @@ def confirm_booking(booking_id: str, store: BookingStore, now: datetime) -> Book
     )
 
 
-def cancel_booking(booking_id: str, store: BookingStore, now: datetime) -> CancellationResult:
-    if store.cancel(booking_id, now) is None:
+def cancel_booking(
+    booking_id: str, saga_error: str | None, store: BookingStore, now: datetime
+) -> CancellationResult:
+    if store.cancel(booking_id, cancellation_reason(saga_error), now) is None:
         return CancellationResult(booking_id=booking_id, status=CancellationStatus.NO_SUCH_BOOKING)
     return CancellationResult(booking_id=booking_id, status=CancellationStatus.CANCELLED)
 

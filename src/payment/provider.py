@@ -17,6 +17,16 @@ idempotency key derived from the booking id; an intent never confirmed is cancel
 secret API key comes from Secrets Manager (see README, "Plugging in a real payment processor"), and
 the provider is selected in ``payment.dependencies``.
 
+**No late charge survives a compensation.** A charge can land after the saga has given up on it:
+CollectPayment's worker dies after sending its capture, the saga compensates at once, and the capture
+arrives later. Compensation therefore leaves a durable state that refuses it: RefundPayment voids a
+payment still REGISTERED (VOIDED, kept, its token erased), and a capture is written only on a
+REGISTERED payment (one conditional write), so a capture that lands after the void changes nothing,
+and a CollectPayment run after it finds nothing to charge. A real processor gives the same guarantee:
+compensation cancels the booking's PaymentIntent (idempotency key derived from the booking id), a
+cancelled intent can never be captured or confirmed, and a capture that raced it fails; one that
+landed first is refunded.
+
 ``SimulatedPaymentProvider`` is the default: it needs no third party. It approves or declines according
 to documented test tokens (payment.rules) and keeps the payments in the payment table.
 """

@@ -22,6 +22,12 @@ _ATTRIBUTES = [field.alias or name for name, field in Payment.model_fields.items
 """Every attribute of a payment, read by name: the steps' grants allow these attributes only."""
 
 
+def _payment_of(item: dict[str, Any]) -> Payment:
+    """The payment in an item a write returned whole. The item also holds what is not the payment's:
+    processBooking's request fingerprint, which tells a repeated request from another purchase."""
+    return Payment.model_validate({name: value for name, value in item.items() if name in _ATTRIBUTES})
+
+
 class PaymentLedger:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
@@ -71,7 +77,7 @@ class PaymentLedger:
                 raise PaymentMethodNotRegisteredError(
                     f"no payment method is registered for booking {outcome.booking_id}"
                 ) from None
-            return Payment.model_validate(existing)
+            return _payment_of(existing)
         return outcome
 
     def mark_refunded(self, booking_id: str, now: datetime) -> Payment | None:
@@ -115,5 +121,5 @@ class PaymentLedger:
             if not is_conditional_check_failure(error):
                 raise
             existing = old_item_of(error)
-            return None if existing is None else Payment.model_validate(existing)
-        return Payment.model_validate(from_item(response["Attributes"]))
+            return None if existing is None else _payment_of(existing)
+        return _payment_of(from_item(response["Attributes"]))

@@ -28,7 +28,8 @@ def flight_id(cloud: LocalCloud) -> str:
 
 def aliased_bookings(count: int) -> str:
     fields = " ".join(
-        f'b{index}: processBooking(input: {{flightId: $flight, paymentToken: "tok_visa"}}) {{ id }}'
+        f'b{index}: processBooking(input: {{requestId: "{uuid.uuid4()}", flightId: $flight,'
+        ' paymentToken: "tok_visa"}) { id }'
         for index in range(count)
     )
     return f"mutation($flight: ID!) {{ {fields} }}"
@@ -63,9 +64,11 @@ def test_a_second_booking_hidden_in_a_fragment_is_seen(cloud: LocalCloud, flight
     started = executions(cloud)
     query = (
         "fragment More on Mutation {"
-        ' again: processBooking(input: {flightId: $flight, paymentToken: "tok_visa"}) { id } }'
+        f' again: processBooking(input: {{requestId: "{uuid.uuid4()}", flightId: $flight,'
+        ' paymentToken: "tok_visa"}) { id } }'
         " mutation($flight: ID!) {"
-        ' first: processBooking(input: {flightId: $flight, paymentToken: "tok_visa"}) { id } ...More }'
+        f' first: processBooking(input: {{requestId: "{uuid.uuid4()}", flightId: $flight,'
+        ' paymentToken: "tok_visa"}) { id } ...More }'
     )
 
     response = post_graphql(cloud, customer, json.dumps({"query": query, "variables": {"flight": flight_id}}))
@@ -114,9 +117,9 @@ def test_a_customer_with_five_bookings_in_flight_cannot_start_a_sixth(
         gql(
             cloud,
             customer,
-            "mutation($flight: ID!) { processBooking(input: {flightId: $flight, paymentToken: "
-            '"tok_visa"}) { id } }',
-            {"flight": flight_id},
+            "mutation($request: ID!, $flight: ID!) { processBooking(input: {requestId: $request,"
+            ' flightId: $flight, paymentToken: "tok_visa"}) { id } }',
+            {"request": str(uuid.uuid4()), "flight": flight_id},
         )
 
     assert executions(cloud) == started

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.local_cloud import BOOK_MUTATION, BOOKING_QUERY, LocalCloud, wait_for
+from tests.support.local_cloud import BOOK_MUTATION, BOOKING_QUERY, LocalCloud, book_variables, wait_for
 from tests.support.local_stack import finished_execution, gql, item, new_customer
 from tests.support.template import sample_flights, seed
 
@@ -25,9 +25,9 @@ def victims_booking(cloud: LocalCloud) -> tuple[str, str, str]:
     flight = sample_flights(datetime.now(UTC).date())[0]
     seed(cloud.client("dynamodb"), cloud.stack.outputs["FlightTableName"], [flight])
     victim = new_customer(cloud)
-    booking_id = gql(cloud, victim, BOOK_MUTATION, {"flight": flight.id, "token": "tok_visa"})[
-        "processBooking"
-    ]["id"]
+    booking_id = gql(cloud, victim, BOOK_MUTATION, book_variables(flight.id, "tok_visa"))["processBooking"][
+        "id"
+    ]
     confirmed = wait_for(
         lambda: (
             (gql(cloud, victim, BOOKING_QUERY, {"id": booking_id})["getBooking"] or {}).get("status")

@@ -7,6 +7,7 @@ every request of the module falls in the rule's window."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -43,9 +44,9 @@ def test_an_address_that_floods_the_graphql_api_is_blocked(cloud: LocalCloud) ->
     answers = [post_graphql(cloud, customer, look_up).status_code for _ in range(LIMIT)]
     booking = json.dumps(
         {
-            "query": "mutation($flight: ID!) { processBooking(input: {flightId: $flight,"
-            ' paymentToken: "tok_visa"}) { id } }',
-            "variables": {"flight": flight.id},
+            "query": "mutation($request: ID!, $flight: ID!) { processBooking(input: {requestId: $request,"
+            ' flightId: $flight, paymentToken: "tok_visa"}) { id } }',
+            "variables": {"request": str(uuid.uuid4()), "flight": flight.id},
         }
     )
     blocked = post_graphql(cloud, customer, booking)

@@ -24,6 +24,7 @@ from tests.support.local_cloud import (
     REGION,
     Customer,
     LocalCloud,
+    book_variables,
 )
 
 pytestmark = pytest.mark.local_cloud
@@ -134,7 +135,7 @@ def test_a_token_signed_with_the_key_in_motos_package_is_refused(
 
     assert_refused(ask(cloud, forged, BOOKING_QUERY, {"id": victims_booking}))
     assert_refused(ask(cloud, forged, ANY_CUSTOMERS_LOYALTY, {"customer": victim.sub}))
-    assert_refused(ask(cloud, forged, BOOK_MUTATION, {"flight": "SA101-2030-01-08", "token": "tok_visa"}))
+    assert_refused(ask(cloud, forged, BOOK_MUTATION, book_variables("SA101-2030-01-08", "tok_visa")))
     assert executions_of_the_saga(cloud) == sagas
 
 

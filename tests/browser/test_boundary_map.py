@@ -11,7 +11,7 @@ import requests
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import UI_TIMEOUT_MS, Airline, screenshot
-from tests.support.local_cloud import BOOK_MUTATION, graphql
+from tests.support.local_cloud import BOOK_MUTATION, book_variables, graphql
 
 pytestmark = pytest.mark.local_cloud
 
@@ -67,9 +67,7 @@ def test_a_bookings_decisions_appear_allowed_in_green(airline: Airline, map_page
     page, customer = map_page, airline.customer("mapped")
     url = airline.cloud.endpoints.graphql
     assert url is not None
-    graphql(
-        url, customer.id_token, BOOK_MUTATION, {"flight": airline.flights["SA101"].id, "token": "tok_visa"}
-    )
+    graphql(url, customer.id_token, BOOK_MUTATION, book_variables(airline.flights["SA101"].id, "tok_visa"))
 
     # Each step of the saga, as it happens: the map waits for none of them, the expectations do.
     for principal, action in [

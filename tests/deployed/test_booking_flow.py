@@ -88,10 +88,11 @@ def test_book_confirm_earn_points_then_a_declined_card(deployed_stack: DeployedS
     assert {"id": sa101.id, "price": sa101.price} in found
 
     mutation = (
-        "mutation($f: ID!, $t: String!) {"
-        " processBooking(input: {flightId: $f, paymentToken: $t}) { id status } }"
+        "mutation($r: ID!, $f: ID!, $t: String!) {"
+        " processBooking(input: {requestId: $r, flightId: $f, paymentToken: $t}) { id status } }"
     )
-    started = graphql(deployed_stack, id_token, mutation, {"f": sa101.id, "t": "tok_visa"})["processBooking"]
+    variables = {"r": str(uuid.uuid4()), "f": sa101.id, "t": "tok_visa"}
+    started = graphql(deployed_stack, id_token, mutation, variables)["processBooking"]
     confirmed = wait_for_status(deployed_stack, id_token, started["id"], "CONFIRMED")
     assert confirmed["amount"] == sa101.price
 

@@ -15,7 +15,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.support.local_cloud import BOOK_MUTATION, BOOKING_QUERY, LOYALTY_QUERY, LocalCloud, wait_for
+from tests.support.local_cloud import (
+    BOOK_MUTATION,
+    BOOKING_QUERY,
+    LOYALTY_QUERY,
+    LocalCloud,
+    book_variables,
+    wait_for,
+)
 from tests.support.local_stack import break_function, everything_kept, finished_execution, gql, new_customer
 from tests.support.template import sample_flights, seed
 
@@ -34,7 +41,7 @@ def test_no_card_token_is_kept_anywhere_after_the_booking_flows(
     customer = new_customer(cloud)
 
     def book(token: str) -> str:
-        booking_id: str = gql(cloud, customer, BOOK_MUTATION, {"flight": sa101.id, "token": token})[
+        booking_id: str = gql(cloud, customer, BOOK_MUTATION, book_variables(sa101.id, token))[
             "processBooking"
         ]["id"]
         return booking_id

@@ -233,8 +233,9 @@ ASKING: dict[str, Asking] = {
         "{ points }",
     ),
     "Mutation.processBooking": Asking(
-        'mutation($f: ID!) { processBooking(input: {flightId: $f, paymentToken: "tok_visa"}) {selection} }',
-        lambda w, c: {"f": w.flight.id},
+        "mutation($r: ID!, $f: ID!) {"
+        ' processBooking(input: {requestId: $r, flightId: $f, paymentToken: "tok_visa"}) {selection} }',
+        lambda w, c: {"r": str(uuid.uuid4()), "f": w.flight.id},
         None,
         _booked_for,
         "{ id }",

@@ -18,8 +18,12 @@ import pytest
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
 
+from payment.errors import PaymentMethodNotRegisteredError
+from payment.models import Payment, PaymentStatus
+from payment.repository import PaymentLedger
+from payment.rules import settle
 from tests.support.fixtures import get_item
-from tests.support.inprocess import always_fail, service_error_after_success
+from tests.support.inprocess import FaultAction, always_fail, service_error_after_success
 from tests.support.saga import ExecutionResult, Saga
 from tests.support.stack import REGION, MockStack
 from tests.support.template import Flight
@@ -150,7 +154,7 @@ def test_declined_card_cancels_releases_seat_captures_nothing_and_notifies_cance
     ]
     booking = get_item(stack, "BookingTable", {"id": request["bookingId"]})
     assert booking is not None
-    assert booking["status"] == "CANCELLED"
+    assert (booking["status"], booking["cancellationReason"]) == ("CANCELLED", "PAYMENT_DECLINED")
     assert seats_available(stack, flight) == flight.seat_capacity
     charge = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
     assert charge is not None
@@ -174,7 +178,7 @@ def test_declined_card_cancels_releases_seat_captures_nothing_and_notifies_cance
     assert points_of(stack, CUSTOMER_ID) == 0
 
 
-def test_no_seat_left_fails_without_creating_a_booking(
+def test_no_seat_left_records_the_booking_cancelled_as_sold_out_and_charges_nothing(
     saga: Saga, stack: MockStack, flights: dict[str, Flight]
 ) -> None:
     flight = flights["SA301"]  # two seats
@@ -185,7 +189,11 @@ def test_no_seat_left_fails_without_creating_a_booking(
 
     assert result.status == "FAILED"
     assert result.error == "NoSeatAvailable"
-    assert get_item(stack, "BookingTable", {"id": late["bookingId"]}) is None
+    # The customer can read the outcome: the booking is there, cancelled, with the reason.
+    booking = get_item(stack, "BookingTable", {"id": late["bookingId"]})
+    assert booking is not None
+    assert (booking["status"], booking["cancellationReason"]) == ("CANCELLED", "SOLD_OUT")
+    assert (booking["customerId"], booking["amount"]) == (CUSTOMER_ID, flight.price)
     # Nothing was charged, and the unused payment method was voided: its token is gone.
     payment = get_item(stack, "PaymentTable", {"bookingId": late["bookingId"]})
     assert payment is not None
@@ -193,8 +201,6 @@ def test_no_seat_left_fails_without_creating_a_booking(
     assert "paymentMethod" not in payment
     assert "chargeId" not in payment
     assert seats_available(stack, flight) == 0
-    reserved = [event["bookingId"] for event in saga.runner.invocations["ReserveBookingFunction"]]
-    assert late["bookingId"] not in reserved
 
 
 def test_a_departed_flight_fails_without_taking_a_seat(
@@ -213,8 +219,21 @@ def test_a_departed_flight_fails_without_taking_a_seat(
     assert result.status == "FAILED"
     assert result.error == "NoSeatAvailable"
     assert seats_available(stack, flight) == flight.seat_capacity
-    assert get_item(stack, "BookingTable", {"id": request["bookingId"]}) is None
+    booking = get_item(stack, "BookingTable", {"id": request["bookingId"]})
+    assert booking is not None
+    assert booking["status"] == "CANCELLED"
     assert get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})["status"] == "VOIDED"  # type: ignore[index]
+    assert "CollectPaymentFunction" not in saga.runner.invocations
+
+
+def test_a_flight_not_in_the_catalog_records_nothing(saga: Saga, stack: MockStack) -> None:
+    request = {"bookingId": str(uuid.uuid4()), "customerId": CUSTOMER_ID, "flightId": "SA999-2030-01-01"}
+    saga.register_payment_method(request["bookingId"], "tok_visa", 100, "EUR")
+
+    result = saga.run(request)
+
+    assert result.error == "NoSeatAvailable"
+    assert get_item(stack, "BookingTable", {"id": request["bookingId"]}) is None
     assert "ReserveBookingFunction" not in saga.runner.invocations
 
 
@@ -431,3 +450,43 @@ def test_a_registration_for_another_price_is_not_charged(
     payment = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
     assert payment is not None
     assert (payment["status"], "paymentMethod" in payment) == ("VOIDED", False)
+
+
+def test_a_charge_that_lands_after_the_compensation_is_refused(
+    saga: Saga, stack: MockStack, flights: dict[str, Flight]
+) -> None:
+    """CollectPayment reads the registration and sends its capture, then its worker dies: the write is
+    held while the saga compensates, and lands only after the saga has ended."""
+    flight = flights["SA101"]
+    client = boto3.client("dynamodb", region_name=REGION)
+    ledger = PaymentLedger(client, stack.physical_id("PaymentTable"))
+    held: list[Payment] = []
+
+    def capture_sent_then_worker_killed(event: dict[str, Any], _attempt: int) -> FaultAction:
+        registered = ledger.get(event["bookingId"])
+        assert registered is not None
+        held.append(settle(registered, datetime.now(UTC)))  # the write CollectPayment sends
+        return FaultAction(run_handler_first=False, error_type="Sandbox.Timedout", message="worker killed")
+
+    saga.runner.faults["CollectPaymentFunction"] = capture_sent_then_worker_killed
+    request, result = book(saga, flight)
+    assert result.error == "BookingCancelled", (result.error, result.cause)
+    assert [payment.status for payment in held] == [PaymentStatus.CAPTURED]
+
+    # The held capture lands: its condition (a REGISTERED payment) no longer holds.
+    landed = ledger.settle(held[0])
+    # And a CollectPayment invoked late, say by a replay, finds nothing to charge.
+    del saga.runner.faults["CollectPaymentFunction"]
+    with pytest.raises(PaymentMethodNotRegisteredError):
+        saga.runner.call("CollectPaymentFunction", saga.runner.invocations["CollectPaymentFunction"][0])
+
+    payment = get_item(stack, "PaymentTable", {"bookingId": request["bookingId"]})
+    assert payment is not None
+    assert landed.status is PaymentStatus.VOIDED
+    assert payment["status"] == "VOIDED"
+    assert "chargeId" not in payment
+    assert "paymentMethod" not in payment
+    booking = get_item(stack, "BookingTable", {"id": request["bookingId"]})
+    assert booking is not None
+    assert booking["status"] == "CANCELLED"
+    assert seats_available(stack, flight) == flight.seat_capacity

@@ -10,7 +10,7 @@ from localcloud.appsync.datasources import DataSources
 from localcloud.appsync.definition import ApiDefinition, AuthenticationType
 from localcloud.appsync.dynamodb import Invocation
 from localcloud.appsync.engine import GraphQLEngine, RequestContext
-from localcloud.appsync.resolver_runtime import RUNTIME_DIRECTORY, AppSyncError, ResolverRuntime
+from localcloud.appsync.resolver_runtime import RUNTIME_DIRECTORY, AppSyncError, EarlyReturn, ResolverRuntime
 from localcloud.appsync.schema import build_appsync_schema
 from localcloud.cloud import STACK_NAME, Customer, LocalCloud
 from localcloud.enforcement import served_backends
@@ -21,6 +21,7 @@ from localcloud.walkthrough import (
     LOYALTY_QUERY,
     SEARCH_QUERY,
     GraphQLError,
+    book_variables,
     graphql,
     sigv4,
     wait_for,
@@ -48,6 +49,7 @@ __all__ = [
     "Credentials",
     "Customer",
     "DataSources",
+    "EarlyReturn",
     "GraphQLEngine",
     "GraphQLError",
     "Invocation",
@@ -58,6 +60,7 @@ __all__ = [
     "StaticKeys",
     "TrustPolicyError",
     "WebApp",
+    "book_variables",
     "build_appsync_schema",
     "graphql",
     "security_headers",

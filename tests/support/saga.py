@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +43,8 @@ def register_payment_method(
                 "currency": currency,
                 "registeredAt": now.isoformat(),
                 "expiresAt": int((now + lasts).timestamp()),
+                # Not the payment's: how processBooking tells a repeated request from another purchase.
+                "requestFingerprint": str(uuid.uuid5(uuid.UUID(booking_id), token)),
             }
         ),
         ConditionExpression="attribute_not_exists(bookingId)",

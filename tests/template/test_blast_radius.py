@@ -45,7 +45,17 @@ def test_each_function_role_reaches_its_own_step_only(report: dict[str, list[bla
         ("dynamodb:GetItem", "PaymentTable"),
         ("dynamodb:UpdateItem", "PaymentTable"),
     }
-    assert data_reach(report, "PaymentRegistrationRole") == {("dynamodb:PutItem", "PaymentTable")}
+    assert data_reach(report, "PaymentRegistrationRole") == {
+        ("dynamodb:PutItem", "PaymentTable"),
+        ("dynamodb:GetItem", "PaymentTable"),
+    }
+    # The registration role reads a request's fingerprint and nothing else of a payment.
+    assert next(
+        item.limits for item in report["PaymentRegistrationRole"] if item.action == "dynamodb:GetItem"
+    ) == (
+        "dynamodb:Attributes ForAllValues:StringEquals bookingId, requestFingerprint",
+        "dynamodb:Select StringEqualsIfExists SPECIFIC_ATTRIBUTES",
+    )
     assert data_reach(report, "RefundPaymentFunctionRole") == {("dynamodb:UpdateItem", "PaymentTable")}
     assert data_reach(report, "GetLoyaltyFunctionRole") == {("dynamodb:GetItem", "LoyaltyTable")}
     assert data_reach(report, "IngestLoyaltyFunctionRole") == {
@@ -75,7 +85,7 @@ def test_the_booking_writers_are_held_to_their_steps_attributes(
             "dynamodb:Attributes ForAllValues:StringEquals id, status, bookingReference, confirmedAt",
         ),
         "CancelBookingFunctionRole": (
-            "dynamodb:Attributes ForAllValues:StringEquals id, status, cancelledAt",
+            "dynamodb:Attributes ForAllValues:StringEquals id, status, cancelledAt, cancellationReason",
         ),
     }
 

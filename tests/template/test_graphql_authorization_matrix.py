@@ -73,6 +73,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "Booking.bookingReference": CUSTOMERS_OWN,
     "Booking.confirmedAt": CUSTOMERS_OWN,
     "Booking.cancelledAt": CUSTOMERS_OWN,
+    "Booking.cancellationReason": CUSTOMERS_OWN,
     "BookingConnection.items": CUSTOMERS_OWN,
     "BookingConnection.nextToken": CUSTOMERS_OWN,
     "Loyalty.points": LOYALTY,
@@ -245,7 +246,16 @@ ARGUMENTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "Query.getBooking": ({"id": VICTIMS_BOOKING}, {"id": CUSTOMERS_BOOKING}),
     "Query.listBookings": ({},) * 2,
     "Query.getLoyalty": ({"customerId": VICTIM}, {}),
-    "Mutation.processBooking": ({"input": {"flightId": FLIGHT, "paymentToken": "tok_visa"}},) * 2,
+    "Mutation.processBooking": (
+        {
+            "input": {
+                "requestId": "9c1f4a2b-6d3e-4f5a-8b7c-0d1e2f3a4b5c",
+                "flightId": FLIGHT,
+                "paymentToken": "tok_visa",
+            }
+        },
+    )
+    * 2,
 }
 
 
@@ -306,6 +316,10 @@ class TheStacksData(DataSources):
             points = VICTIMS_POINTS if VICTIM in named else 1200
             body = {"points": points, "level": "bronze", "remainingPoints": 50000 - points}
             return Invocation({"statusCode": 200, "headers": {}, "body": json.dumps(body)})
+        if name == "PaymentRegistrations":
+            # A new request: nothing registered under its booking id yet, then its registration.
+            registering = request["operation"] == "PutItem"
+            return Invocation({"bookingId": request["key"]["bookingId"]["S"]} if registering else None)
         if name == "BookingWorkflow":
             body = {"executionArn": "arn:aws:states:eu-west-1:123456789012:execution:x:y", "startDate": 0}
             return Invocation({"statusCode": 200, "headers": {}, "body": json.dumps(body)})

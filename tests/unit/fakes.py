@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from booking.models import Booking, BookingNotification, BookingStatus
+from booking.models import Booking, BookingNotification, BookingStatus, CancellationReason
 from loyalty.rules import creditable
 from payment.errors import PaymentMethodNotRegisteredError
 from payment.models import Payment, PaymentStatus
@@ -41,12 +41,16 @@ class InMemoryBookingStore:
         self.bookings[booking_id] = confirmed
         return confirmed
 
-    def cancel(self, booking_id: str, now: datetime) -> Booking | None:
+    def cancel(self, booking_id: str, reason: CancellationReason, now: datetime) -> Booking | None:
         booking = self.bookings.get(booking_id)
         if booking is None:
             return None
         cancelled = booking.model_copy(
-            update={"status": BookingStatus.CANCELLED, "cancelled_at": booking.cancelled_at or now}
+            update={
+                "status": BookingStatus.CANCELLED,
+                "cancelled_at": booking.cancelled_at or now,
+                "cancellation_reason": booking.cancellation_reason or reason,
+            }
         )
         self.bookings[booking_id] = cancelled
         return cancelled

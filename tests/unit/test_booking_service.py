@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from booking.errors import BookingConflictError, BookingNotConfirmableError, InvalidNotificationError
-from booking.models import BookingNotification, BookingStatus, ReserveBookingRequest
+from booking.models import BookingNotification, BookingStatus, CancellationReason, ReserveBookingRequest
 from booking.service import cancel_booking, confirm_booking, notify_booking, reserve_booking
 from tests.unit.fakes import InMemoryBookingStore, RecordingPublisher
 
@@ -83,7 +83,7 @@ def test_a_cancelled_or_missing_booking_cannot_be_confirmed(
 ) -> None:
     reserve_booking(REQUEST, store, NOW)
     if cancelled_first:
-        cancel_booking(BOOKING_ID, store, NOW)
+        cancel_booking(BOOKING_ID, "PaymentDeclinedError", store, NOW)
     booking_id = BOOKING_ID if cancelled_first else UNKNOWN_BOOKING_ID
     before = dict(store.bookings)
 
@@ -96,16 +96,38 @@ def test_a_cancelled_or_missing_booking_cannot_be_confirmed(
 def test_cancelling_is_idempotent(store: InMemoryBookingStore) -> None:
     reserve_booking(REQUEST, store, NOW)
 
-    first = cancel_booking(BOOKING_ID, store, NOW)
-    again = cancel_booking(BOOKING_ID, store, LATER)
+    first = cancel_booking(BOOKING_ID, "PaymentDeclinedError", store, NOW)
+    again = cancel_booking(BOOKING_ID, "NoSeatAvailable", store, LATER)
 
     assert first == again
     assert first.to_event() == {"bookingId": BOOKING_ID, "status": "CANCELLED"}
     assert store.bookings[BOOKING_ID].cancelled_at == NOW
+    # The first cancellation's reason stays.
+    assert store.bookings[BOOKING_ID].cancellation_reason is CancellationReason.PAYMENT_DECLINED
+
+
+@pytest.mark.parametrize(
+    ("saga_error", "reason"),
+    [
+        ("NoSeatAvailable", CancellationReason.SOLD_OUT),
+        ("PaymentDeclinedError", CancellationReason.PAYMENT_DECLINED),
+        ("PaymentMethodNotRegisteredError", CancellationReason.BOOKING_FAILED),
+        ("States.Timeout", CancellationReason.BOOKING_FAILED),
+        (None, CancellationReason.BOOKING_FAILED),
+    ],
+)
+def test_the_customer_reads_why_a_booking_was_cancelled(
+    store: InMemoryBookingStore, saga_error: str | None, reason: CancellationReason
+) -> None:
+    reserve_booking(REQUEST, store, NOW)
+
+    cancel_booking(BOOKING_ID, saga_error, store, NOW)
+
+    assert store.bookings[BOOKING_ID].cancellation_reason is reason
 
 
 def test_cancelling_a_booking_that_was_never_created_creates_nothing(store: InMemoryBookingStore) -> None:
-    result = cancel_booking(UNKNOWN_BOOKING_ID, store, NOW)
+    result = cancel_booking(UNKNOWN_BOOKING_ID, None, store, NOW)
 
     assert result.to_event() == {"bookingId": UNKNOWN_BOOKING_ID, "status": "NO_SUCH_BOOKING"}
     assert store.bookings == {}

@@ -94,9 +94,16 @@ def sigv4(credentials: Credentials, service: str = "execute-api") -> AWS4Auth:
 
 BOOKING_QUERY = "query($id: ID!) { getBooking(id: $id) { id status amount currency bookingReference } }"
 BOOK_MUTATION = (
-    "mutation($flight: ID!, $token: String!) {"
-    " processBooking(input: {flightId: $flight, paymentToken: $token}) { id status } }"
+    "mutation($request: ID!, $flight: ID!, $token: String!) {"
+    " processBooking(input: {requestId: $request, flightId: $flight, paymentToken: $token}) { id status } }"
 )
+
+
+def book_variables(flight_id: str, token: str, request_id: str | None = None) -> dict[str, str]:
+    """BOOK_MUTATION's variables for one purchase: a new request id unless the attempt repeats one."""
+    return {"request": request_id or str(uuid.uuid4()), "flight": flight_id, "token": token}
+
+
 LOYALTY_QUERY = "{ getLoyalty { points level remainingPoints } }"
 SEARCH_QUERY = (
     "query($from: String!, $to: String!, $on: AWSDate!) {"
@@ -177,7 +184,7 @@ class Walkthrough:
 
     def book(self, customer: Customer, flight: Flight, token: str, expected: str) -> dict[str, Any] | None:
         started = graphql(
-            self.graphql_url, customer.id_token, BOOK_MUTATION, {"flight": flight.id, "token": token}
+            self.graphql_url, customer.id_token, BOOK_MUTATION, book_variables(flight.id, token)
         )
         booking_id = started["processBooking"]["id"]
         self.trail.note(f"processBooking -> {started['processBooking']}")

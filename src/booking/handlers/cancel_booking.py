@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from booking.dependencies import booking_repository
-from booking.models import BookingRequest, CancellationStatus
+from booking.models import CancelBookingRequest, CancellationStatus
 from booking.service import cancel_booking
 from common.clock import utc_now
 from common.events import parse_event
@@ -14,9 +14,9 @@ from common.observability import count, instrumented, logger
 
 @instrumented()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
-    request = parse_event(BookingRequest, event)
+    request = parse_event(CancelBookingRequest, event)
     logger.append_keys(booking_id=request.booking_id)
-    result = cancel_booking(request.booking_id, booking_repository(), utc_now())
+    result = cancel_booking(request.booking_id, request.error, booking_repository(), utc_now())
     if result.status is CancellationStatus.CANCELLED:
         logger.info("booking cancelled")
         count("BookingCancelled")

@@ -29,6 +29,7 @@ PUBLIC_BOOKING = {
     "bookingReference": "Q7K2PX",
     "confirmedAt": "2030-01-01T12:00:05.000000+00:00",
     "cancelledAt": None,
+    "cancellationReason": None,
 }
 
 

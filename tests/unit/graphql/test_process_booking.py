@@ -4,20 +4,19 @@ token for the new booking, then start the booking saga for the caller, named aft
 from __future__ import annotations
 
 import json
-import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from tests.support.local_cloud import AppSyncError, ResolverRuntime
+from tests.support.local_cloud import AppSyncError, EarlyReturn, ResolverRuntime
 from tests.unit.graphql.contexts import (
     CUSTOMER,
     FUNCTIONS,
     OTHER_CUSTOMER,
     RESOLVERS,
     STATE_MACHINE_ARN,
-    UUID_V4,
     context,
     customer,
     flight_item,
@@ -27,6 +26,7 @@ from tests.unit.graphql.contexts import (
 
 PIPELINE = RESOLVERS / "pipeline.js"
 LOOK_UP_FLIGHT = FUNCTIONS / "lookUpFlight.js"
+FIND_BOOKING_REQUEST = FUNCTIONS / "findBookingRequest.js"
 COUNT_BOOKINGS_IN_FLIGHT = FUNCTIONS / "countBookingsInFlight.js"
 REGISTER_PAYMENT_METHOD = FUNCTIONS / "registerPaymentMethod.js"
 START_BOOKING = FUNCTIONS / "startBooking.js"
@@ -34,7 +34,10 @@ DEPARTURE = datetime(2030, 1, 8, 8, 5, tzinfo=UTC)
 """When the test flight leaves (flight_item's departureDateTime)."""
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 FLIGHT_ID = "SA101-2030-01-08"
-INPUT = {"input": {"flightId": FLIGHT_ID, "paymentToken": "tok_visa"}}
+REQUEST_ID = "9c1f4a2b-6d3e-4f5a-8b7c-0d1e2f3a4b5c"
+INPUT = {"input": {"requestId": REQUEST_ID, "flightId": FLIGHT_ID, "paymentToken": "tok_visa"}}
+BOOKING_NAMESPACE = uuid.UUID("a3bb31b4-c9bc-4077-ba88-f4aeb71ba59e")
+"""The namespace of the booking ids (graphql/resolvers/pipeline.js)."""
 FLIGHT = {"id": FLIGHT_ID, "price": 12900, "currency": "EUR"}
 """What lookUpFlight passes down the pipeline for flight_item(FLIGHT_ID)."""
 BOOKING_ID = "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
@@ -79,13 +82,177 @@ def test_the_pipeline_needs_a_customer(runtime: ResolverRuntime) -> None:
     )
 
 
-def test_the_pipeline_starts_for_a_customer_with_a_new_booking_id(runtime: ResolverRuntime) -> None:
-    started = [runtime.evaluate(PIPELINE, "request", booking_context()) for _ in range(3)]
+def pipeline_ids(runtime: ResolverRuntime, **changes: Any) -> dict[str, Any]:
+    result = runtime.evaluate(PIPELINE, "request", booking_context(**changes))
+    assert result.ok, result.error
+    assert result.value == {}
+    return dict(result.stash)
 
-    assert all(result.value == {} for result in started)
-    booking_ids = {result.stash["bookingId"] for result in started}
-    assert len(booking_ids) == 3
-    assert all(re.match(UUID_V4, booking_id) for booking_id in booking_ids)
+
+def request_with(**changes: str) -> dict[str, Any]:
+    return {"input": {**INPUT["input"], **changes}}
+
+
+def test_the_booking_id_is_the_name_based_uuid_of_the_customer_and_the_request_id(
+    runtime: ResolverRuntime,
+) -> None:
+    stash = pipeline_ids(runtime)
+
+    # RFC 4122 version 5: what any UUID library computes from the same namespace and name.
+    assert stash["bookingId"] == str(uuid.uuid5(BOOKING_NAMESPACE, f"{CUSTOMER}:{REQUEST_ID}"))
+    assert stash["requestFingerprint"] == str(
+        uuid.uuid5(uuid.UUID(stash["bookingId"]), f"{FLIGHT_ID}:tok_visa")
+    )
+
+
+def test_the_same_request_always_has_the_same_booking_id(runtime: ResolverRuntime) -> None:
+    attempts = [pipeline_ids(runtime)["bookingId"] for _ in range(3)]
+    shouted = pipeline_ids(runtime, arguments=request_with(requestId=REQUEST_ID.upper()))["bookingId"]
+
+    assert len(set(attempts)) == 1
+    assert shouted == attempts[0]
+
+
+def test_another_customer_or_request_id_has_another_booking_id(runtime: ResolverRuntime) -> None:
+    mine = pipeline_ids(runtime)["bookingId"]
+    theirs = pipeline_ids(runtime, identity=customer(OTHER_CUSTOMER))["bookingId"]
+    my_next = pipeline_ids(runtime, arguments=request_with(requestId=str(uuid.uuid4())))["bookingId"]
+
+    assert len({mine, theirs, my_next}) == 3
+
+
+def test_another_flight_or_token_has_another_fingerprint_and_the_same_booking_id(
+    runtime: ResolverRuntime,
+) -> None:
+    first = pipeline_ids(runtime)
+    other_flight = pipeline_ids(runtime, arguments=request_with(flightId="SA102-2030-01-08"))
+    other_token = pipeline_ids(runtime, arguments=request_with(paymentToken="tok_mastercard"))
+
+    assert first["bookingId"] == other_flight["bookingId"] == other_token["bookingId"]
+    assert (
+        len(
+            {
+                first["requestFingerprint"],
+                other_flight["requestFingerprint"],
+                other_token["requestFingerprint"],
+            }
+        )
+        == 3
+    )
+
+
+def test_a_long_customer_id_spans_several_hash_blocks(runtime: ResolverRuntime) -> None:
+    sub = "x" * 200
+
+    stash = pipeline_ids(runtime, identity=customer(sub))
+
+    assert stash["bookingId"] == str(uuid.uuid5(BOOKING_NAMESPACE, f"{sub}:{REQUEST_ID}"))
+
+
+@pytest.mark.parametrize("request_id", ["", "not-a-uuid", REQUEST_ID + "0", REQUEST_ID.replace("-", "")])
+def test_a_malformed_request_id_is_refused(runtime: ResolverRuntime, request_id: str) -> None:
+    result = runtime.evaluate(
+        PIPELINE, "request", booking_context(arguments=request_with(requestId=request_id))
+    )
+
+    assert result.error == AppSyncError(
+        "requestId must be a UUID made by the client for this purchase", "BadRequest"
+    )
+    assert "bookingId" not in result.stash
+
+
+def test_a_request_is_looked_for_by_its_booking_id_reading_its_fingerprint_only(
+    runtime: ResolverRuntime,
+) -> None:
+    result = runtime.evaluate(
+        FIND_BOOKING_REQUEST, "request", booking_context(stash={"bookingId": BOOKING_ID})
+    )
+
+    assert result.value == {
+        "operation": "GetItem",
+        "key": {"bookingId": {"S": BOOKING_ID}},
+        "projection": {
+            "expression": "#requestFingerprint",
+            "expressionNames": {"#requestFingerprint": "requestFingerprint"},
+        },
+        "consistentRead": True,
+    }
+
+
+def test_a_new_request_goes_on_with_the_flight(runtime: ResolverRuntime) -> None:
+    result = runtime.evaluate(
+        FIND_BOOKING_REQUEST,
+        "response",
+        booking_context(stash={"requestFingerprint": "f"}, prev={"result": FLIGHT}, result=None),
+    )
+
+    assert result.value == FLIGHT
+    assert "requestedBefore" not in result.stash
+
+
+def test_the_same_request_again_is_marked_as_requested_before(runtime: ResolverRuntime) -> None:
+    result = runtime.evaluate(
+        FIND_BOOKING_REQUEST,
+        "response",
+        booking_context(
+            stash={"requestFingerprint": "f"}, prev={"result": FLIGHT}, result={"requestFingerprint": "f"}
+        ),
+    )
+
+    assert result.value == FLIGHT
+    assert result.stash["requestedBefore"] is True
+
+
+def test_another_purchase_under_a_used_request_id_is_a_conflict(runtime: ResolverRuntime) -> None:
+    result = runtime.evaluate(
+        FIND_BOOKING_REQUEST,
+        "response",
+        booking_context(
+            stash={"requestFingerprint": "f"}, prev={"result": FLIGHT}, result={"requestFingerprint": "g"}
+        ),
+    )
+
+    assert result.error == AppSyncError(
+        "This request id was already used for another purchase: make a new request id for a new purchase",
+        "BookingRequestConflict",
+    )
+
+
+def test_a_request_made_before_is_neither_counted_nor_registered_again(runtime: ResolverRuntime) -> None:
+    stash = {"bookingId": BOOKING_ID, "requestedBefore": True}
+    counted = runtime.evaluate(
+        COUNT_BOOKINGS_IN_FLIGHT, "request", booking_context(stash=stash, prev={"result": FLIGHT})
+    )
+    registered = runtime.evaluate(
+        REGISTER_PAYMENT_METHOD, "request", booking_context(stash=stash, prev={"result": FLIGHT}), now=NOW
+    )
+
+    # Each step returns early with the flight: no Query, no PutItem.
+    assert (counted.early_return, counted.value) == (EarlyReturn(skip_to=None), FLIGHT)
+    assert (registered.early_return, registered.value) == (EarlyReturn(skip_to=None), FLIGHT)
+
+
+def test_a_registration_made_at_the_same_moment_by_the_same_request_goes_on(runtime: ResolverRuntime) -> None:
+    error = {"message": "The conditional request failed", "type": "DynamoDB:ConditionalCheckFailedException"}
+
+    result = runtime.evaluate(
+        REGISTER_PAYMENT_METHOD, "response", booking_context(error=error, prev={"result": FLIGHT})
+    )
+
+    assert result.ok, result.error
+    assert result.value == FLIGHT
+
+
+def test_a_start_of_a_saga_already_started_answers_its_booking(runtime: ResolverRuntime) -> None:
+    body = json.dumps({"__type": "ExecutionAlreadyExists", "message": "Execution Already Exists: 'arn'"})
+
+    result = runtime.evaluate(
+        START_BOOKING,
+        "response",
+        booking_context(stash={"bookingId": BOOKING_ID}, result=http_result(400, body)),
+    )
+
+    assert result.value == {"id": BOOKING_ID, "status": "PENDING"}
 
 
 def test_the_pipeline_answers_what_the_last_function_returned(runtime: ResolverRuntime) -> None:
@@ -299,16 +466,13 @@ def test_the_registration_passes_the_flight_on_and_never_the_token(runtime: Reso
 
 
 def test_a_failed_registration_stops_the_booking_with_its_error_type_only(runtime: ResolverRuntime) -> None:
-    error = {
-        "message": "The conditional request failed (tok_visa)",
-        "type": "DynamoDB:ConditionalCheckFailedException",
-    }
+    error = {"message": "Access denied writing tok_visa", "type": "DynamoDB:AccessDeniedException"}
 
     result = runtime.evaluate(REGISTER_PAYMENT_METHOD, "response", booking_context(error=error))
 
     assert result.value is None
     assert result.error == AppSyncError(
-        "The payment method could not be registered", "DynamoDB:ConditionalCheckFailedException"
+        "The payment method could not be registered", "DynamoDB:AccessDeniedException"
     )
 
 
@@ -363,8 +527,8 @@ def test_a_started_saga_answers_the_booking_id_as_pending(runtime: ResolverRunti
         ("com.amazonaws.swf.service.v2.model#ExecutionLimitExceeded", "ExecutionLimitExceeded"),
         ("StateMachineDoesNotExist", "StateMachineDoesNotExist"),
         (
-            "ExecutionAlreadyExists:http://internal.amazon.com/coral/com.amazonaws.swf/",
-            "ExecutionAlreadyExists",
+            "ExecutionLimitExceeded:http://internal.amazon.com/coral/com.amazonaws.swf/",
+            "ExecutionLimitExceeded",
         ),
     ],
 )

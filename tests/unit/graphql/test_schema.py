@@ -110,7 +110,7 @@ def test_a_booking_request_cannot_name_the_price_or_the_customer(schema: GraphQL
     # The saga charges the catalog price to the caller: neither is the caller's to say.
     booking_input = schema.get_type("ProcessBookingInput")
     assert isinstance(booking_input, GraphQLInputObjectType)
-    assert booking_input.fields.keys() == {"flightId", "paymentToken"}
+    assert booking_input.fields.keys() == {"requestId", "flightId", "paymentToken"}
     process_booking = object_type(schema, "Mutation").fields["processBooking"]
     assert {name: str(argument.type) for name, argument in process_booking.args.items()} == {
         "input": "ProcessBookingInput!"

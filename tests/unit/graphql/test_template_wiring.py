@@ -81,6 +81,11 @@ WIRING = [
     ("GetLoyaltyResolver", "graphql/resolvers/Query.getLoyalty.js", "LoyaltyDataSource"),
     ("LookUpFlightPipelineStep", "graphql/functions/lookUpFlight.js", "FlightDataSource"),
     (
+        "FindBookingRequestPipelineStep",
+        "graphql/functions/findBookingRequest.js",
+        "PaymentRegistrationDataSource",
+    ),
+    (
         "CountBookingsInFlightPipelineStep",
         "graphql/functions/countBookingsInFlight.js",
         "BookingDataSource",
@@ -125,6 +130,7 @@ def test_process_booking_checks_the_flight_and_the_customer_before_starting_the_
     assert properties["CodeS3Location"] == "graphql/resolvers/pipeline.js"
     assert properties["PipelineConfig"]["Functions"] == [
         {"Fn::GetAtt": ["LookUpFlightPipelineStep", "FunctionId"]},
+        {"Fn::GetAtt": ["FindBookingRequestPipelineStep", "FunctionId"]},
         {"Fn::GetAtt": ["CountBookingsInFlightPipelineStep", "FunctionId"]},
         {"Fn::GetAtt": ["RegisterPaymentMethodPipelineStep", "FunctionId"]},
         {"Fn::GetAtt": ["StartBookingPipelineStep", "FunctionId"]},

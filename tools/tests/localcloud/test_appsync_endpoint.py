@@ -58,8 +58,8 @@ query Search($from: String!, $to: String!, $on: AWSDate!) {
 GET_FLIGHT = "query Flight($id: ID!) { getFlight(id: $id) { id } }"
 GET_BOOKING = "query Booking($id: ID!) { getBooking(id: $id) { id } }"
 PROCESS_BOOKING = """
-mutation Book($flightId: ID!) {
-  processBooking(input: {flightId: $flightId, paymentToken: "tok_visa"}) { id status }
+mutation Book($requestId: ID!, $flightId: ID!) {
+  processBooking(input: {requestId: $requestId, flightId: $flightId, paymentToken: "tok_visa"}) { id status }
 }
 """
 
@@ -388,7 +388,9 @@ def test_a_customer_may_not_read_another_customers_loyalty(world: World) -> None
 
 
 def test_booking_an_unknown_flight_fails_before_the_saga_starts(world: World) -> None:
-    document = world.ask(PROCESS_BOOKING, world.alice, {"flightId": "XX999-2030-01-01"})
+    document = world.ask(
+        PROCESS_BOOKING, world.alice, {"requestId": str(uuid.uuid4()), "flightId": "XX999-2030-01-01"}
+    )
 
     assert document["data"] is None
     assert [(error["path"], error["errorType"], error["message"]) for error in document["errors"]] == [
@@ -400,7 +402,7 @@ def test_booking_an_unknown_flight_fails_before_the_saga_starts(world: World) ->
 def test_booking_starts_one_execution_named_after_the_booking(world: World) -> None:
     flight = world.stack.flights[0].id
 
-    document = world.ask(PROCESS_BOOKING, world.alice, {"flightId": flight})
+    document = world.ask(PROCESS_BOOKING, world.alice, {"requestId": str(uuid.uuid4()), "flightId": flight})
 
     booking = document["data"]["processBooking"]
     assert booking["status"] == "PENDING"
@@ -427,7 +429,9 @@ def test_booking_starts_one_execution_named_after_the_booking(world: World) -> N
 def test_a_refused_execution_gives_the_step_functions_error_type_only(world: World) -> None:
     world.targets.start_execution_error = (400, "ExecutionLimitExceeded")
 
-    document = world.ask(PROCESS_BOOKING, world.alice, {"flightId": world.stack.flights[0].id})
+    document = world.ask(
+        PROCESS_BOOKING, world.alice, {"requestId": str(uuid.uuid4()), "flightId": world.stack.flights[0].id}
+    )
 
     assert [(error["errorType"], error["message"]) for error in document["errors"]] == [
         ("ExecutionLimitExceeded", "The booking could not be started")

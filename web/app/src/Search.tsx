@@ -113,7 +113,9 @@ export function Search({ api, onFailure, onBooked }: Props) {
           </>
         )}
       </div>
-      {chosen ? <Checkout api={api} flight={chosen} onFailure={onFailure} onBooked={onBooked} /> : null}
+      {chosen ? (
+        <Checkout key={chosen.id} api={api} flight={chosen} onFailure={onFailure} onBooked={onBooked} />
+      ) : null}
     </section>
   );
 }
@@ -127,6 +129,9 @@ interface CheckoutProps {
 
 function Checkout({ api, flight, onFailure, onBooked }: CheckoutProps) {
   const [card, setCard] = useState(cards.cards[0]?.token ?? "");
+  // One purchase, one request id: made when the checkout opens and sent with every attempt, so a
+  // double click or a retry books once. Another card is another purchase, with a new id.
+  const [requestId, setRequestId] = useState(() => crypto.randomUUID());
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -135,7 +140,7 @@ function Checkout({ api, flight, onFailure, onBooked }: CheckoutProps) {
     setBusy(true);
     setError(null);
     try {
-      onBooked(await api.book(flight.id, card), card);
+      onBooked(await api.book(requestId, flight.id, card), card);
     } catch (caught) {
       if (!onFailure(caught)) setError(errorText(caught));
       setBusy(false);
@@ -158,7 +163,10 @@ function Checkout({ api, flight, onFailure, onBooked }: CheckoutProps) {
               name="card"
               value={option.token}
               checked={card === option.token}
-              onChange={() => setCard(option.token)}
+              onChange={() => {
+                setCard(option.token);
+                setRequestId(crypto.randomUUID());
+              }}
             />
             <label for={`card-${option.token}`}>
               {option.label} <code>{option.token}</code>

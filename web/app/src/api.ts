@@ -69,12 +69,19 @@ export class AirlineApi {
     return data.searchFlights;
   }
 
-  async book(flightId: string, paymentToken: string): Promise<string> {
+  /**
+   * Books once per requestId: send the same one with every attempt of a purchase (a retry after an
+   * error or a lost answer is answered with the same booking), and a new one for a new purchase.
+   */
+  async book(requestId: string, flightId: string, paymentToken: string): Promise<string> {
     const data = await this.request<{ processBooking: { id: string; status: string } }>(
-      `mutation Book($flightId: ID!, $paymentToken: String!) {
-        processBooking(input: { flightId: $flightId, paymentToken: $paymentToken }) { id status }
+      `mutation Book($requestId: ID!, $flightId: ID!, $paymentToken: String!) {
+        processBooking(input: { requestId: $requestId, flightId: $flightId, paymentToken: $paymentToken }) {
+          id
+          status
+        }
       }`,
-      { flightId, paymentToken },
+      { requestId, flightId, paymentToken },
     );
     return data.processBooking.id;
   }
