@@ -219,7 +219,7 @@ def test_the_event_stream_carries_no_secrets(airline: Airline) -> None:
         cloud.endpoints.graphql,
         customer.id_token,
         BOOK_MUTATION,
-        {"flight": airline.flights["SA102"].id, "token": "tok_mastercard"},
+        book_variables(airline.flights["SA102"].id, "tok_mastercard"),
     )
     stolen = cloud.role_credentials("LoyaltyDataSourceRole", service="appsync.amazonaws.com")
     requests.get(

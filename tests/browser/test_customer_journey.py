@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import UI_TIMEOUT_MS, Airline, screenshot
-from tests.support.local_cloud import BOOK_MUTATION, Customer, graphql
+from tests.support.local_cloud import BOOK_MUTATION, Customer, book_variables, graphql
 
 pytestmark = pytest.mark.local_cloud
 
@@ -109,7 +109,7 @@ def test_another_customers_booking_is_not_reachable_from_the_ui(airline: Airline
         airline.cloud.endpoints.graphql,
         owner.id_token,
         BOOK_MUTATION,
-        {"flight": airline.flights["SA102"].id, "token": "tok_visa"},
+        book_variables(airline.flights["SA102"].id, "tok_visa"),
     )["processBooking"]["id"]
     sign_in(page, airline, other)
 
