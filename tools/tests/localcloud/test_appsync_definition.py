@@ -114,7 +114,7 @@ def test_the_data_sources_keep_their_roles_endpoints_and_signing(definition: Api
     )
 
 
-def test_process_booking_is_a_pipeline_of_look_up_count_register_then_start(
+def test_process_booking_is_a_pipeline_of_look_up_find_count_register_then_start(
     definition: ApiDefinition,
 ) -> None:
     pipelines = {
@@ -128,6 +128,7 @@ def test_process_booking_is_a_pipeline_of_look_up_count_register_then_start(
 
     assert [(step.name, step.data_source) for step in steps] == [
         ("lookUpFlight", "FlightTable"),
+        ("findBookingRequest", "PaymentRegistrations"),
         ("countBookingsInFlight", "BookingTable"),
         ("registerPaymentMethod", "PaymentRegistrations"),
         ("startBooking", "BookingWorkflow"),
