@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import create_principal, create_role
 from tests.support.local_cloud import ACCOUNT_ID, REGION, Credentials, LocalCloud, sigv4
+from tests.support.local_stack import queue_subscribed_to
 from tests.support.signing import AMZ_DATE_FORMAT
 
 pytestmark = pytest.mark.local_cloud
@@ -268,25 +269,7 @@ def listener(cloud: LocalCloud) -> str:
     """An operator's queue subscribed to the alarm topic, as a pager would be: whatever the topic
     publishes lands here, and nothing consumes it."""
     assert cloud.stack is not None
-    sqs = cloud.client("sqs")
-    url: str = sqs.create_queue(QueueName=f"pager-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{url.rsplit('/', 1)[-1]}"
-    topic = cloud.stack.outputs["AlarmTopicArn"]
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
-            }
-        ],
-    }
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
-    cloud.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-    return url
+    return queue_subscribed_to(cloud, cloud.stack.outputs["AlarmTopicArn"], f"pager-{uuid.uuid4().hex[:8]}")
 
 
 def heard(cloud: LocalCloud, url: str) -> list[str]:

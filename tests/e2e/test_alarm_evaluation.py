@@ -20,7 +20,8 @@ import pytest
 
 from ops.redrive import LocalCloudStack, Redrive
 from tests.support.invariants import assert_system_consistent
-from tests.support.local_cloud import ACCOUNT_ID, REGION, STACK_NAME, LocalCloud, wait_for
+from tests.support.local_cloud import ACCOUNT_ID, STACK_NAME, LocalCloud, wait_for
+from tests.support.local_stack import queue_subscribed_to
 from tests.support.template import sample_flights, seed
 
 pytestmark = pytest.mark.local_cloud
@@ -31,26 +32,7 @@ INBOX = "operators-inbox"
 def _inbox(cloud: LocalCloud) -> str:
     """A queue of the operators, subscribed to the alarm topic, admitting only that topic's deliveries."""
     assert cloud.stack is not None
-    sqs = cloud.client("sqs")
-    topic = cloud.stack.outputs["AlarmTopicArn"]
-    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{INBOX}"
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
-            }
-        ],
-    }
-    url: str = sqs.create_queue(QueueName=INBOX, Attributes={"Policy": json.dumps(policy)})["QueueUrl"]
-    cloud.client("sns").subscribe(
-        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
-    )
-    return url
+    return queue_subscribed_to(cloud, cloud.stack.outputs["AlarmTopicArn"], INBOX, raw_delivery=True)
 
 
 def _notices(cloud: LocalCloud, inbox: str) -> list[dict[str, Any]]:

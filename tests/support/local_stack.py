@@ -184,3 +184,30 @@ def everything_kept(cloud: LocalCloud) -> dict[str, list[str]]:
         for item in dynamodb.scan(TableName=table)["Items"]
     ]
     return kept
+
+
+def queue_subscribed_to(
+    cloud: LocalCloud, topic_arn: str, queue_name: str, *, raw_delivery: bool = False
+) -> str:
+    """A new queue subscribed to the topic, its policy admitting that topic's deliveries only: its URL."""
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue_name}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ],
+    }
+    url: str = cloud.client("sqs").create_queue(
+        QueueName=queue_name, Attributes={"Policy": json.dumps(policy)}
+    )["QueueUrl"]
+    attributes = {"RawMessageDelivery": "true"} if raw_delivery else {}
+    cloud.client("sns").subscribe(
+        TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes=attributes
+    )
+    return url
