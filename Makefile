@@ -11,7 +11,7 @@ SAM := $(SAM_ENV)/bin/sam
 # `sam build` (no container) needs the functions' runtime, python3.13, on PATH: the venv provides it.
 SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
 
-.PHONY: help setup demo local redrive redrive-local local-invoke test audit static-gate lint typecheck validate build web chromium pytest deployed-tests seed deploy-web invoke clean bench bench-quick
+.PHONY: help setup demo local redrive redrive-local local-invoke test audit static-gate lint typecheck validate build web chromium pytest deployed-tests seed deploy-web invoke clean bench bench-quick soak
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -162,6 +162,11 @@ bench: build ## measure cold starts, packages, memory, work per request, cost, t
 
 bench-quick: build ## a short benchmark run that proves the suite works -> reports/performance-quick.md
 	$(PY) -m benchmarks --quick
+
+# The randomized fault runs at length (tests/e2e/test_fault_runs.py; `make test` runs its quick profile).
+SOAK_EXAMPLES ?= 200
+soak: setup build ## randomized fault runs against the local cloud, SOAK_EXAMPLES of them (default 200; FAULT_RUNS_SEED=n for another sequence)
+	FAULT_RUNS_PROFILE=soak FAULT_RUNS_EXAMPLES=$(SOAK_EXAMPLES) $(VENV)/bin/pytest tests/e2e/test_fault_runs.py -p no:cacheprovider -s -q
 
 deployed-tests: $(VENV)/.installed ## opt-in tests against a deployed stack: AIRLINE_STACK_NAME=... make deployed-tests
 	$(VENV)/bin/pytest tests/deployed -m deployed -v

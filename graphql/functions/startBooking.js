@@ -12,6 +12,10 @@
  */
 import { util } from '@aws-appsync/utils';
 
+// StartExecution's refusals that say "not now" rather than "not this": the request rate
+// (ThrottlingException) or the account's limit on open executions (ExecutionLimitExceeded).
+const THROTTLES = ['ThrottlingException', 'ExecutionLimitExceeded'];
+
 /** @param {import('@aws-appsync/utils').Context} ctx */
 export function request(ctx) {
   const bookingId = ctx.stash.bookingId;
@@ -43,6 +47,16 @@ export function response(ctx) {
   }
   if (ctx.result.statusCode !== 200 && errorTypeOf(ctx.result.body) === 'ExecutionAlreadyExists') {
     return { id: ctx.stash.bookingId, status: 'PENDING' };
+  }
+  if (ctx.result.statusCode !== 200 && THROTTLES.includes(errorTypeOf(ctx.result.body))) {
+    // No execution was started (the payment method stays registered until it expires): the same
+    // request, sent again after a backoff, books once.
+    util.error(
+      'Too many bookings are being started: retry after a backoff with the same requestId',
+      'Throttled',
+      null,
+      { retryable: true, retryStrategy: 'exponential backoff with jitter' },
+    );
   }
   if (ctx.result.statusCode !== 200) {
     // Step Functions' own message can name the state machine's ARN: the caller gets its error type only.

@@ -55,6 +55,16 @@ export function response(ctx) {
     const detail = invalid ? `: invalid ${invalid}` : '';
     util.error(`The loyalty service rejected the request${detail}`, 'BadRequest');
   }
+  if (statusCode === 429) {
+    // The stage's throttle (or its usage plan) refused the call before the function ran: nothing was
+    // read, and the same query succeeds once the burst has passed.
+    util.error(
+      'The loyalty service is busy: retry after a backoff',
+      'Throttled',
+      null,
+      { retryable: true, retryStrategy: 'exponential backoff with jitter' },
+    );
+  }
   if (statusCode === 403) {
     // API Gateway refused the data source's signed call: its message names roles and ARNs, which are
     // no business of the caller, so it is not passed on.

@@ -175,8 +175,7 @@ def _scan(dynamodb: Any, table: str) -> list[Item]:
     return items
 
 
-def _executions(cloud: LocalCloud, state_machine_arn: str) -> dict[str, str]:
-    sfn = cloud.client("stepfunctions")
+def _executions(sfn: Any, state_machine_arn: str) -> dict[str, str]:
     return {
         execution["name"]: execution["status"]
         for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn)
@@ -206,20 +205,26 @@ def snapshot(cloud: LocalCloud) -> Snapshot:
     """The stack's data now, read with the local administrator's credentials."""
     assert cloud.stack is not None
     outputs = cloud.stack.outputs
-    dynamodb = cloud.client("dynamodb")
+    return read_snapshot(cloud.client("dynamodb"), cloud.client("stepfunctions"), outputs)
+
+
+def read_snapshot(dynamodb: Any, stepfunctions: Any, outputs: dict[str, str]) -> Snapshot:
+    """The stack's data now, through these clients; ``outputs`` names the tables and the state
+    machine as the stack's outputs do (also for a stack deployed inside a moto mock)."""
     return Snapshot(
         flights=_scan(dynamodb, outputs["FlightTableName"]),
         bookings=_scan(dynamodb, outputs["BookingTableName"]),
         charges=_scan(dynamodb, outputs["PaymentTableName"]),
         loyalty=_scan(dynamodb, outputs["LoyaltyTableName"]),
-        executions=_executions(cloud, outputs["BookingStateMachineArn"]),
+        executions=_executions(stepfunctions, outputs["BookingStateMachineArn"]),
     )
 
 
 def settled(cloud: LocalCloud, queues: Iterable[str] = ("LoyaltyQueue",)) -> bool:
     """No execution running and no notice waiting or being processed on the loyalty queue."""
     assert cloud.stack is not None
-    if RUNNING in _executions(cloud, cloud.stack.outputs["BookingStateMachineArn"]).values():
+    executions = _executions(cloud.client("stepfunctions"), cloud.stack.outputs["BookingStateMachineArn"])
+    if RUNNING in executions.values():
         return False
     return all(_messages_left(cloud, queue_url(cloud, queue)) == 0 for queue in queues)
 

@@ -14,6 +14,7 @@ from localcloud.appsync.resolver_runtime import RUNTIME_DIRECTORY, AppSyncError,
 from localcloud.appsync.schema import build_appsync_schema
 from localcloud.cloud import STACK_NAME, Customer, LocalCloud
 from localcloud.enforcement import served_backends
+from localcloud.faults import Fault, FaultPlan, FaultRule
 from localcloud.identity import Credentials, MotoIdentityDirectory, TrustPolicyError
 from localcloud.walkthrough import (
     BOOK_MUTATION,
@@ -50,6 +51,9 @@ __all__ = [
     "Customer",
     "DataSources",
     "EarlyReturn",
+    "Fault",
+    "FaultPlan",
+    "FaultRule",
     "GraphQLEngine",
     "GraphQLError",
     "Invocation",

@@ -40,6 +40,7 @@ from localcloud.appsync.waf import WebAcl
 from localcloud.deploy import DeployedStack, Deployer
 from localcloud.enforcement import Enforcement, function_policy, served_backends
 from localcloud.event_sources import SqsEventSources
+from localcloud.faults import FaultPlan
 from localcloud.front_door import FrontDoor
 from localcloud.identity import Credentials, MotoIdentityDirectory
 from localcloud.lambda_service import InvocationResult, LambdaRuntime
@@ -156,6 +157,10 @@ class LocalCloud:
             region=REGION,
             interval_seconds=alarm_interval_seconds,
         )
+        self.faults = FaultPlan()
+        """Faults to inject (``localcloud.faults``): a test harness's control, in this process only."""
+        self.enforcement.faults = self.faults
+        self.lambdas.faults = self.faults
         self.stack: DeployedStack | None = None
         self.endpoints = Endpoints(aws="")
         self._admin: Credentials | None = None

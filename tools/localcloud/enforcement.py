@@ -55,6 +55,7 @@ from moto.sqs.models import sqs_backends
 from iam_eval import AccessRequest, ContextValue, Decision, PrincipalKind, evaluate
 from localcloud import moto_seams
 from localcloud.dynamodb_conditions import batch_context, item_context
+from localcloud.faults import REQUEST_FAULTS, FaultPlan, request_error
 from localcloud.identity import Caller, MotoIdentityDirectory
 from localcloud.sigv4 import SignatureError, verify
 
@@ -145,6 +146,8 @@ class Enforcement:
         self._records_lock = threading.Lock()
         self._replaced: list[moto_seams.Replaced] = []
         self.listeners: list[Callable[[AccessRecord], None]] = []
+        self.faults = FaultPlan()
+        """Faults injected into authorised requests (the local cloud shares its plan here)."""
 
     # -------------------------------------------------------------- installation
     # Every place the local cloud replaces part of moto's request handling (each a seam in
@@ -220,9 +223,8 @@ class Enforcement:
             if operation == "GetCallerIdentity":
                 return  # always allowed, even with every other permission denied
             _refuse_long_chained_session(operation, parameters, caller)
-        for action, resource, context in service.access(
-            operation, parameters, self._account_id, self._region
-        ):
+        accesses = service.access(operation, parameters, self._account_id, self._region)
+        for action, resource, context in accesses:
             decision = self._decide(caller, action, resource, context)
             self._record(caller, action, resource, decision)
             if not decision.allowed:
@@ -232,6 +234,12 @@ class Enforcement:
                     f"on resource: {resource}{explicit}"
                 )
                 raise RequestRefusedError(403, "AccessDeniedException", message)
+        fault = self.faults.draw(
+            service.iam_prefix, operation, [access.resource for access in accesses], REQUEST_FAULTS
+        )
+        if fault is not None:
+            injected = request_error(fault, service.iam_prefix)
+            raise RequestRefusedError(injected.status, injected.error_type, injected.message)
 
     def _caller(self, response: Any, service: ServedService) -> Caller:
         """The signer of the request, verified as AWS verifies SigV4 (the API Gateway's verifier)."""

@@ -43,6 +43,7 @@ from typing import IO, Any
 from moto.awslambda.models import LambdaFunction
 
 from localcloud import moto_seams
+from localcloud.faults import INVOCATION_FAULTS, Fault, FaultPlan
 from localcloud.identity import Credentials, MotoIdentityDirectory
 
 WORKER = Path(__file__).with_name("lambda_worker.py")
@@ -231,6 +232,8 @@ class LambdaRuntime:
         """Invocations per function name, and below those that failed: Lambda's ``Invocations`` and
         ``Errors`` metrics, which the local alarms evaluate."""
         self.errors: Counter[str] = Counter()
+        self.faults = FaultPlan()
+        """Faults injected into invocations (the local cloud shares its plan here)."""
 
     # -------------------------------------------------------------- moto integration
 
@@ -269,6 +272,14 @@ class LambdaRuntime:
     def _run(self, function: LambdaFunction, event: Any) -> InvocationResult:
         request_id = str(uuid.uuid4())
         timeout = float(function.timeout)
+        fault = self.faults.draw("lambda", "Invoke", [function.function_name], INVOCATION_FAULTS)
+        if fault is Fault.TIMEOUT:
+            # The handler is held past the function's timeout: Lambda gives up on it before it runs.
+            time.sleep(timeout)
+            self._log_of(function.function_name).add(
+                f"END RequestId: {request_id} Task timed out after {timeout:.2f} seconds (injected)"
+            )
+            return _timed_out(timeout)
         worker = self._acquire(function)
         if isinstance(worker, InvocationResult):
             return worker
@@ -291,12 +302,14 @@ class LambdaRuntime:
             worker.stop()
             self._release(function.function_name, None)
             log.add(f"END RequestId: {request_id} Task timed out after {timeout:.2f} seconds")
-            return InvocationResult(
-                json.dumps(
-                    _failure("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")
-                ).encode(),
-                "Unhandled",
-            )
+            return _timed_out(timeout)
+        if fault is Fault.CRASH:
+            # The handler did its work; the worker dies before its answer leaves it.
+            worker.stop()
+            self._release(function.function_name, None)
+            log.add(f"END RequestId: {request_id} the function's process exited (injected crash)")
+            crashed = _failure("Runtime.ExitError", "the function's process exited")
+            return InvocationResult(json.dumps(crashed).encode(), "Unhandled")
         self._release(function.function_name, worker)
         log.add(f"END RequestId: {request_id} Duration: {elapsed_ms:.1f} ms")
         report = _report_of(reply, request_id, int(function.memory_size))
@@ -423,6 +436,13 @@ def _report_of(reply: dict[str, Any], request_id: str, memory_size_mb: int) -> I
         memory_size_mb=memory_size_mb,
         max_memory_used_mb=int(figures["maxMemoryUsedMb"]),
         init_duration_ms=None if init is None else float(init),
+    )
+
+
+def _timed_out(timeout: float) -> InvocationResult:
+    return InvocationResult(
+        json.dumps(_failure("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")).encode(),
+        "Unhandled",
     )
 
 

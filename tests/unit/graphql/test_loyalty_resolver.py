@@ -151,8 +151,28 @@ def test_a_403_from_api_gateway_is_an_authorization_error_without_its_details(
 
 
 @pytest.mark.parametrize(
+    "body", [json.dumps({"message": "Too Many Requests"}), json.dumps({"message": "Limit Exceeded"}), ""]
+)
+def test_a_429_from_api_gateway_is_a_retryable_throttled_error(runtime: ResolverRuntime, body: str) -> None:
+    result = runtime.evaluate(
+        LOYALTY,
+        "response",
+        context("Query", "getLoyalty", identity=customer(), result=http_result(429, body)),
+    )
+
+    assert result.value is None
+    assert result.error == AppSyncError(
+        "The loyalty service is busy: retry after a backoff",
+        "Throttled",
+        None,
+        {"retryable": True, "retryStrategy": "exponential backoff with jitter"},
+    )
+
+
+@pytest.mark.parametrize(
     ("status", "body"),
     [
+        (503, json.dumps({"message": "Service Unavailable"})),
         (500, json.dumps({"message": "Internal server error"})),
         (502, "Bad Gateway"),
         (404, json.dumps({"statusCode": 404, "message": "Not found"})),

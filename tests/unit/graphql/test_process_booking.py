@@ -524,12 +524,10 @@ def test_a_started_saga_answers_the_booking_id_as_pending(runtime: ResolverRunti
 @pytest.mark.parametrize(
     ("error_type", "expected"),
     [
-        ("com.amazonaws.swf.service.v2.model#ExecutionLimitExceeded", "ExecutionLimitExceeded"),
+        ("com.amazonaws.swf.service.v2.model#StateMachineDoesNotExist", "StateMachineDoesNotExist"),
         ("StateMachineDoesNotExist", "StateMachineDoesNotExist"),
-        (
-            "ExecutionLimitExceeded:http://internal.amazon.com/coral/com.amazonaws.swf/",
-            "ExecutionLimitExceeded",
-        ),
+        ("InvalidName:http://internal.amazon.com/coral/com.amazonaws.swf/", "InvalidName"),
+        ("com.amazonaws.swf.service.v2.model#StateMachineDeleting", "StateMachineDeleting"),
     ],
 )
 def test_a_refused_start_is_an_error_of_the_step_functions_type(
@@ -548,6 +546,32 @@ def test_a_refused_start_is_an_error_of_the_step_functions_type(
     assert result.value is None
     # The type tells the client what happened; the message keeps the state machine's ARN to itself.
     assert result.error == AppSyncError("The booking could not be started", expected)
+
+
+@pytest.mark.parametrize(
+    "error_type",
+    [
+        "ThrottlingException",
+        "com.amazonaws.swf.service.v2.model#ExecutionLimitExceeded",
+        "ExecutionLimitExceeded:http://internal.amazon.com/coral/com.amazonaws.swf/",
+    ],
+)
+def test_a_throttled_start_is_a_retryable_throttled_error(runtime: ResolverRuntime, error_type: str) -> None:
+    body = json.dumps({"__type": error_type, "message": "Rate exceeded"})
+
+    result = runtime.evaluate(
+        START_BOOKING,
+        "response",
+        booking_context(stash={"bookingId": "b"}, result=http_result(400, body)),
+    )
+
+    assert result.value is None
+    assert result.error == AppSyncError(
+        "Too many bookings are being started: retry after a backoff with the same requestId",
+        "Throttled",
+        None,
+        {"retryable": True, "retryStrategy": "exponential backoff with jitter"},
+    )
 
 
 @pytest.mark.parametrize("body", ["", "<html>Service Unavailable</html>", json.dumps({"message": "no type"})])
