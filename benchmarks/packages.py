@@ -23,6 +23,10 @@ RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "da
 """Packages the Lambda Python runtime already has (the AWS SDK and its dependencies): shipping them
 only makes the package bigger, unless a function needs a newer version than the runtime's."""
 
+TARGET_UNZIPPED_BYTES = 10 * 1024 * 1024
+"""A function's package should stay under this unzipped: Lambda downloads and unpacks it on every cold
+start, and a small package is one that holds only what the function runs."""
+
 _DISTRIBUTION = re.compile(r"^(?P<name>[^-]+)-.*\.(dist-info|data|egg-info)$")
 
 
