@@ -106,11 +106,11 @@ def measure(
 
 
 def _files_of(directory: Path) -> list[str]:
-    """Paths of the files under ``directory``, relative and with "/", bytecode caches left out (they
-    are written by running the code locally; ``sam build`` does not make them)."""
+    """Paths of the files under ``directory``, relative and with "/" - the bytecode ``sam build``
+    compiles included: the package ships it (src/Makefile)."""
     found: list[str] = []
     for root, directories, names in os.walk(directory):
-        directories[:] = sorted(name for name in directories if name != "__pycache__")
+        directories.sort()
         prefix = os.path.relpath(root, directory).replace(os.sep, "/")
         found.extend(name if prefix == "." else f"{prefix}/{name}" for name in sorted(names))
     return found

@@ -253,9 +253,9 @@ def packages_section(results: Results) -> str:
     text = [
         header
         + (
-            "Each function's `sam build` directory (`.aws-sam/build/<function>/`, bytecode caches left "
-            "out), unzipped and as a deflate zip (what `sam deploy` uploads). Entries marked * are provided "
-            "by the Lambda Python runtime already."
+            "Each function's `sam build` directory (`.aws-sam/build/<function>/`, with the bytecode "
+            "it ships), unzipped and as a deflate zip (what `sam deploy` uploads). Entries marked * are "
+            "provided by the Lambda Python runtime already."
         ),
         "",
     ]
