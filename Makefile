@@ -124,7 +124,7 @@ validate: $(SAM_ENV)/.installed ## sam validate --lint (the app's and the web ap
 	$(SAM_RUN) validate --lint --template-file $(WEB)/template.yaml
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(SAM_ENV)/bin/cfn-lint
 
-BUILD_INPUTS := template.yaml samconfig.toml src/requirements.txt $(shell find src -name '*.py' -not -path '*/__pycache__/*')
+BUILD_INPUTS := template.yaml samconfig.toml src/requirements.txt src/Makefile $(shell find src -name '*.py' -not -path '*/__pycache__/*')
 
 .aws-sam/build/template.yaml: $(BUILD_INPUTS) | setup
 	@echo "-> sam build (no container)"

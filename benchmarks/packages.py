@@ -23,6 +23,10 @@ RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "da
 """Packages the Lambda Python runtime already has (the AWS SDK and its dependencies): shipping them
 only makes the package bigger, unless a function needs a newer version than the runtime's."""
 
+TARGET_UNZIPPED_BYTES = 10 * 1024 * 1024
+"""A function's package should stay under this unzipped: Lambda downloads and unpacks it on every cold
+start, and a small package is one that holds only what the function runs."""
+
 _DISTRIBUTION = re.compile(r"^(?P<name>[^-]+)-.*\.(dist-info|data|egg-info)$")
 
 
@@ -102,11 +106,11 @@ def measure(
 
 
 def _files_of(directory: Path) -> list[str]:
-    """Paths of the files under ``directory``, relative and with "/", bytecode caches left out (they
-    are written by running the code locally; ``sam build`` does not make them)."""
+    """Paths of the files under ``directory``, relative and with "/" - the bytecode ``sam build``
+    compiles included: the package ships it (src/Makefile)."""
     found: list[str] = []
     for root, directories, names in os.walk(directory):
-        directories[:] = sorted(name for name in directories if name != "__pycache__")
+        directories.sort()
         prefix = os.path.relpath(root, directory).replace(os.sep, "/")
         found.extend(name if prefix == "." else f"{prefix}/{name}" for name in sorted(names))
     return found

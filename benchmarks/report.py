@@ -11,6 +11,7 @@ from benchmarks.coldstart import TARGET_RATIO, ProcessMeasurement
 from benchmarks.flow import STATUS_POLL_SECONDS, Level, TestTiming
 from benchmarks.importtime import Phase, heaviest
 from benchmarks.invocations import HEADROOM, SMALLEST_LAMBDA_MB
+from benchmarks.packages import TARGET_UNZIPPED_BYTES
 from benchmarks.pricing import (
     EXPRESS_MEMORY_MB,
     CostLine,
@@ -252,14 +253,17 @@ def packages_section(results: Results) -> str:
     text = [
         header
         + (
-            "Each function's `sam build` directory (`.aws-sam/build/<function>/`, bytecode caches left "
-            "out), unzipped and as a deflate zip (what `sam deploy` uploads). Entries marked * are provided "
-            "by the Lambda Python runtime already."
+            "Each function's `sam build` directory (`.aws-sam/build/<function>/`, with the bytecode "
+            "it ships), unzipped and as a deflate zip (what `sam deploy` uploads). Entries marked * are "
+            "provided by the Lambda Python runtime already."
         ),
         "",
     ]
     rows = []
+    under = 0
     for package in results.packages:
+        ok = package.unzipped_bytes < TARGET_UNZIPPED_BYTES
+        under += ok
         largest = ", ".join(
             f"{entry.name}{'*' if entry.runtime_provided else ''} {megabytes(entry.unzipped_bytes)}"
             for entry in package.largest
@@ -274,6 +278,7 @@ def packages_section(results: Results) -> str:
                 ", ".join(package.application_packages) or "none",
                 ", ".join(used) if used is not None else "(cold start not measured)",
                 largest,
+                "yes" if ok else "**no**",
             )
         )
     text.append(
@@ -286,13 +291,17 @@ def packages_section(results: Results) -> str:
                 "application packages shipped",
                 "of which its init and first invocation import",
                 "largest entries (unzipped MB)",
+                f"under {megabytes(TARGET_UNZIPPED_BYTES)} MB unzipped",
             ),
             rows,
         )
     )
     shipped = sum(package.zipped_bytes for package in results.packages)
     text.append("")
-    text.append(f"All functions together upload {megabytes(shipped)} MB zipped.")
+    text.append(
+        f"**{under} of {len(rows)} functions are under {megabytes(TARGET_UNZIPPED_BYTES)} MB unzipped.** "
+        f"All functions together upload {megabytes(shipped)} MB zipped."
+    )
     return "\n".join(text) + "\n"
 
 

@@ -7,8 +7,9 @@ from benchmarks.coldstart import ColdStart, ProcessMeasurement
 from benchmarks.flow import CommandTiming, Level
 from benchmarks.importtime import ImportEntry, Phase
 from benchmarks.machine import Machine
+from benchmarks.packages import Package
 from benchmarks.pricing import load_prices
-from benchmarks.report import NOT_MEASURED, history_table, render, table
+from benchmarks.report import MB, NOT_MEASURED, history_table, render, table
 from benchmarks.results import Options, Results
 from benchmarks.stats import Summary
 from benchmarks.work import HistoryRead
@@ -86,6 +87,24 @@ def test_each_function_is_marked_against_its_floor() -> None:
     assert slow.endswith("| **no** |")
     assert "**1 of 2 functions are within 1.3x of their floor** (CPU, median)." in report
     assert "`fastfunction`" in report  # its heaviest imports
+
+
+def test_each_package_is_marked_against_the_size_target() -> None:
+    measured = results()
+    measured.packages = [
+        Package("SmallFunction", "build/SmallFunction", 10, 9 * MB, 4 * MB, [], ["common"]),
+        Package("LargeFunction", "build/LargeFunction", 10, 46 * MB, 15 * MB, [], ["common", "loyalty"]),
+    ]
+
+    report = render(measured)
+
+    small = next(line for line in report.splitlines() if line.startswith("| SmallFunction"))
+    large = next(line for line in report.splitlines() if line.startswith("| LargeFunction"))
+    assert "| 9.0 | 4.0 |" in small
+    assert small.endswith("| yes |")
+    assert "| 46.0 | 15.0 |" in large
+    assert large.endswith("| **no** |")
+    assert "**1 of 2 functions are under 10.0 MB unzipped.**" in report
 
 
 def test_sections_that_did_not_run_say_so() -> None:
