@@ -118,6 +118,10 @@ def _role_arn(identity: Identity) -> str:
     return f"arn:aws:iam::{identity.account_id}:role{path}{identity.physical_id}"
 
 
+def _oidc_provider_arn(identity: Identity) -> str:
+    return f"arn:aws:iam::{identity.account_id}:oidc-provider/{identity.physical_id}"
+
+
 def _user_pool_provider(identity: Identity) -> str:
     return f"cognito-idp.{identity.region}.amazonaws.com/{identity.physical_id}"
 
@@ -178,6 +182,14 @@ _MODELS: dict[str, _Model] = {
         attributes={"Arn": _role_arn, "RoleId": _generated("RoleId")},
     ),
     "AWS::IAM::Policy": _service_assigned(),
+    # Identified by its issuer's host; Ref and Arn are the provider's ARN.
+    "AWS::IAM::OIDCProvider": _Model(
+        source="property",
+        id_from_properties=lambda properties: str(properties["Url"]).removeprefix("https://"),
+        reads=("Url",),
+        ref=_oidc_provider_arn,
+        attributes={"Arn": _oidc_provider_arn},
+    ),
     "AWS::Lambda::Function": _Model(
         source="name", name_property="FunctionName", attributes={"Arn": _arn("lambda", "function:{id}")}
     ),

@@ -86,6 +86,11 @@ CASES: list[tuple[Identity, str, dict[str, str]]] = [
         {"Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/reader", "RoleId": "AROAEXAMPLE"},
     ),
     (
+        identity("AWS::IAM::OIDCProvider", "token.actions.githubusercontent.com"),
+        f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com",
+        {"Arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/token.actions.githubusercontent.com"},
+    ),
+    (
         identity("AWS::Lambda::Function", "fn"),
         "fn",
         {"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:fn"},
