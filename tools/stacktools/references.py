@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 
@@ -288,6 +288,13 @@ _MODELS: dict[str, _Model] = {
     "AWS::CloudFront::OriginAccessControl": _Model(source="service", attributes={"Id": _physical}),
     "AWS::CloudFront::ResponseHeadersPolicy": _Model(source="service", attributes={"Id": _physical}),
 }
+
+# SAM's resources, before translation, answer Ref and Fn::GetAtt as the resources SAM generates for them.
+_MODELS["AWS::Serverless::Function"] = _MODELS["AWS::Lambda::Function"]
+_MODELS["AWS::Serverless::Api"] = _MODELS["AWS::ApiGateway::RestApi"]
+_MODELS["AWS::Serverless::StateMachine"] = replace(
+    _MODELS["AWS::StepFunctions::StateMachine"], name_property="Name"
+)
 
 # Generated names are "stack-LogicalId" within each service's length limit (CloudFormation also
 # appends a random suffix, which nothing here relies on).

@@ -199,6 +199,15 @@ def test_an_id_formed_from_a_missing_property_is_refused_naming_it() -> None:
         describe(identity("AWS::AppSync::DataSource", "Flights"))
 
 
+def test_sam_resources_answer_as_the_resources_sam_generates_for_them() -> None:
+    function = identity("AWS::Serverless::Function", "fn")
+    machine = identity("AWS::Serverless::StateMachine", "saga")
+
+    assert describe(function) == describe(identity("AWS::Lambda::Function", "fn"))
+    assert describe(machine) == describe(identity("AWS::StepFunctions::StateMachine", "saga"))
+    assert resource_name(STACK, "Saga", "AWS::Serverless::StateMachine", {"Name": "given"}) == "given"
+
+
 def test_a_name_property_names_the_resource_else_the_stack_and_logical_id_within_the_limit() -> None:
     assert resource_name(STACK, "Table", "AWS::DynamoDB::Table", {"TableName": "given"}) == "given"
     assert resource_name(STACK, "Table", "AWS::DynamoDB::Table", {}) == "airline-Table"
