@@ -129,9 +129,10 @@ def test_only_githubs_provider_is_trusted() -> None:
 
     assert statement["Principal"] == {"Federated": PROVIDER_ARN}
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    # Created by this template when asked to: then the role trusts that provider.
+    # Created by this template when asked to: then the role trusts that provider, whose ARN (its Ref)
+    # is the same.
     created = _trust_statement(_roles(CreateGitHubOidcProvider="true"))
-    assert created["Principal"] == {"Federated": "airline-GitHubOidcProvider"}
+    assert created["Principal"] == {"Federated": PROVIDER_ARN}
     provider = load_template(TEMPLATE_PATH)["Resources"]["GitHubOidcProvider"]
     assert provider["Condition"] == "CreateProvider"
     assert provider["Properties"]["Url"] == f"https://{TOKEN_ISSUER}"

@@ -1,7 +1,8 @@
-"""What a Lambda SQS event source mapping does: poll, invoke with a batch, delete successes.
+"""The local cloud's SQS event source mapping (``localcloud.event_sources``), driving a handler in process.
 
-Failed records (reported through ``batchItemFailures``) are made visible again at once instead of
-after the visibility timeout, so redrive to the dead-letter queue happens without waiting.
+Each poll applies the mapping's rules unchanged (batch size, ``ReportBatchItemFailures``, whole-batch
+failure). The records a poll leaves on the queue are then made visible again at once, as if their
+visibility timeout had passed, so that retries and redrive to the dead-letter queue happen without waiting.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 import boto3
 
-from localcloud.event_sources import sqs_records
+from localcloud.event_sources import deliver_batch
+from localcloud.lambda_service import InvocationResult
 from tests.support.stack import ACCOUNT_ID, REGION
 
 BatchHandler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -39,33 +41,45 @@ def topic_envelope(notice: dict[str, Any], topic_arn: str, status: str | None = 
     )
 
 
-def sqs_event(queue_url: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
-    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue_url.rsplit('/', 1)[-1]}"
-    return {"Records": sqs_records(messages, queue_arn, REGION)}
+def _invoked(handler: BatchHandler, event: dict[str, Any]) -> InvocationResult:
+    """The handler's answer as Lambda reports it: its JSON response, or an unhandled error."""
+    try:
+        response = handler(event)
+    except Exception as error:
+        return InvocationResult(
+            payload=json.dumps({"errorMessage": str(error)}).encode(), function_error="Unhandled"
+        )
+    return InvocationResult(payload=json.dumps(response).encode(), function_error=None)
 
 
-def drain(queue_url: str, handler: BatchHandler, batch_size: int = 10, max_polls: int = 50) -> int:
-    """Deliver until the queue is empty. Returns the number of handler invocations."""
+def drain(
+    queue_url: str,
+    handler: BatchHandler,
+    *,
+    batch_size: int = 10,
+    report_batch_item_failures: bool = True,
+    max_polls: int = 50,
+) -> int:
+    """Deliver until the queue is empty. Returns the number of handler invocations.
+
+    The defaults are the loyalty queue's mapping in template.yaml (``IngestLoyaltyEventSource``).
+    """
     sqs = boto3.client("sqs", region_name=REGION)
+    queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue_url.rsplit('/', 1)[-1]}"
     for invocations in range(max_polls):
-        messages: list[Any] = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=batch_size,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        if not messages:
+        left = deliver_batch(
+            sqs,
+            queue_url,
+            queue_arn,
+            REGION,
+            batch_size=batch_size,
+            report_batch_item_failures=report_batch_item_failures,
+            invoke=lambda event: _invoked(handler, event),
+        )
+        if left is None:
             return invocations
-        try:
-            response = handler(sqs_event(queue_url, messages))
-        except Exception:
-            response = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in messages]}
-        failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
-        for message in messages:
-            if message["MessageId"] in failed:
-                sqs.change_message_visibility(
-                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-            else:
-                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        for record in left:
+            sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+            )
     raise RuntimeError(f"{queue_url} still had messages after {max_polls} polls")

@@ -47,7 +47,6 @@ from localcloud.lambda_service import InvocationResult, LambdaRuntime
 from localcloud.queue_attributes import QueueAttributesKept
 from localcloud.service_integrations import ExecutionStartTimes, SnsToSqsDelivery, StepFunctionsCredentials
 from localcloud.serving import BackgroundServer, PortInUseError
-from localcloud.sigv4 import verify
 from stacktools.project import ACCOUNT_ID, LOCAL_STACK_NAME, REGION
 from stacktools.template import REPOSITORY_ROOT, load_template
 from stacktools.translate import translate
@@ -369,7 +368,6 @@ class LocalCloud:
                 aws_endpoint_url=self._aws_url(),
                 http_endpoint=aws_endpoint_router(self._aws_url(), self._rest_api_url),
                 keys=JwksEndpoint.under(self._aws_url()),
-                verify_signature=verify,
                 web_acl=self._web_acl_of(stack, api.physical_id),
                 port=self._graphql_port,
             )

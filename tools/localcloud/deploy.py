@@ -29,12 +29,14 @@ from typing import Any
 import boto3
 
 from stacktools.intrinsics import Resolver, evaluate_conditions
+from stacktools.references import Identity, physical_id_from_properties, resource_name
 from stacktools.resources import (
     create_table_kwargs,
     point_in_time_recovery,
     queue_attributes,
     subscription_attributes,
 )
+from stacktools.template import creation_order
 
 
 class DeploymentError(RuntimeError):
@@ -72,23 +74,6 @@ class FunctionCode:
 
     directories: dict[str, Path] = field(default_factory=dict)
     """Function name -> directory with the handler's package and its dependencies."""
-
-
-_NAME_LIMITS = {
-    "AWS::IAM::Role": 64,
-    "AWS::Lambda::Function": 64,
-    "AWS::SQS::Queue": 80,
-    "AWS::SNS::Topic": 256,
-    "AWS::StepFunctions::StateMachine": 80,
-    "AWS::DynamoDB::Table": 255,
-    "AWS::CloudWatch::Alarm": 255,
-}
-
-
-def physical_name(stack_name: str, logical_id: str, resource_type: str) -> str:
-    """Like CloudFormation's generated names (stack-LogicalId), within the service's length limit."""
-    name = f"{stack_name}-{logical_id}"
-    return name[: _NAME_LIMITS.get(resource_type, 128)]
 
 
 def _short_id(length: int) -> str:
@@ -148,6 +133,9 @@ class Deployer:
             "AWS::WAFv2::LoggingConfiguration": self._recorded(lambda: _short_id(12)),
         }
 
+    def _name(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> str:
+        return resource_name(self._stack_name, logical_id, resource_type, properties)
+
     def _client(self, service: str) -> Any:
         return self._session.client(  # type: ignore[call-overload]
             service, region_name=self._region, endpoint_url=self._endpoint_url
@@ -176,23 +164,35 @@ class Deployer:
             if resolver.conditions.get(resource.get("Condition", ""), True)
             and (wanted is None or resource["Type"] in wanted)
         }
-        for logical_id in _creation_order(resources):
+        try:
+            order = creation_order(resources)
+        except ValueError as error:
+            raise DeploymentError(str(error)) from None
+        for logical_id in order:
             resource = resources[logical_id]
             handler = self._handlers.get(resource["Type"])
             if handler is None:
                 raise DeploymentError(f"{logical_id}: the local cloud cannot create {resource['Type']}")
             try:
                 properties = resolver.resolve(resource.get("Properties", {}))
-                physical_id, attributes = handler(logical_id, properties)
+                physical_id, generated = handler(logical_id, properties)
+                described = resolver.add_resource(
+                    Identity(
+                        logical_id,
+                        resource["Type"],
+                        self._account_id,
+                        self._region,
+                        physical_id,
+                        generated,
+                        properties,
+                    )
+                )
             except DeploymentError:
                 raise
             except Exception as error:
                 raise DeploymentError(f"{logical_id} ({resource['Type']}): {error}") from error
-            resolver.refs[logical_id] = physical_id
-            for name, value in attributes.items():
-                resolver.attributes[(logical_id, name)] = value
             stack.resources[logical_id] = DeployedResource(
-                logical_id, resource["Type"], physical_id, properties
+                logical_id, resource["Type"], described.ref, properties
             )
         if wanted is None:
             stack.outputs = {
@@ -205,11 +205,9 @@ class Deployer:
     # ------------------------------------------------------------------ data and messaging
 
     def _table(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        name = properties.get("TableName") or physical_name(
-            self._stack_name, logical_id, "AWS::DynamoDB::Table"
-        )
+        name = self._name(logical_id, "AWS::DynamoDB::Table", properties)
         dynamodb = self._client("dynamodb")
-        table = dynamodb.create_table(**create_table_kwargs(properties, name))["TableDescription"]
+        dynamodb.create_table(**create_table_kwargs(properties, name))
         if point_in_time_recovery(properties):
             dynamodb.update_continuous_backups(
                 TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
@@ -223,15 +221,14 @@ class Deployer:
                     "Enabled": bool(time_to_live["Enabled"]),
                 },
             )
-        return name, {"Arn": table["TableArn"]}
+        return name, {}
 
     def _queue(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        name = properties.get("QueueName") or physical_name(self._stack_name, logical_id, "AWS::SQS::Queue")
+        name = self._name(logical_id, "AWS::SQS::Queue", properties)
         url = self._client("sqs").create_queue(QueueName=name, Attributes=queue_attributes(properties))[
             "QueueUrl"
         ]
-        arn = f"arn:aws:sqs:{self._region}:{self._account_id}:{name}"
-        return url, {"Arn": arn, "QueueName": name, "QueueUrl": url}
+        return name, {"QueueUrl": url}
 
     def _queue_policy(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
         sqs = self._client("sqs")
@@ -242,9 +239,9 @@ class Deployer:
         return logical_id, {}
 
     def _topic(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        name = properties.get("TopicName") or physical_name(self._stack_name, logical_id, "AWS::SNS::Topic")
-        arn = self._client("sns").create_topic(Name=name)["TopicArn"]
-        return arn, {"TopicArn": arn, "TopicName": name}
+        name = self._name(logical_id, "AWS::SNS::Topic", properties)
+        self._client("sns").create_topic(Name=name)
+        return name, {}
 
     def _topic_policy(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
         sns = self._client("sns")
@@ -264,16 +261,15 @@ class Deployer:
             Attributes=subscription_attributes(properties),
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
-        return arn, {"Arn": arn}
+        return arn, {}
 
     def _log_group(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        name = properties.get("LogGroupName") or f"/{self._stack_name}/{logical_id}"
+        name = self._name(logical_id, "AWS::Logs::LogGroup", properties)
         logs = self._client("logs")
         logs.create_log_group(logGroupName=name)
         if "RetentionInDays" in properties:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(properties["RetentionInDays"]))
-        arn = f"arn:aws:logs:{self._region}:{self._account_id}:log-group:{name}:*"
-        return name, {"Arn": arn}
+        return name, {}
 
     def _alarm(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
         """A metric alarm, or a metric math alarm, as CloudFormation creates it (PutMetricAlarm: the
@@ -284,16 +280,14 @@ class Deployer:
             raise DeploymentError(
                 f"{logical_id}: alarm properties not deployed locally: {', '.join(sorted(unknown))}"
             )
-        name = properties.get("AlarmName") or physical_name(
-            self._stack_name, logical_id, "AWS::CloudWatch::Alarm"
-        )
+        name = self._name(logical_id, "AWS::CloudWatch::Alarm", properties)
         self._client("cloudwatch").put_metric_alarm(**{**properties, "AlarmName": name})
-        return name, {"Arn": f"arn:aws:cloudwatch:{self._region}:{self._account_id}:alarm:{name}"}
+        return name, {}
 
     # ------------------------------------------------------------------ identities
 
     def _role(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        name = properties.get("RoleName") or physical_name(self._stack_name, logical_id, "AWS::IAM::Role")
+        name = self._name(logical_id, "AWS::IAM::Role", properties)
         iam = self._client("iam")
         role = iam.create_role(
             RoleName=name,
@@ -309,7 +303,7 @@ class Deployer:
             )
         for policy_arn in properties.get("ManagedPolicyArns", []):
             iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
-        return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+        return name, {"RoleId": role["RoleId"]}
 
     def _role_policy(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
         iam = self._client("iam")
@@ -324,9 +318,7 @@ class Deployer:
     # ------------------------------------------------------------------ compute
 
     def _function(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        name = properties.get("FunctionName") or physical_name(
-            self._stack_name, logical_id, "AWS::Lambda::Function"
-        )
+        name = self._name(logical_id, "AWS::Lambda::Function", properties)
         if self._code_root is not None:
             directory = self._code_root / logical_id
             if not directory.is_dir():
@@ -337,7 +329,7 @@ class Deployer:
             archive.writestr(
                 "README.txt", "The local cloud runs this function's code from its build directory."
             )
-        function = self._client("lambda").create_function(
+        self._client("lambda").create_function(
             FunctionName=name,
             Runtime=properties["Runtime"],
             Role=properties["Role"],
@@ -354,7 +346,7 @@ class Deployer:
             Architectures=properties.get("Architectures", ["x86_64"]),
             Description=properties.get("Description", ""),
         )
-        return name, {"Arn": function["FunctionArn"]}
+        return name, {}
 
     def _permission(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
         arguments = {
@@ -384,23 +376,21 @@ class Deployer:
         return str(mapping["UUID"]), {}
 
     def _state_machine(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        name = properties.get("StateMachineName") or physical_name(
-            self._stack_name, logical_id, "AWS::StepFunctions::StateMachine"
-        )
+        name = self._name(logical_id, "AWS::StepFunctions::StateMachine", properties)
         definition = properties.get("DefinitionString") or json.dumps(properties["Definition"])
         for placeholder, value in properties.get("DefinitionSubstitutions", {}).items():
             definition = definition.replace("${" + placeholder + "}", str(value))
         unresolved = re.findall(r"\$\{(\w+)\}", definition)
         if unresolved:
             raise DeploymentError(f"{logical_id}: no substitution for {', '.join(sorted(set(unresolved)))}")
-        arn = self._client("stepfunctions").create_state_machine(
+        self._client("stepfunctions").create_state_machine(
             name=name,
             definition=definition,
             roleArn=properties["RoleArn"],
             type=properties.get("StateMachineType", "STANDARD"),
             **_state_machine_logging(properties.get("LoggingConfiguration")),
-        )["stateMachineArn"]
-        return arn, {"Arn": arn, "Name": name}
+        )
+        return name, {}
 
     # ------------------------------------------------------------------ customers
 
@@ -415,16 +405,10 @@ class Deployer:
             "Schema",
         )
         pool = self._client("cognito-idp").create_user_pool(
-            PoolName=properties.get("UserPoolName")
-            or physical_name(self._stack_name, logical_id, "AWS::Cognito::UserPool"),
+            PoolName=self._name(logical_id, "AWS::Cognito::UserPool", properties),
             **{key: properties[key] for key in allowed if key in properties},
         )["UserPool"]
-        provider = f"cognito-idp.{self._region}.amazonaws.com/{pool['Id']}"
-        return pool["Id"], {
-            "Arn": pool["Arn"],
-            "ProviderName": provider,
-            "ProviderURL": f"https://{provider}",
-        }
+        return str(pool["Id"]), {}
 
     def _user_pool_client(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
         allowed = (
@@ -449,7 +433,7 @@ class Deployer:
             UserPoolId=properties["UserPoolId"],
             Description=properties.get("Description", ""),
         )
-        return str(properties["GroupName"]), {}
+        return physical_id_from_properties(logical_id, "AWS::Cognito::UserPoolGroup", properties), {}
 
     # ------------------------------------------------------------------ served by the local cloud itself
 
@@ -462,43 +446,22 @@ class Deployer:
         return _short_id(10), {"RootResourceId": _short_id(10)}
 
     def _stage(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        return str(properties["StageName"]), {}
+        return physical_id_from_properties(logical_id, "AWS::ApiGateway::Stage", properties), {}
 
     def _graphql_api(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        api_id = _short_id(26)
-        arn = f"arn:aws:appsync:{self._region}:{self._account_id}:apis/{api_id}"
-        host = f"{api_id}.appsync-api.{self._region}.amazonaws.com"
-        return arn, {
-            "ApiId": api_id,
-            "Arn": arn,
-            "GraphQLUrl": f"https://{host}/graphql",
-            "GraphQLDns": host,
-        }
+        return _short_id(26), {}
 
     def _web_acl(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        name, acl_id = str(properties["Name"]), str(uuid.uuid4())
-        scope = str(properties["Scope"]).lower()
-        arn = f"arn:aws:wafv2:{self._region}:{self._account_id}:{scope}/webacl/{name}/{acl_id}"
-        # Ref of a web ACL is "name|id|scope", as CloudFormation returns it.
-        return f"{name}|{acl_id}|{properties['Scope']}", {"Arn": arn, "Id": acl_id}
+        return str(uuid.uuid4()), {}
 
     def _data_source(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        api = f"arn:aws:appsync:{self._region}:{self._account_id}:apis/{properties['ApiId']}"
-        arn = f"{api}/datasources/{properties['Name']}"
-        return arn, {"Name": str(properties["Name"]), "DataSourceArn": arn}
+        return physical_id_from_properties(logical_id, "AWS::AppSync::DataSource", properties), {}
 
     def _appsync_function(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        function_id = _short_id(26)
-        api = f"arn:aws:appsync:{self._region}:{self._account_id}:apis/{properties['ApiId']}"
-        arn = f"{api}/functions/{function_id}"
-        return arn, {"FunctionId": function_id, "FunctionArn": arn, "Name": str(properties["Name"])}
+        return _short_id(26), {}
 
     def _appsync_resolver(self, logical_id: str, properties: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        arn = (
-            f"arn:aws:appsync:{self._region}:{self._account_id}:apis/{properties['ApiId']}"
-            f"/types/{properties['TypeName']}/resolvers/{properties['FieldName']}"
-        )
-        return arn, {"ResolverArn": arn}
+        return physical_id_from_properties(logical_id, "AWS::AppSync::Resolver", properties), {}
 
 
 # ---------------------------------------------------------------------- template evaluation
@@ -580,51 +543,3 @@ def _parameter_values(template: dict[str, Any], given: Mapping[str, str]) -> dic
     if unknown:
         raise DeploymentError(f"unknown parameters: {', '.join(sorted(unknown))}")
     return values
-
-
-def _references(value: Any) -> set[str]:
-    """Logical ids a value refers to through Ref, Fn::GetAtt or Fn::Sub."""
-    found: set[str] = set()
-    if isinstance(value, list):
-        for item in value:
-            found |= _references(item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if key == "Ref" and isinstance(item, str):
-                found.add(item)
-            elif key == "Fn::GetAtt":
-                found.add(item[0] if isinstance(item, list) else str(item).split(".", 1)[0])
-            elif key == "Fn::Sub":
-                text = item[0] if isinstance(item, list) else item
-                for name in re.findall(r"\$\{([^}!][^}]*)\}", text):
-                    found.add(name.split(".", 1)[0])
-                if isinstance(item, list):
-                    found |= _references(item[1])
-            else:
-                found |= _references(item)
-    return found
-
-
-def _creation_order(resources: dict[str, Any]) -> list[str]:
-    dependencies: dict[str, set[str]] = {}
-    for logical_id, resource in resources.items():
-        depends_on = resource.get("DependsOn", [])
-        explicit = {depends_on} if isinstance(depends_on, str) else set(depends_on)
-        dependencies[logical_id] = (_references(resource.get("Properties", {})) | explicit) & set(resources)
-    order: list[str] = []
-    visiting: set[str] = set()
-
-    def visit(logical_id: str) -> None:
-        if logical_id in order:
-            return
-        if logical_id in visiting:
-            raise DeploymentError(f"circular dependency through {logical_id}")
-        visiting.add(logical_id)
-        for dependency in sorted(dependencies[logical_id]):
-            visit(dependency)
-        visiting.discard(logical_id)
-        order.append(logical_id)
-
-    for logical_id in sorted(resources):
-        visit(logical_id)
-    return order

@@ -7,8 +7,11 @@ created and polls instead, as the Lambda service does:
 * it receives with the function's role credentials, so the role needs ``sqs:ReceiveMessage``,
   ``sqs:DeleteMessage`` and ``sqs:GetQueueAttributes`` on the queue, as in AWS;
 * a function error leaves the whole batch on the queue; with ``ReportBatchItemFailures`` only the
-  listed records stay; both come back after the queue's visibility timeout and move to the queue's
-  dead-letter queue after its ``maxReceiveCount``.
+  listed records stay (:func:`messages_to_retry` holds Lambda's rules); both come back after the
+  queue's visibility timeout and move to the queue's dead-letter queue after its ``maxReceiveCount``.
+
+:func:`deliver_batch` is one poll of a mapping; the component tests drive it with handlers run in
+process, so both apply the same rules.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from localcloud.lambda_service import InvocationResult
 
 POLL_WAIT_SECONDS = 1
 ERROR_BACKOFF_SECONDS = 2
+# SQS's ReceiveMessage limit; Lambda gathers larger batches from several receives.
+MAX_MESSAGES_PER_RECEIVE = 10
 
 
 @dataclass
@@ -68,22 +73,83 @@ def sqs_records(messages: list[dict[str, Any]], queue_arn: str, region: str) -> 
     ]
 
 
-def failed_message_ids(result: InvocationResult, records: list[dict[str, Any]], partial: bool) -> set[str]:
-    """Which records stay on the queue after an invocation."""
-    every = {record["messageId"] for record in records}
+def messages_to_retry(
+    result: InvocationResult, message_ids: list[str], report_batch_item_failures: bool
+) -> set[str]:
+    """Which of a batch's messages stay on the queue after the function's invocation, as Lambda decides.
+
+    A function error fails the whole batch. Without ``ReportBatchItemFailures`` any other answer
+    succeeds. With it, a null or empty response or ``batchItemFailures`` succeeds; the listed
+    identifiers are retried; and a response Lambda cannot read (not JSON, not an object, an entry
+    without an ``itemIdentifier``, an empty one, or one that is not in the batch) fails the whole batch.
+    """
+    every = set(message_ids)
     if result.function_error:
         return every
-    if not partial:
+    if not report_batch_item_failures:
         return set()
-    response = result.json()
-    if not isinstance(response, dict):
+    try:
+        response = result.json()
+    except ValueError:
+        return every
+    listed = _listed_failures(response)
+    return every if listed is None or not listed <= every else listed
+
+
+def _listed_failures(response: Any) -> set[str] | None:
+    """The identifiers a partial batch response lists; None when it is not one Lambda can read."""
+    if response is None:
         return set()
-    failures = response.get("batchItemFailures") or []
-    identifiers = {
-        str(failure.get("itemIdentifier", "")) for failure in failures if isinstance(failure, dict)
-    }
-    # An identifier that is not in the batch (or is empty) makes Lambda retry the whole batch.
-    return every if not identifiers <= every else identifiers
+    failures = response.get("batchItemFailures") if isinstance(response, dict) else "unreadable"
+    if failures is None or failures == []:
+        return set()
+    if not isinstance(failures, list):
+        return None
+    identifiers = [
+        failure.get("itemIdentifier") if isinstance(failure, dict) else None for failure in failures
+    ]
+    if not all(isinstance(identifier, str) and identifier for identifier in identifiers):
+        return None
+    return {str(identifier) for identifier in identifiers}
+
+
+def deliver_batch(
+    sqs: Any,
+    queue_url: str,
+    queue_arn: str,
+    region: str,
+    *,
+    batch_size: int,
+    report_batch_item_failures: bool,
+    invoke: Callable[[dict[str, Any]], InvocationResult],
+    wait_seconds: int = 0,
+) -> list[dict[str, Any]] | None:
+    """One poll of an SQS event source mapping: receive up to ``batch_size`` messages, invoke the
+    function with them and delete the ones it processed.
+
+    Returns the records left on the queue (they come back after the visibility timeout), or None
+    when there was nothing to receive.
+    """
+    messages = sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=min(batch_size, MAX_MESSAGES_PER_RECEIVE),
+        WaitTimeSeconds=wait_seconds,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    ).get("Messages", [])
+    if not messages:
+        return None
+    records = sqs_records(messages, queue_arn, region)
+    result = invoke({"Records": records})
+    stay = messages_to_retry(result, [record["messageId"] for record in records], report_batch_item_failures)
+    done = [
+        {"Id": str(index), "ReceiptHandle": record["receiptHandle"]}
+        for index, record in enumerate(records)
+        if record["messageId"] not in stay
+    ]
+    if done:
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=done)
+    return [record for record in records if record["messageId"] in stay]
 
 
 class SqsEventSources:
@@ -171,25 +237,16 @@ class SqsEventSources:
                 self._stopping.wait(ERROR_BACKOFF_SECONDS)
 
     def _poll_once(self, mapping: _Mapping, function: LambdaFunction, sqs: Any, queue_url: str) -> None:
-        messages = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=min(mapping.batch_size, 10),
-            WaitTimeSeconds=POLL_WAIT_SECONDS,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        if not messages:
-            return
-        records = sqs_records(messages, mapping.queue_arn, self._region)
-        result = self._invoke(function, {"Records": records})
-        stay = failed_message_ids(result, records, mapping.report_batch_item_failures)
-        done = [
-            {"Id": str(index), "ReceiptHandle": record["receiptHandle"]}
-            for index, record in enumerate(records)
-            if record["messageId"] not in stay
-        ]
-        if done:
-            sqs.delete_message_batch(QueueUrl=queue_url, Entries=done)
+        deliver_batch(
+            sqs,
+            queue_url,
+            mapping.queue_arn,
+            self._region,
+            batch_size=mapping.batch_size,
+            report_batch_item_failures=mapping.report_batch_item_failures,
+            invoke=lambda event: self._invoke(function, event),
+            wait_seconds=POLL_WAIT_SECONDS,
+        )
 
     def stop(self) -> None:
         self._stopping.set()

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from stacktools.references import Described, Identity, describe, unsupported_attribute
+
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
@@ -28,6 +30,8 @@ class Resolver:
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)
     """(logical id, attribute) -> what ``Fn::GetAtt`` returns."""
     conditions: dict[str, bool] = field(default_factory=dict)
+    identities: dict[str, Identity] = field(default_factory=dict)
+    """Logical id -> the resource's identity, for the resources added with :meth:`add_resource`."""
     partition: str = "aws"
     url_suffix: str = "amazonaws.com"
 
@@ -54,9 +58,20 @@ class Resolver:
             raise UnresolvableError(f"Ref {name}")
         return self.refs[name]
 
+    def add_resource(self, identity: Identity) -> Described:
+        """Record what Ref and Fn::GetAtt of the resource return (``stacktools.references``)."""
+        described = describe(identity)
+        self.refs[identity.logical_id] = described.ref
+        for attribute, value in described.attributes.items():
+            self.attributes[(identity.logical_id, attribute)] = value
+        self.identities[identity.logical_id] = identity
+        return described
+
     def get_att(self, logical_id: str, attribute: str) -> str:
         key = (logical_id, attribute)
         if key not in self.attributes:
+            if logical_id in self.identities:
+                raise unsupported_attribute(logical_id, self.identities[logical_id].resource_type, attribute)
             raise UnresolvableError(f"Fn::GetAtt {logical_id}.{attribute}")
         return self.attributes[key]
 

@@ -13,6 +13,15 @@ from typing import Any
 
 from stacktools.intrinsics import Resolver, evaluate_conditions
 from stacktools.project import ACCOUNT_ID, REGION
+from stacktools.references import (
+    Identity,
+    generated_ids,
+    physical_id_from_properties,
+    physical_id_source,
+    properties_read,
+    resource_name,
+)
+from stacktools.template import creation_order
 
 DEFAULT_STACK = "airline"
 
@@ -35,132 +44,64 @@ def offline_resolver(
     for name, spec in template.get("Parameters", {}).items():
         resolver.refs[name] = str(given.get(name, spec.get("Default", "")))
     resolver.conditions.update(evaluate_conditions(template.get("Conditions", {}), resolver))
-    for logical_id, resource in template["Resources"].items():
-        describe = _DESCRIBERS.get(resource["Type"])
-        name = f"{stack_name}-{logical_id}"
-        ref, attributes = describe(logical_id, name, account_id, region) if describe else (name, {})
-        resolver.refs[logical_id] = ref
-        for attribute, value in attributes.items():
-            resolver.attributes[(logical_id, attribute)] = value
+    # Only what names and identifies each resource is resolved (the rest may refer to anything, even
+    # in a cycle), in the order those properties refer to each other.
+    identifying = {
+        logical_id: {
+            "Type": resource["Type"],
+            "Properties": {
+                key: resource.get("Properties", {})[key]
+                for key in properties_read(logical_id, resource["Type"])
+                if key in resource.get("Properties", {})
+            },
+        }
+        for logical_id, resource in template["Resources"].items()
+    }
+    for logical_id in creation_order(identifying):
+        resource_type = identifying[logical_id]["Type"]
+        read = resolver.resolve(identifying[logical_id]["Properties"])
+        source = physical_id_source(logical_id, resource_type)
+        if source == "name":
+            physical_id = resource_name(stack_name, logical_id, resource_type, read)
+        elif source == "property":
+            physical_id = physical_id_from_properties(logical_id, resource_type, read)
+        else:
+            physical_id = _STAND_IN_IDS.get(resource_type, _token_id(12))(logical_id, region)
+        generated = {
+            key: _STAND_IN_GENERATED[key](logical_id, physical_id, account_id, region)
+            for key in generated_ids(logical_id, resource_type)
+        }
+        resolver.add_resource(
+            Identity(logical_id, resource_type, account_id, region, physical_id, generated, read)
+        )
     return resolver
 
 
-Described = tuple[str, dict[str, str]]
+def _token_id(length: int, prefix: str = "", upper: bool = False) -> Callable[[str, str], str]:
+    def stand_in(logical_id: str, region: str) -> str:
+        token = _token(logical_id, length)
+        return prefix + (token.upper() if upper else token)
+
+    return stand_in
 
 
-def _table(logical_id: str, name: str, account: str, region: str) -> Described:
-    arn = f"arn:aws:dynamodb:{region}:{account}:table/{name}"
-    return name, {"Arn": arn, "StreamArn": f"{arn}/stream/2030-01-01T00:00:00.000"}
+# Ids services assign, in the shape each service gives them.
+_STAND_IN_IDS: dict[str, Callable[[str, str], str]] = {
+    "AWS::Cognito::UserPool": lambda logical_id, region: f"{region}_{_token(logical_id, 9)}",
+    "AWS::ApiGateway::RestApi": _token_id(10),
+    "AWS::AppSync::GraphQLApi": _token_id(26),
+    "AWS::AppSync::FunctionConfiguration": _token_id(26),
+    "AWS::WAFv2::WebACL": _token_id(36),
+    "AWS::CloudFront::Distribution": _token_id(13, "E", upper=True),
+    "AWS::CloudFront::OriginAccessControl": _token_id(13, "E", upper=True),
+    "AWS::CloudFront::ResponseHeadersPolicy": _token_id(13, "E", upper=True),
+}
 
-
-def _queue(logical_id: str, name: str, account: str, region: str) -> Described:
-    url = f"https://sqs.{region}.amazonaws.com/{account}/{name}"
-    return url, {"Arn": f"arn:aws:sqs:{region}:{account}:{name}", "QueueName": name, "QueueUrl": url}
-
-
-def _topic(logical_id: str, name: str, account: str, region: str) -> Described:
-    arn = f"arn:aws:sns:{region}:{account}:{name}"
-    return arn, {"TopicArn": arn, "TopicName": name}
-
-
-def _function(logical_id: str, name: str, account: str, region: str) -> Described:
-    return name, {"Arn": f"arn:aws:lambda:{region}:{account}:function:{name}"}
-
-
-def _role(logical_id: str, name: str, account: str, region: str) -> Described:
-    return name, {
-        "Arn": f"arn:aws:iam::{account}:role/{name}",
-        "RoleId": f"AROA{_token(logical_id, 17).upper()}",
-    }
-
-
-def _state_machine(logical_id: str, name: str, account: str, region: str) -> Described:
-    arn = f"arn:aws:states:{region}:{account}:stateMachine:{name}"
-    return arn, {"Arn": arn, "Name": name}
-
-
-def _log_group(logical_id: str, name: str, account: str, region: str) -> Described:
-    group = f"/{name}"
-    return group, {"Arn": f"arn:aws:logs:{region}:{account}:log-group:{group}:*"}
-
-
-def _rest_api(logical_id: str, name: str, account: str, region: str) -> Described:
-    return _token(logical_id, 10), {"RootResourceId": _token(logical_id + "/", 10)}
-
-
-def _user_pool(logical_id: str, name: str, account: str, region: str) -> Described:
-    pool = f"{region}_{_token(logical_id, 9)}"
-    provider = f"cognito-idp.{region}.amazonaws.com/{pool}"
-    return pool, {
-        "Arn": f"arn:aws:cognito-idp:{region}:{account}:userpool/{pool}",
-        "ProviderName": provider,
-        "ProviderURL": f"https://{provider}",
-    }
-
-
-def _graphql_api(logical_id: str, name: str, account: str, region: str) -> Described:
-    api_id = _token(logical_id, 26)
-    arn = f"arn:aws:appsync:{region}:{account}:apis/{api_id}"
-    host = f"{api_id}.appsync-api.{region}.amazonaws.com"
-    return arn, {"ApiId": api_id, "Arn": arn, "GraphQLUrl": f"https://{host}/graphql", "GraphQLDns": host}
-
-
-def _data_source(logical_id: str, name: str, account: str, region: str) -> Described:
-    return name, {
-        "Name": logical_id,
-        "DataSourceArn": f"arn:aws:appsync:{region}:{account}:datasources/{name}",
-    }
-
-
-def _appsync_function(logical_id: str, name: str, account: str, region: str) -> Described:
-    function_id = _token(logical_id, 26)
-    return function_id, {"FunctionId": function_id, "Name": logical_id}
-
-
-def _bucket(logical_id: str, name: str, account: str, region: str) -> Described:
-    bucket = f"{name.lower()}-{_token(logical_id, 12)}"
-    return bucket, {
-        "Arn": f"arn:aws:s3:::{bucket}",
-        "DomainName": f"{bucket}.s3.amazonaws.com",
-        "RegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
-    }
-
-
-def _distribution(logical_id: str, name: str, account: str, region: str) -> Described:
-    distribution_id = f"E{_token(logical_id, 13).upper()}"
-    return distribution_id, {"Id": distribution_id, "DomainName": f"d{_token(logical_id, 13)}.cloudfront.net"}
-
-
-def _cloudfront_id(logical_id: str, name: str, account: str, region: str) -> Described:
-    """An origin access control's or a response headers policy's id."""
-    resource_id = f"E{_token(logical_id, 13).upper()}"
-    return resource_id, {"Id": resource_id}
-
-
-def _web_acl(logical_id: str, name: str, account: str, region: str) -> Described:
-    acl_id = _token(logical_id, 36)
-    return f"{name}|{acl_id}|REGIONAL", {
-        "Arn": f"arn:aws:wafv2:{region}:{account}:regional/webacl/{name}/{acl_id}",
-        "Id": acl_id,
-    }
-
-
-_DESCRIBERS: dict[str, Callable[[str, str, str, str], Described]] = {
-    "AWS::DynamoDB::Table": _table,
-    "AWS::SQS::Queue": _queue,
-    "AWS::SNS::Topic": _topic,
-    "AWS::Lambda::Function": _function,
-    "AWS::IAM::Role": _role,
-    "AWS::StepFunctions::StateMachine": _state_machine,
-    "AWS::Logs::LogGroup": _log_group,
-    "AWS::ApiGateway::RestApi": _rest_api,
-    "AWS::Cognito::UserPool": _user_pool,
-    "AWS::AppSync::GraphQLApi": _graphql_api,
-    "AWS::AppSync::DataSource": _data_source,
-    "AWS::AppSync::FunctionConfiguration": _appsync_function,
-    "AWS::S3::Bucket": _bucket,
-    "AWS::CloudFront::Distribution": _distribution,
-    "AWS::CloudFront::OriginAccessControl": _cloudfront_id,
-    "AWS::CloudFront::ResponseHeadersPolicy": _cloudfront_id,
-    "AWS::WAFv2::WebACL": _web_acl,
+_STAND_IN_GENERATED: dict[str, Callable[[str, str, str, str], str]] = {
+    "QueueUrl": lambda logical_id, name, account, region: (
+        f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+    ),
+    "RoleId": lambda logical_id, name, account, region: f"AROA{_token(logical_id, 17).upper()}",
+    "RootResourceId": lambda logical_id, name, account, region: _token(logical_id + "/", 10),
+    "DomainName": lambda logical_id, name, account, region: f"d{_token(logical_id, 13)}.cloudfront.net",
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -118,3 +119,52 @@ def function_specs(template: dict[str, Any]) -> dict[str, FunctionSpec]:
             policies=list(resource["Properties"].get("Policies", [])),
         )
     return specs
+
+
+def references(value: Any) -> set[str]:
+    """Logical ids a value refers to through Ref, Fn::GetAtt or Fn::Sub."""
+    found: set[str] = set()
+    if isinstance(value, list):
+        for item in value:
+            found |= references(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str):
+                found.add(item)
+            elif key == "Fn::GetAtt":
+                found.add(item[0] if isinstance(item, list) else str(item).split(".", 1)[0])
+            elif key == "Fn::Sub":
+                text = item[0] if isinstance(item, list) else item
+                for name in re.findall(r"\$\{([^}!][^}]*)\}", text):
+                    found.add(name.split(".", 1)[0])
+                if isinstance(item, list):
+                    found |= references(item[1])
+            else:
+                found |= references(item)
+    return found
+
+
+def creation_order(resources: dict[str, Any]) -> list[str]:
+    """Logical ids, each after every resource it refers to or depends on (ValueError on a cycle)."""
+    dependencies: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        depends_on = resource.get("DependsOn", [])
+        explicit = {depends_on} if isinstance(depends_on, str) else set(depends_on)
+        dependencies[logical_id] = (references(resource.get("Properties", {})) | explicit) & set(resources)
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(logical_id: str) -> None:
+        if logical_id in order:
+            return
+        if logical_id in visiting:
+            raise ValueError(f"circular dependency through {logical_id}")
+        visiting.add(logical_id)
+        for dependency in sorted(dependencies[logical_id]):
+            visit(dependency)
+        visiting.discard(logical_id)
+        order.append(logical_id)
+
+    for logical_id in sorted(resources):
+        visit(logical_id)
+    return order

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 import requests
 from joserfc import jwt
@@ -28,7 +28,7 @@ from joserfc.jwk import KeySet
 from iam_eval import AccessRequest, evaluate
 from localcloud.appsync.definition import ApiDefinition, AuthenticationType, UserPoolConfig
 from localcloud.identity import Caller, Credentials, IdentityDirectory
-from localcloud.sigv4 import verify as sigv4_verify
+from localcloud.sigv4 import SignatureError, verify
 
 SIGV4_PREFIX = "AWS4-HMAC-SHA256"
 # AppSync's messages for the ways a request fails to authenticate.
@@ -46,31 +46,6 @@ class AppSyncDirectory(IdentityDirectory, Protocol):
     def service_role_credentials(
         self, role_arn: str, service: str, session_name: str, context: Mapping[str, str] | None = None
     ) -> Credentials: ...
-
-
-class SignatureVerifier(Protocol):
-    """``localcloud.sigv4.verify``: the caller behind a SigV4-signed request, or a rejection."""
-
-    def __call__(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes,
-        *,
-        service: str,
-        region: str,
-        directory: IdentityDirectory,
-    ) -> Caller: ...
-
-
-@runtime_checkable
-class SignatureRejection(Protocol):
-    """What a signature verifier raises (``localcloud.sigv4.SignatureError``): AWS's answer to send back."""
-
-    status: int
-    error_type: str
-    message: str
 
 
 class KeySource(Protocol):
@@ -150,7 +125,6 @@ class Authenticator:
     """Authenticates requests for one API.
 
     keys: the user pools' signing keys (needed if a mode is AMAZON_COGNITO_USER_POOLS).
-    verify_signature: the SigV4 verifier; ``localcloud.sigv4.verify`` unless given.
     clock: seconds since the epoch, for token expiry.
     """
 
@@ -160,7 +134,6 @@ class Authenticator:
         directory: IdentityDirectory,
         *,
         keys: KeySource | None = None,
-        verify_signature: SignatureVerifier | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         pool_provider = definition.auth_provider(AuthenticationType.AMAZON_COGNITO_USER_POOLS)
@@ -171,7 +144,6 @@ class Authenticator:
         self._definition = definition
         self._directory = directory
         self._keys = keys
-        self._verify_signature = verify_signature
         self._clock = clock
 
     def authenticate(
@@ -215,7 +187,6 @@ class Authenticator:
     def _iam_caller(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes, source_ip: str
     ) -> Authenticated:
-        verify = self._verify_signature or sigv4_verify
         try:
             caller = verify(
                 method,
@@ -226,10 +197,8 @@ class Authenticator:
                 region=self._definition.region,
                 directory=self._directory,
             )
-        except Exception as error:
-            if isinstance(error, SignatureRejection):
-                raise RequestRefusedError(error.status, error.error_type, error.message) from error
-            raise
+        except SignatureError as error:
+            raise RequestRefusedError(error.status, error.error_type, error.message) from error
         principal = caller.principal
         arn = principal.arn or ""
         return Authenticated(

@@ -32,7 +32,6 @@ from localcloud.appsync.auth import (
     Authenticator,
     KeySource,
     RequestRefusedError,
-    SignatureVerifier,
 )
 from localcloud.appsync.datasources import DataSources, EndpointRouter
 from localcloud.appsync.definition import ApiDefinition
@@ -249,7 +248,6 @@ class AppSyncServer:
     aws_endpoint_url: the local AWS endpoint (DynamoDB data sources).
     http_endpoint: where each HTTP data source's requests go (``datasources.aws_endpoint_router``).
     keys: the user pools' signing keys (``auth.JwksEndpoint`` or ``auth.StaticKeys``).
-    verify_signature: the SigV4 verifier; ``localcloud.sigv4.verify`` unless given.
     web_acl: the WAF web ACL associated with the API, if any (``waf.WebAcl``).
     port: 0 for any free port.
     node: the Node.js executable for the resolvers (default: ``node`` on PATH).
@@ -263,16 +261,13 @@ class AppSyncServer:
         aws_endpoint_url: str,
         http_endpoint: EndpointRouter,
         keys: KeySource | None = None,
-        verify_signature: SignatureVerifier | None = None,
         web_acl: WebAcl | None = None,
         port: int = 0,
         node: str | None = None,
     ) -> None:
         self.definition = definition
         self._web_acl = web_acl
-        self._authenticator = Authenticator(
-            definition, directory, keys=keys, verify_signature=verify_signature
-        )
+        self._authenticator = Authenticator(definition, directory, keys=keys)
         self._data_sources = DataSources(
             definition, directory, aws_endpoint_url=aws_endpoint_url, http_endpoint=http_endpoint
         )
