@@ -16,31 +16,38 @@ SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements/dev.in requirements/dev.txt src/requirements.txt tools/pyproject.toml
+# uv creates the environments and installs their pinned requirements: the same files and versions pip
+# would install, several times faster. It comes pinned (requirements/uv.txt) in an environment of its own.
+UV_ENV := .tools/uv
+UV := $(UV_ENV)/bin/uv
+$(UV_ENV)/.installed: requirements/uv.txt
 	@test -n "$(PYTHON313)" || scripts/find-python313.sh
-	@echo "-> creating $(VENV) with $(PYTHON313)"
-	@$(PYTHON313) -m venv $(VENV)
-	@$(VENV)/bin/pip install --quiet --upgrade pip
-	@$(VENV)/bin/pip install --quiet -r requirements/dev.in -c requirements/dev.txt
-	@$(VENV)/bin/pip install --quiet --no-deps -e tools
+	@echo "-> creating $(UV_ENV) (uv) with $(PYTHON313)"
+	@$(PYTHON313) -m venv --clear $(UV_ENV)
+	@$(UV_ENV)/bin/pip install --quiet -r requirements/uv.txt
 	@touch $@
 
-$(SAM_ENV)/.installed: requirements/sam.in requirements/sam.txt
-	@test -n "$(PYTHON313)" || scripts/find-python313.sh
+# A new environment (with pip, for a package a developer adds by hand) and the pinned requirements in it:
+# $(call python_env,directory,requirements without .in/.txt).
+python_env = $(UV) venv --quiet --clear --seed --python $(PYTHON313) $(1) && \
+	$(UV) pip install --quiet --python $(1)/bin/python -r $(2).in -c $(2).txt
+
+$(VENV)/.installed: requirements/dev.in requirements/dev.txt src/requirements.txt tools/pyproject.toml | $(UV_ENV)/.installed
+	@echo "-> creating $(VENV) with $(PYTHON313)"
+	@$(call python_env,$(VENV),requirements/dev)
+	@$(UV) pip install --quiet --python $(PY) --no-deps -e tools
+	@touch $@
+
+$(SAM_ENV)/.installed: requirements/sam.in requirements/sam.txt | $(UV_ENV)/.installed
 	@echo "-> creating $(SAM_ENV) (aws-sam-cli, cfn-lint) with $(PYTHON313)"
-	@$(PYTHON313) -m venv $(SAM_ENV)
-	@$(SAM_ENV)/bin/pip install --quiet --upgrade pip
-	@$(SAM_ENV)/bin/pip install --quiet -r requirements/sam.in -c requirements/sam.txt
+	@$(call python_env,$(SAM_ENV),requirements/sam)
 	@touch $@
 
 CHECKOV_ENV := .tools/checkov
 
-$(CHECKOV_ENV)/.installed: requirements/checkov.in requirements/checkov.txt
-	@test -n "$(PYTHON313)" || scripts/find-python313.sh
+$(CHECKOV_ENV)/.installed: requirements/checkov.in requirements/checkov.txt | $(UV_ENV)/.installed
 	@echo "-> creating $(CHECKOV_ENV) (checkov, parliament) with $(PYTHON313)"
-	@$(PYTHON313) -m venv $(CHECKOV_ENV)
-	@$(CHECKOV_ENV)/bin/pip install --quiet --upgrade pip
-	@$(CHECKOV_ENV)/bin/pip install --quiet -r requirements/checkov.in -c requirements/checkov.txt
+	@$(call python_env,$(CHECKOV_ENV),requirements/checkov)
 	@touch $@
 
 # ESLint with AWS's APPSYNC_JS rules, for the resolvers in graphql/ (running them needs no packages).
@@ -124,9 +131,12 @@ validate: $(SAM_ENV)/.installed ## sam validate --lint (the app's and the web ap
 	$(SAM_RUN) validate --lint --template-file $(WEB)/template.yaml
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(SAM_ENV)/bin/cfn-lint
 
+# What building and running the stack locally needs (`make demo`, `make local`): the application's
+# environment and SAM's. The linters', the static gate's and the browser tests' are `make setup`'s.
+RUN_ENVS := $(VENV)/.installed $(SAM_ENV)/.installed
 BUILD_INPUTS := template.yaml samconfig.toml src/requirements.txt src/Makefile $(shell find src -name '*.py' -not -path '*/__pycache__/*')
 
-.aws-sam/build/template.yaml: $(BUILD_INPUTS) | setup
+.aws-sam/build/template.yaml: $(BUILD_INPUTS) | $(RUN_ENVS)
 	@echo "-> sam build (no container)"
 	@$(SAM_RUN) build > .aws-sam-build.log 2>&1 || { cat .aws-sam-build.log; exit 1; }
 	@touch $@
@@ -134,12 +144,18 @@ BUILD_INPUTS := template.yaml samconfig.toml src/requirements.txt src/Makefile $
 static-gate: setup ## cfn-lint, checkov and parliament on template.yaml, web/template.yaml and their translations; sam validate
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(PY) -m secaudit.static_gate
 
-build: setup .aws-sam/build/template.yaml ## sam build, without a container (again only when its inputs change)
+build: $(RUN_ENVS) .aws-sam/build/template.yaml ## sam build, without a container (again only when its inputs change)
 
 web: $(WEB)/dist/.built ## build the customer web app and the boundary map into web/dist (again only when their sources change)
 
 # Each as one shell command, shared by `make pytest`, `make audit` and `make test`.
-PYTEST_ALL = { echo "-> pytest"; $(VENV)/bin/pytest --cov && (cd tools && ../$(VENV)/bin/pytest); }
+# The tests run in PYTEST_WORKERS processes (pytest-xdist; 0 runs them in this one), a whole module per
+# worker: its local cloud and its tests' order stay as in one process, and every worker's clouds are its
+# own (free ports, moto state per process). Coverage and the audit's observations are combined.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST_ALL = { echo "-> pytest"; $(VENV)/bin/pytest --cov $(PYTEST_PARALLEL) && \
+	(cd tools && ../$(VENV)/bin/pytest $(PYTEST_PARALLEL)); }
 # Every audit runs, whichever fails, so that each prints its own findings; the status is 1 if any failed.
 AUDIT_ALL = { echo "-> audits"; audits=0; \
 	$(PY) -m secaudit.audit || audits=1; \

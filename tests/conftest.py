@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from tests.support import real_aws
+from tests.support.audit import USAGE_PATH, audit_observations
 from tests.support.stack import REGION
+from tests.support.template import REPOSITORY_ROOT
 
 real_aws.remember_environment()
 
@@ -31,3 +35,10 @@ os.environ.update(
 )
 for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
     os.environ.pop(variable, None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The recorder of what the local clouds of tests/e2e and tests/attacks see, for the least-privilege
+    audit (``secaudit.audit``). Registered here because under pytest-xdist the controller, which writes
+    the workers' observations as one run, loads no other conftest.py."""
+    audit_observations(config, REPOSITORY_ROOT, USAGE_PATH)

@@ -12,10 +12,6 @@ from tests.support.audit import uses_of
 from tests.support.local_cloud import LocalCloud
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    observations(config)
-
-
 @pytest.fixture(scope="module")
 def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
     """One local cloud per test module: an attack in one module cannot leave state for another.

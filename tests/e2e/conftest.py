@@ -18,13 +18,10 @@ from tests.support.template import REPOSITORY_ROOT
 pytestmark = pytest.mark.local_cloud
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    observations(config)
-
-
 def observations(config: pytest.Config) -> AuditObservations:
     """What the stack's roles do in this tier's and the attack tier's local clouds, written to
-    reports/observed-access.json with the run's record when the session ends (``secaudit.audit``)."""
+    reports/observed-access.json with the run's record when the session ends (``secaudit.audit``;
+    tests/conftest.py registers it)."""
     return audit_observations(config, REPOSITORY_ROOT, USAGE_PATH)
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,21 +41,29 @@ class AuditObservations:
     it. A module counts as run when the session collected every one of its tests and each of them
     passed: a test that failed, was skipped or was left out (``-k``, ``-m``, a ``module.py::test``
     argument, ``-x``) may not have made the calls the audit looks for.
+
+    Under pytest-xdist each worker collects every test but runs only some, and its clouds see only
+    its own modules: a worker hands what it collected and observed to the controller (its
+    ``workeroutput``), which learns every outcome from the reports it receives and writes the one
+    file. The plugin must then be registered in the controller too, by a conftest.py the controller
+    loads (the root one).
     """
 
     def __init__(
         self, config: pytest.Config, root: Path, path: Path, tiers: Iterable[str] = OBSERVED_TIERS
     ) -> None:
         self._root = root.resolve()
+        self._rootpath = config.rootpath
         self._path = path
         self._tiers = tuple(tiers)
         self._expected = observed_modules(self._root, self._tiers)
         self._uses: set[Use] = set()
-        self._module_of_test: dict[str, str] = {}
         self._collected: dict[str, set[str]] = defaultdict(set)
         self._deselected: dict[str, int] = defaultdict(int)
         self._partly_asked: set[str] = set()
         self._outcomes: dict[str, str] = {}
+        self._worker_of: dict[str, str] = {}
+        self._lost_workers: set[str] = set()
         # `pytest tests/e2e/test_x.py::test_one` collects that module's test only, deselecting nothing.
         for argument in config.args:
             if "::" in argument:
@@ -77,7 +87,6 @@ class AuditObservations:
         for item in items:
             module = self._module(item.path)
             if module is not None:
-                self._module_of_test[item.nodeid] = module
                 self._collected[module].add(item.nodeid)
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
@@ -87,8 +96,15 @@ class AuditObservations:
                 self._deselected[module] += 1
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.nodeid not in self._module_of_test:
-            return
+        # Every test's outcome, observed tier or not: an xdist controller collects nothing itself and
+        # learns which tests belong to the observed tiers only when the workers are done.
+        worker = _worker_id(getattr(report, "node", None))
+        if worker is not None:
+            self._worker_of[report.nodeid] = worker
+            # Known even if that worker never hands over what it collected.
+            module = self._module(self._rootpath / report.nodeid.split("::", 1)[0])
+            if module is not None:
+                self._collected[module].add(report.nodeid)
         if report.failed:
             self._outcomes[report.nodeid] = "failed"
         elif report.skipped and self._outcomes.get(report.nodeid) != "failed":
@@ -96,7 +112,32 @@ class AuditObservations:
         elif report.when == "call" and report.nodeid not in self._outcomes:
             self._outcomes[report.nodeid] = "passed"
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object | None) -> None:
+        """An xdist worker is done: add what it collected and observed. A worker that crashed hands
+        over nothing: the calls made in the modules it ran are unknown, so those modules count as not run."""
+        handed: dict[str, Any] | None = getattr(node, "workeroutput", {}).get(OBSERVATIONS_PLUGIN)
+        if handed is None:
+            worker = _worker_id(node)
+            if worker is not None:
+                self._lost_workers.add(worker)
+            return
+        self._uses |= {Use(**use) for use in handed["uses"]}
+        for module, tests in handed["collected"].items():
+            self._collected[module].update(tests)
+        for module, count in handed["deselected"].items():
+            # Every worker collects, and deselects, the same tests.
+            self._deselected[module] = max(self._deselected[module], count)
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        workeroutput: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput[OBSERVATIONS_PLUGIN] = {
+                "uses": [asdict(use) for use in self._uses],
+                "collected": {module: sorted(tests) for module, tests in self._collected.items()},
+                "deselected": dict(self._deselected),
+            }
+            return
         if not self._collected and not self._deselected:
             return
         run = Run(
@@ -117,9 +158,12 @@ class AuditObservations:
                 for outcome in ("failed", "skipped")
             }
             unfinished = sum(1 for test in tests if test not in self._outcomes)
+            unobserved = sum(1 for test in tests if self._worker_of.get(test) in self._lost_workers)
             why = [f"{count} {outcome}" for outcome, count in counts.items() if count]
             if unfinished:
                 why.append(f"{unfinished} did not run")
+            if unobserved:
+                why.append(f"{unobserved} ran in a worker that stopped before handing over its observations")
             if self._deselected.get(module):
                 why.append(f"{self._deselected[module]} deselected")
             if module in self._partly_asked:
@@ -127,6 +171,12 @@ class AuditObservations:
             if why:
                 reasons[module] = ", ".join(why)
         return reasons
+
+
+def _worker_id(node: object) -> str | None:
+    """The id of the pytest-xdist worker behind ``node`` (a report's or a stopped worker's), if any."""
+    workerinput = getattr(node, "workerinput", None)
+    return str(workerinput["workerid"]) if isinstance(workerinput, dict) else None
 
 
 def audit_observations(config: pytest.Config, root: Path, path: Path) -> AuditObservations:

@@ -93,6 +93,43 @@ def test_a_whole_run_that_passes_is_complete(project: pytest.Pytester) -> None:
     assert audit.partial_run_message(run, MODULES) is None
 
 
+@pytest.mark.parametrize("distribution", ["loadfile", "load"])
+def test_parallel_workers_write_one_complete_run(project: pytest.Pytester, distribution: str) -> None:
+    # Each worker's clouds see only the modules it ran: the file must hold every worker's uses.
+    pytest_run(project, "-n", "2", "--dist", distribution, "tests").assert_outcomes(passed=5)
+    run, uses = read(project.path / "observed.json")
+
+    assert run.complete
+    assert run.modules == MODULES
+    assert {use.resource for use in uses} == {"test_booking", "test_loyalty", "test_forgery"}
+
+
+def test_a_failure_on_one_worker_makes_its_module_missing(project: pytest.Pytester) -> None:
+    project.makepyfile(**{"tests/e2e/test_loyalty": "def test_reads_points(cloud):\n    assert False\n"})
+
+    run = session(project, "-n", "2", "--dist", "loadfile", "tests")
+
+    assert run.missing(MODULES) == {"tests/e2e/test_loyalty.py": "1 failed"}
+
+
+def test_parallel_workers_count_a_deselected_test_once(project: pytest.Pytester) -> None:
+    run = session(project, "-n", "2", "tests", "-k", "not cancels")
+
+    assert run.missing(MODULES) == {"tests/e2e/test_booking.py": "1 deselected"}
+
+
+def test_the_modules_of_a_worker_that_crashed_are_missing(project: pytest.Pytester) -> None:
+    # One worker runs the modules in order: the attack, the booking, then the loyalty module, which
+    # ends the worker before it could hand over what the first two observed.
+    crash = "import os\n\ndef test_reads_points(cloud):\n    os._exit(1)\n"
+    project.makepyfile(**{"tests/e2e/test_loyalty": crash})
+
+    run = session(project, "-n", "1", "--max-worker-restart", "0", "tests")
+
+    assert set(run.missing(MODULES)) == set(MODULES)
+    assert "stopped before handing over its observations" in run.missing(MODULES)["tests/e2e/test_booking.py"]
+
+
 def test_a_failed_test_makes_its_module_missing(project: pytest.Pytester) -> None:
     project.makepyfile(**{"tests/e2e/test_loyalty": "def test_reads_points(cloud):\n    assert False\n"})
 
