@@ -17,6 +17,7 @@ import boto3
 from localcloud.event_sources import deliver_batch
 from localcloud.lambda_service import InvocationResult
 from tests.support.stack import ACCOUNT_ID, REGION
+from tests.support.template import project_template
 
 BatchHandler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -56,14 +57,14 @@ def drain(
     queue_url: str,
     handler: BatchHandler,
     *,
-    batch_size: int = 10,
-    report_batch_item_failures: bool = True,
+    mapping: str = "IngestLoyaltyEventSource",
     max_polls: int = 50,
 ) -> int:
-    """Deliver until the queue is empty. Returns the number of handler invocations.
-
-    The defaults are the loyalty queue's mapping in template.yaml (``IngestLoyaltyEventSource``).
-    """
+    """Deliver until the queue is empty, with the batch size and response types of ``mapping``, an event
+    source mapping of template.yaml (the loyalty queue's by default). Returns the number of invocations."""
+    properties = project_template()["Resources"][mapping]["Properties"]
+    batch_size = int(properties.get("BatchSize", 10))
+    report_batch_item_failures = "ReportBatchItemFailures" in properties.get("FunctionResponseTypes", [])
     sqs = boto3.client("sqs", region_name=REGION)
     queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue_url.rsplit('/', 1)[-1]}"
     for invocations in range(max_polls):
