@@ -427,14 +427,28 @@ def test_booking_starts_one_execution_named_after_the_booking(world: World) -> N
 
 
 def test_a_refused_execution_gives_the_step_functions_error_type_only(world: World) -> None:
-    world.targets.start_execution_error = (400, "ExecutionLimitExceeded")
+    # Its message names the state machine's ARN: the caller gets the error type, not the message.
+    world.targets.start_execution_error = (400, "StateMachineDoesNotExist")
 
     document = world.ask(
         PROCESS_BOOKING, world.alice, {"requestId": str(uuid.uuid4()), "flightId": world.stack.flights[0].id}
     )
 
     assert [(error["errorType"], error["message"]) for error in document["errors"]] == [
-        ("ExecutionLimitExceeded", "The booking could not be started")
+        ("StateMachineDoesNotExist", "The booking could not be started")
+    ]
+
+
+@pytest.mark.parametrize("refusal", ["ThrottlingException", "ExecutionLimitExceeded"])
+def test_an_execution_refused_for_now_is_the_retryable_throttled_error(world: World, refusal: str) -> None:
+    world.targets.start_execution_error = (400, refusal)
+
+    document = world.ask(
+        PROCESS_BOOKING, world.alice, {"requestId": str(uuid.uuid4()), "flightId": world.stack.flights[0].id}
+    )
+
+    assert [(error["errorType"], error["errorInfo"]) for error in document["errors"]] == [
+        ("Throttled", {"retryable": True, "retryStrategy": "exponential backoff with jitter"})
     ]
 
 
