@@ -35,8 +35,9 @@ STATUS_POLL_SECONDS = 0.1
 """How often a client asks for its booking's status: latencies are known to this resolution."""
 BOOKING_DEADLINE_SECONDS = 180
 SETTLED = {"CONFIRMED", "CANCELLED"}
-THROTTLED = "HTTP 429"
-"""How the GraphQL API reports the loyalty REST API's throttling (the resolver passes the status on)."""
+THROTTLED = "Throttled: "
+"""How the GraphQL API reports the loyalty REST API's throttling: the retryable ``Throttled`` error type
+(walkthrough.GraphQLError renders each error as ``<errorType>: <message>``)."""
 
 
 @dataclass(frozen=True)
