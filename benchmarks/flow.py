@@ -35,9 +35,10 @@ STATUS_POLL_SECONDS = 0.1
 """How often a client asks for its booking's status: latencies are known to this resolution."""
 BOOKING_DEADLINE_SECONDS = 180
 SETTLED = {"CONFIRMED", "CANCELLED"}
-THROTTLED = "Throttled: "
-"""How the GraphQL API reports the loyalty REST API's throttling: the retryable ``Throttled`` error type
-(walkthrough.GraphQLError renders each error as ``<errorType>: <message>``)."""
+THROTTLED = ("Throttled: ", "RateLimitExceeded: ")
+"""How the GraphQL API reports a read refused for its rate: the loyalty REST API's stage throttling (the
+retryable ``Throttled`` error type) or the web ACL's per-IP rate rule, which every local reader, all on
+127.0.0.1, counts against (walkthrough.GraphQLError renders each error as ``<errorType>: <message>``)."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def loyalty_levels(
             graphql(url, customer.id_token, LOYALTY_QUERY)
         except GraphQLError as error:
             with tally.lock:
-                if THROTTLED in str(error):
+                if any(refusal in str(error) for refusal in THROTTLED):
                     tally.refused += 1
                 else:
                     tally.failed += 1

@@ -667,8 +667,9 @@ def flow_section(results: Results) -> str:
     if results.loyalty_levels:
         text.append(
             "**Loyalty reads** through the whole path (GraphQL `getLoyalty` -> AppSync's HTTP resolver -> "
-            "the loyalty REST API -> GetLoyalty); reads that the API's stage throttling refused are counted "
-            "apart.\n"
+            "the loyalty REST API -> GetLoyalty); reads refused for their rate are counted apart as "
+            "throttled: by the API's stage throttling or by the web ACL's per-IP rate rule, which every "
+            "local reader (all on 127.0.0.1) counts against.\n"
         )
         text.append(_levels_table(results.loyalty_levels, "reads", with_execution=False))
         text.append("")
