@@ -20,8 +20,13 @@ import pytest
 
 from ops.redrive import LocalCloudStack, Redrive
 from tests.support.invariants import assert_system_consistent
-from tests.support.local_cloud import ACCOUNT_ID, STACK_NAME, LocalCloud, wait_for
-from tests.support.local_stack import queue_subscribed_to
+from tests.support.local_cloud import ACCOUNT_ID, STACK_NAME, LocalCloud
+from tests.support.local_stack import (
+    break_function,
+    finished_execution,
+    queue_subscribed_to,
+    set_function_variable,
+)
 from tests.support.template import sample_flights, seed
 
 pytestmark = pytest.mark.local_cloud
@@ -50,24 +55,6 @@ def _state(cloud: LocalCloud, alarm: str) -> str:
     return str(found["StateValue"])
 
 
-def _ended(cloud: LocalCloud, execution_arn: str) -> dict[str, Any]:
-    sfn = cloud.client("stepfunctions")
-    found: dict[str, Any] = wait_for(
-        lambda: (d := sfn.describe_execution(executionArn=execution_arn))["status"] != "RUNNING" and d, 60
-    )
-    return found
-
-
-def _set_cancel_booking_table(cloud: LocalCloud, table: str) -> None:
-    assert cloud.stack is not None
-    awslambda = cloud.client("lambda")
-    cancel = cloud.stack.physical_id("CancelBookingFunction")
-    environment = awslambda.get_function_configuration(FunctionName=cancel)["Environment"]["Variables"]
-    awslambda.update_function_configuration(
-        FunctionName=cancel, Environment={"Variables": {**environment, "BOOKING_TABLE_NAME": table}}
-    )
-
-
 def test_a_parked_booking_alarms_the_operators_until_the_redrive_settles_it(cloud: LocalCloud) -> None:
     assert cloud.stack is not None
     outputs = cloud.stack.outputs
@@ -80,7 +67,9 @@ def test_a_parked_booking_alarms_the_operators_until_the_redrive_settles_it(clou
 
     flight = sample_flights(datetime.now(UTC).date())[0]
     seed(cloud.client("dynamodb"), outputs["FlightTableName"], [flight])
-    _set_cancel_booking_table(cloud, "?")  # CancelBooking now fails: the compensation is parked
+    break_function(
+        cloud, "CancelBookingFunction", "BOOKING_TABLE_NAME"
+    )  # CancelBooking now fails: the compensation is parked
     booking_id = str(uuid.uuid4())
     execution = cloud.client("stepfunctions").start_execution(
         stateMachineArn=outputs["BookingStateMachineArn"],
@@ -94,7 +83,7 @@ def test_a_parked_booking_alarms_the_operators_until_the_redrive_settles_it(clou
             }
         ),
     )["executionArn"]
-    assert _ended(cloud, execution)["error"] == "BookingNeedsAttention"
+    assert finished_execution(cloud, execution)["error"] == "BookingNeedsAttention"
 
     fired = {(t.alarm_name, t.new.value) for t in cloud.alarms.evaluate_now()}
 
@@ -112,7 +101,9 @@ def test_a_parked_booking_alarms_the_operators_until_the_redrive_settles_it(clou
     assert (too_early.settled, too_early.detail) == (False, "cancel failed: ConfigurationError")
     assert [(t.alarm_name, t.new.value) for t in cloud.alarms.evaluate_now()] == []  # still parked, visible
 
-    _set_cancel_booking_table(cloud, outputs["BookingTableName"])  # the cause is fixed
+    set_function_variable(
+        cloud, "CancelBookingFunction", "BOOKING_TABLE_NAME", outputs["BookingTableName"]
+    )  # the cause is fixed
     shown = io.StringIO()
     [previewed] = redrive.run(dry_run=True, out=shown)
     assert (previewed.booking_id, previewed.settled) == (booking_id, False)
@@ -148,7 +139,7 @@ def test_bookings_failing_in_three_periods_in_a_row_fire_bookings_failing(cloud:
             name=str(uuid.uuid4()),
             input=json.dumps({"bookingId": str(uuid.uuid4()), "customerId": "c", "flightId": "f"}),
         )["executionArn"]
-        assert _ended(cloud, execution)["error"] == "BookingIdMismatch"
+        assert finished_execution(cloud, execution)["error"] == "BookingIdMismatch"
         cloud.alarms.evaluate_now()
 
     assert _state(cloud, failing) == "ALARM"

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.support.local_cloud import LocalCloud, wait_for
+from tests.support.local_cloud import LocalCloud
+from tests.support.local_stack import break_function, finished_execution
 from tests.support.template import sample_flights, seed
 
 pytestmark = pytest.mark.local_cloud
@@ -23,12 +24,7 @@ def test_a_failed_compensation_reaches_the_dead_letter_queue(cloud: LocalCloud) 
     outputs = cloud.stack.outputs
     flight = sample_flights(datetime.now(UTC).date())[0]
     seed(cloud.client("dynamodb"), outputs["FlightTableName"], [flight])
-    awslambda = cloud.client("lambda")
-    cancel = cloud.stack.physical_id("CancelBookingFunction")
-    environment = awslambda.get_function_configuration(FunctionName=cancel)["Environment"]["Variables"]
-    awslambda.update_function_configuration(
-        FunctionName=cancel, Environment={"Variables": {**environment, "BOOKING_TABLE_NAME": "?"}}
-    )
+    break_function(cloud, "CancelBookingFunction", "BOOKING_TABLE_NAME")
     booking_id = str(uuid.uuid4())
     sfn = cloud.client("stepfunctions")
 
@@ -44,9 +40,7 @@ def test_a_failed_compensation_reaches_the_dead_letter_queue(cloud: LocalCloud) 
             }
         ),
     )["executionArn"]
-    ended = wait_for(
-        lambda: (d := sfn.describe_execution(executionArn=execution))["status"] != "RUNNING" and d, 60
-    )
+    ended = finished_execution(cloud, execution)
 
     assert ended["status"] == "FAILED"
     assert ended["error"] == "BookingNeedsAttention"

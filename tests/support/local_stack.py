@@ -136,12 +136,17 @@ def queue_url(cloud: LocalCloud, logical_id: str) -> str:
 
 def break_function(cloud: LocalCloud, logical_id: str, variable: str) -> None:
     """Gives a function an invalid setting, so that it fails before calling AWS (a deployment defect)."""
+    set_function_variable(cloud, logical_id, variable, "?")
+
+
+def set_function_variable(cloud: LocalCloud, logical_id: str, variable: str, value: str) -> None:
+    """Sets one environment variable of a function, keeping the others."""
     assert cloud.stack is not None
     awslambda = cloud.client("lambda")
     name = cloud.stack.physical_id(logical_id)
     environment = awslambda.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
     awslambda.update_function_configuration(
-        FunctionName=name, Environment={"Variables": {**environment, variable: "?"}}
+        FunctionName=name, Environment={"Variables": {**environment, variable: value}}
     )
 
 
