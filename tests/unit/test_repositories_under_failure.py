@@ -55,6 +55,15 @@ def total_was(points: int) -> dict[str, Any]:
     return {"Code": "ConditionalCheckFailed", "Item": to_item({"points": points})}
 
 
+def refused_for_the_cap(stub: Stubber) -> None:
+    """The first transaction fails: the customer's total leaves room for only 30 more points."""
+    stub.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        modeled_fields=cancelled_transaction(NONE, total_was(POINTS_CAP - 30)),
+    )
+
+
 # The booking table.
 
 
@@ -158,11 +167,7 @@ def test_a_transaction_conflict_is_raised_so_the_notice_is_retried(dynamodb: tup
 def test_near_the_cap_only_the_points_that_fit_are_credited(dynamodb: tuple[Any, Stubber]) -> None:
     client, stub = dynamodb
     ledger = LoyaltyLedger(client, "loyalty")
-    stub.add_client_error(
-        "transact_write_items",
-        service_error_code="TransactionCanceledException",
-        modeled_fields=cancelled_transaction(NONE, total_was(POINTS_CAP - 30)),
-    )
+    refused_for_the_cap(stub)
     stub.add_response("transact_write_items", {})
 
     credited = ledger.credit("customer-1", "booking-1", 100, NOW)
@@ -174,11 +179,7 @@ def test_a_duplicate_that_lands_between_the_two_transactions_is_credited_once(
     dynamodb: tuple[Any, Stubber],
 ) -> None:
     client, stub = dynamodb
-    stub.add_client_error(
-        "transact_write_items",
-        service_error_code="TransactionCanceledException",
-        modeled_fields=cancelled_transaction(NONE, total_was(POINTS_CAP - 30)),
-    )
+    refused_for_the_cap(stub)
     # The retry with the points that fit finds the booking credited by a concurrent delivery.
     stub.add_client_error(
         "transact_write_items",
@@ -191,11 +192,7 @@ def test_a_duplicate_that_lands_between_the_two_transactions_is_credited_once(
 
 def test_a_total_that_moved_between_the_two_transactions_is_raised(dynamodb: tuple[Any, Stubber]) -> None:
     client, stub = dynamodb
-    stub.add_client_error(
-        "transact_write_items",
-        service_error_code="TransactionCanceledException",
-        modeled_fields=cancelled_transaction(NONE, total_was(POINTS_CAP - 30)),
-    )
+    refused_for_the_cap(stub)
     stub.add_client_error(
         "transact_write_items",
         service_error_code="TransactionCanceledException",
