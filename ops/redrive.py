@@ -1,4 +1,4 @@
-"""Settle the bookings parked in the booking dead-letter queue, once their cause is fixed.
+"""Settle the bookings parked in the dead-letter queues, once their cause is fixed.
 
     python -m ops.redrive --stack NAME [--dry-run]       (AWS credentials and region from the environment)
 
@@ -11,6 +11,13 @@ seat and charge again. So a parked booking is settled by doing again what its ex
   booking, release its seat, notify the cancellation. Each step is idempotent (a refund of a refunded
   booking, a cancellation of a cancelled one, a seat already released change nothing);
 * a failed confirmation notice -> the confirmation notice.
+
+The loyalty dead-letter queue holds the confirmed notices the loyalty service could not take (IngestLoyalty
+failed three times on one, or the loyalty queue refused SNS's delivery). They cannot be moved back to the
+loyalty queue: its policy admits only the booking topic's deliveries, since whoever puts a message there
+mints points. So the booking's confirmation notice is sent again through NotifyBooking, built from the
+booking table (a notice only for a booking that is CONFIRMED there); IngestLoyalty credits a booking once,
+however many notices of it arrive.
 
 A message is deleted only when every step of its booking succeeded; otherwise it stays (visible again,
 so its alarm stays in ALARM) and the step and error are reported. A second run finds nothing to do.
@@ -81,6 +88,17 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Parked:
+    """A message of a dead-letter queue, read: whose booking it is, what failed, what settles it."""
+
+    booking_id: str
+    customer_id: object
+    flight_id: object
+    failure: str
+    steps: list[Step]
+
+
+@dataclass(frozen=True)
 class Outcome:
     booking_id: str
     settled: bool
@@ -98,15 +116,19 @@ class Redrive:
 
     def run(self, *, dry_run: bool, out: TextIO) -> list[Outcome]:
         sqs = self._client("sqs")
-        queue_url = self._stack.queue_url("BookingDeadLetterQueue")
-        messages = list(self._parked(sqs, queue_url))
-        if not messages:
-            print("No parked booking.", file=out)
         outcomes = []
-        for message in messages:
-            outcome = self._settle(sqs, queue_url, message, dry_run=dry_run, out=out)
-            if outcome is not None:
-                outcomes.append(outcome)
+        for queue, read, nothing in (
+            ("BookingDeadLetterQueue", self._parked_booking, "No parked booking."),
+            ("LoyaltyDeadLetterQueue", self._set_aside_notice, "No loyalty notice set aside."),
+        ):
+            queue_url = self._stack.queue_url(queue)
+            messages = list(self._parked(sqs, queue_url))
+            if not messages:
+                print(nothing, file=out)
+            for message in messages:
+                outcome = self._settle(sqs, queue_url, message, read, dry_run=dry_run, out=out)
+                if outcome is not None:
+                    outcomes.append(outcome)
         return outcomes
 
     @staticmethod
@@ -124,19 +146,26 @@ class Redrive:
                 yield message
 
     def _settle(
-        self, sqs: Any, queue_url: str, message: Mapping[str, Any], *, dry_run: bool, out: TextIO
+        self,
+        sqs: Any,
+        queue_url: str,
+        message: Mapping[str, Any],
+        read: Callable[[str], Parked],
+        *,
+        dry_run: bool,
+        out: TextIO,
     ) -> Outcome | None:
         try:
-            state = json.loads(message["Body"])["state"]
-            booking_id = str(state["bookingId"])
+            parked = read(message["Body"])
         except (ValueError, KeyError, TypeError):
-            print(f"message {message['MessageId']}: not a parked booking; left in the queue", file=out)
+            what = f"message {message['MessageId']}: not one this redrive settles"
+            print(f"{what}; left in the queue", file=out)
             _show_again(sqs, queue_url, message)
             return None
-        steps = self._steps(state)
+        booking_id, steps = parked.booking_id, parked.steps
         print(
-            f"booking {booking_id}  customer {state.get('customerId')}  flight {state.get('flightId')}\n"
-            f"  failed: {_what_failed(state)}\n"
+            f"booking {booking_id}  customer {parked.customer_id}  flight {parked.flight_id}\n"
+            f"  failed: {parked.failure}\n"
             f"  redrive: {', '.join(step.name for step in steps)}",
             file=out,
         )
@@ -153,6 +182,57 @@ class Redrive:
         sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         print("  settled; the message is deleted", file=out)
         return Outcome(booking_id, settled=True, detail="settled")
+
+    def _parked_booking(self, body: str) -> Parked:
+        """A booking the saga parked: its execution's state."""
+        state = json.loads(body)["state"]
+        return Parked(
+            booking_id=str(state["bookingId"]),
+            customer_id=state.get("customerId"),
+            flight_id=state.get("flightId"),
+            failure=_what_failed(state),
+            steps=self._steps(state),
+        )
+
+    def _set_aside_notice(self, body: str) -> Parked:
+        """A booking notice the loyalty service could not take: the SNS envelope around it."""
+        notice = json.loads(json.loads(body)["Message"])
+        booking_id = str(notice["bookingId"])
+        return Parked(
+            booking_id=booking_id,
+            customer_id=notice.get("customerId"),
+            flight_id=notice.get("flightId"),
+            failure="its loyalty credit: the notice was set aside",
+            steps=[Step("notify the confirmation again", lambda: self._notify_confirmed(booking_id))],
+        )
+
+    def _notify_confirmed(self, booking_id: str) -> None:
+        """The confirmation notice of a booking, from what the booking table holds of it."""
+        try:
+            booking = (
+                self._client("dynamodb")
+                .get_item(
+                    TableName=self._stack.physical_name("BookingTable"),
+                    Key={"id": {"S": booking_id}},
+                    ConsistentRead=True,
+                )
+                .get("Item")
+            )
+        except ClientError as error:
+            raise StepFailedError(error.response["Error"]["Code"]) from None
+        status = booking["status"]["S"] if booking else "missing"
+        if booking is None or status != "CONFIRMED":
+            raise StepFailedError(f"the booking is {status}, not CONFIRMED: no points are due")
+        notice = {
+            "bookingId": booking_id,
+            "customerId": booking["customerId"]["S"],
+            "flightId": booking["flightId"]["S"],
+            "status": "CONFIRMED",
+            "bookingReference": booking["bookingReference"]["S"],
+            "amount": int(booking["amount"]["N"]),
+            "currency": booking["currency"]["S"],
+        }
+        self._invoke("NotifyBookingFunction", notice)
 
     def _steps(self, state: Mapping[str, Any]) -> list[Step]:
         booking_id = str(state["bookingId"])

@@ -6,6 +6,8 @@ notice the queue refuses must be kept where an operator can find it and redrive 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from ops.redrive import LocalCloudStack, Redrive
 from tests.e2e.test_booking_flows import book, new_customer
 from tests.support.invariants import assert_system_consistent, queue_url
-from tests.support.local_cloud import Customer, LocalCloud, wait_for
+from tests.support.local_cloud import ACCOUNT_ID, STACK_NAME, Customer, LocalCloud, wait_for
 from tests.support.template import Flight, sample_flights, seed
 
 pytestmark = pytest.mark.local_cloud
@@ -57,7 +60,7 @@ def test_tuning_the_loyalty_queue_keeps_its_policy_and_bookings_still_earn_point
     assert_system_consistent(cloud)
 
 
-@pytest.fixture
+@contextlib.contextmanager
 def sns_refused(cloud: LocalCloud) -> Iterator[None]:
     """The loyalty queue's owner drops the statement that lets the booking topic deliver (AWS calls
     that a client-side error: SNS does not retry it); put back afterwards."""
@@ -65,8 +68,10 @@ def sns_refused(cloud: LocalCloud) -> Iterator[None]:
     without = {**before, "Statement": [s for s in before["Statement"] if s["Effect"] != "Allow"]}
     sqs, url = cloud.client("sqs"), queue_url(cloud, "LoyaltyQueue")
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(without)})
-    yield
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(before)})
+    try:
+        yield
+    finally:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(before)})
 
 
 def dead_lettered(cloud: LocalCloud, booking_id: str) -> dict[str, Any] | None:
@@ -102,16 +107,17 @@ def ledger_points(cloud: LocalCloud, customer: Customer) -> int:
     return int(item["points"]["N"]) if item else 0
 
 
-@pytest.mark.usefixtures("sns_refused")
-def test_a_notice_the_loyalty_queue_refuses_lands_in_its_dead_letter_queue(
+def test_a_notice_the_loyalty_queue_refuses_lands_in_its_dead_letter_queue_until_the_redrive_credits_it(
     cloud: LocalCloud, flight: Flight
 ) -> None:
     assert cloud.stack is not None
     customer = new_customer(cloud)
+    set_aside_alarm = f"{STACK_NAME}-loyalty-notice-set-aside"
+    cloud.alarms.evaluate_now()
 
-    booking = book(cloud, customer, flight, "tok_visa", "CONFIRMED")
-
-    parked = wait_for(lambda: dead_lettered(cloud, booking["id"]), 30)
+    with sns_refused(cloud):
+        booking = book(cloud, customer, flight, "tok_visa", "CONFIRMED")
+        parked = wait_for(lambda: dead_lettered(cloud, booking["id"]), 30)
     assert parked is not None, "the refused notice is not in the loyalty dead-letter queue"
     envelope = json.loads(parked["Body"])
     assert envelope["TopicArn"] == cloud.stack.outputs["BookingTopicArn"]
@@ -125,3 +131,17 @@ def test_a_notice_the_loyalty_queue_refuses_lands_in_its_dead_letter_queue(
     assert envelope["MessageAttributes"]["bookingStatus"]["Value"] == "CONFIRMED"
     assert parked["MessageAttributes"]["ErrorCode"]["StringValue"] == "AccessDenied"
     assert ledger_points(cloud, customer) == 0
+    assert (set_aside_alarm, "ALARM") in {(t.alarm_name, t.new.value) for t in cloud.alarms.evaluate_now()}
+
+    # The queue takes notices again; the operator's redrive has the booking's notice sent again.
+    redrive = Redrive(cloud.client, LocalCloudStack(STACK_NAME, cloud.endpoints.aws, ACCOUNT_ID))
+    [outcome] = redrive.run(dry_run=False, out=io.StringIO())
+    again = redrive.run(dry_run=False, out=io.StringIO())
+
+    assert (outcome.booking_id, outcome.settled) == (booking["id"], True)
+    assert again == []
+    credited = wait_for(lambda: ledger_points(cloud, customer) == flight.price, 30)
+    assert credited, "the redrive credited nothing"
+    assert (set_aside_alarm, "OK") in {(t.alarm_name, t.new.value) for t in cloud.alarms.evaluate_now()}
+    assert_system_consistent(cloud)
+    assert ledger_points(cloud, customer) == flight.price  # credited once

@@ -40,15 +40,14 @@ class _Functions:
 
 
 class _Stack:
-    def __init__(self, queue_url: str) -> None:
-        self._queue_url = queue_url
+    def __init__(self, queue_urls: dict[str, str]) -> None:
+        self._queue_urls = queue_urls
 
     def physical_name(self, logical_id: str) -> str:
         return f"{STACK}-{logical_id}"
 
     def queue_url(self, logical_id: str) -> str:
-        assert logical_id == "BookingDeadLetterQueue"
-        return self._queue_url
+        return self._queue_urls[logical_id]
 
 
 class _World:
@@ -56,6 +55,13 @@ class _World:
         self.sqs: Any = boto3.client("sqs", region_name=REGION)
         self.dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
         self.queue = self.sqs.create_queue(QueueName=f"{STACK}-BookingDeadLetterQueue")["QueueUrl"]
+        self.notices = self.sqs.create_queue(QueueName=f"{STACK}-LoyaltyDeadLetterQueue")["QueueUrl"]
+        self.dynamodb.create_table(
+            TableName=f"{STACK}-BookingTable",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         self.dynamodb.create_table(
             TableName=f"{STACK}-FlightTable",
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -72,16 +78,35 @@ class _World:
         )
         self.functions = _Functions()
         clients = {"sqs": self.sqs, "dynamodb": self.dynamodb, "lambda": self.functions}
-        self.redrive = Redrive(clients.__getitem__, _Stack(self.queue))
+        queues = {"BookingDeadLetterQueue": self.queue, "LoyaltyDeadLetterQueue": self.notices}
+        self.redrive = Redrive(clients.__getitem__, _Stack(queues))
 
     def park(self, state: dict[str, Any]) -> None:
         self.sqs.send_message(
             QueueUrl=self.queue, MessageBody=json.dumps({"executionId": "arn:execution", "state": state})
         )
 
-    def parked(self) -> int:
+    def set_aside(self, notice: dict[str, Any]) -> None:
+        """A booking notice in the loyalty dead-letter queue, in its SNS envelope as SNS delivers it."""
+        envelope = {"Type": "Notification", "TopicArn": "arn:topic", "Message": json.dumps(notice)}
+        self.sqs.send_message(QueueUrl=self.notices, MessageBody=json.dumps(envelope))
+
+    def book(self, booking_id: str, status: str) -> None:
+        item = {
+            "id": {"S": booking_id},
+            "customerId": {"S": "c-1"},
+            "flightId": {"S": FLIGHT},
+            "status": {"S": status},
+            "amount": {"N": "12900"},
+            "currency": {"S": "EUR"},
+        }
+        if status == "CONFIRMED":
+            item["bookingReference"] = {"S": "ABC123"}
+        self.dynamodb.put_item(TableName=f"{STACK}-BookingTable", Item=item)
+
+    def parked(self, queue: str | None = None) -> int:
         attributes = self.sqs.get_queue_attributes(
-            QueueUrl=self.queue, AttributeNames=["ApproximateNumberOfMessages"]
+            QueueUrl=queue or self.queue, AttributeNames=["ApproximateNumberOfMessages"]
         )
         return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
@@ -228,8 +253,63 @@ def test_a_message_that_is_not_a_parked_booking_is_left_alone(world: _World) -> 
     outcomes, shown = world.run()
 
     assert outcomes == []
-    assert "not a parked booking" in shown
+    assert "not one this redrive settles" in shown
     assert world.parked() == 1
+
+
+NOTICE = {
+    "bookingId": "b-7",
+    "customerId": "c-1",
+    "flightId": FLIGHT,
+    "status": "CONFIRMED",
+    "amount": 999999,
+}
+
+
+def test_a_set_aside_loyalty_notice_is_sent_again_from_the_booking_table_and_deleted(world: _World) -> None:
+    world.book("b-7", "CONFIRMED")
+    world.set_aside(NOTICE)
+
+    [outcome], shown = world.run()
+
+    assert outcome == Outcome("b-7", settled=True, detail="settled")
+    [(name, notice)] = world.functions.invocations
+    assert name == "NotifyBookingFunction"
+    # What the table holds, not what the parked message says.
+    assert notice == {
+        "bookingId": "b-7",
+        "customerId": "c-1",
+        "flightId": FLIGHT,
+        "status": "CONFIRMED",
+        "bookingReference": "ABC123",
+        "amount": 12900,
+        "currency": "EUR",
+    }
+    assert world.parked(world.notices) == 0
+    assert "notify the confirmation again" in shown
+    assert world.run()[0] == []
+
+
+def test_a_set_aside_notice_of_a_booking_that_is_not_confirmed_stays_for_inspection(world: _World) -> None:
+    world.book("b-7", "CANCELLED")
+    world.set_aside(NOTICE)
+
+    [outcome], shown = world.run()
+
+    assert not outcome.settled
+    assert "the booking is CANCELLED, not CONFIRMED" in outcome.detail
+    assert world.functions.invocations == []
+    assert world.parked(world.notices) == 1
+    assert "NOT settled" in shown
+
+
+def test_a_set_aside_notice_of_an_unknown_booking_stays_for_inspection(world: _World) -> None:
+    world.set_aside(NOTICE)
+
+    [outcome], _ = world.run()
+
+    assert "the booking is missing" in outcome.detail
+    assert world.parked(world.notices) == 1
 
 
 def test_on_aws_names_come_from_cloudformation() -> None:
@@ -248,3 +328,13 @@ def test_the_command_line_needs_a_stack(capsys: pytest.CaptureFixture[str]) -> N
         main([])
 
     assert "--stack" in capsys.readouterr().err
+
+
+def test_a_booking_table_that_cannot_be_read_leaves_the_notice_and_says_why(world: _World) -> None:
+    world.dynamodb.delete_table(TableName=f"{STACK}-BookingTable")
+    world.set_aside(NOTICE)
+
+    [outcome], _ = world.run()
+
+    assert outcome.detail == "notify the confirmation again failed: ResourceNotFoundException"
+    assert world.parked(world.notices) == 1
