@@ -91,14 +91,14 @@ def test_a_seat_taken_by_an_attempt_whose_answer_was_lost_is_given_back_by_the_c
     def lose_the_first_answer_then_throttle(
         backend: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any
     ) -> Any:
-        if table_name != flight_table or "seatsAvailable - :one" not in (kwargs.get("update_expression") or ""):
+        if not (table_name == flight_table and is_seat_update(kwargs)):
             return original_update_item(backend, table_name, *args, **kwargs)
         seat_updates.append(table_name)
         if len(seat_updates) == 1:
             original_update_item(backend, table_name, *args, **kwargs)
             # As the saga's Retry names DynamoDB's 500 (Step Functions names the SDK's exception class).
-            raise DynamodbException(ERROR_TYPE_PREFIX + "InternalServerErrorException", "injected: answer lost")
-        raise DynamodbException(ERROR_TYPE_PREFIX + "ProvisionedThroughputExceededException", "injected throttle")
+            raise DynamodbException(ERROR_TYPE_PREFIX + "InternalServerErrorException", "injected: lost")
+        raise throttled()
 
     monkeypatch.setattr(DynamoDBBackend, "update_item", lose_the_first_answer_then_throttle)
 
@@ -135,10 +135,8 @@ def test_a_throttled_booking_does_not_take_back_a_seat_another_booking_holds(
     original_update_item = DynamoDBBackend.update_item
 
     def throttle_seat_updates(backend: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
-        if table_name == flight_table and "seatsAvailable - :one" in (kwargs.get("update_expression") or ""):
-            raise DynamodbException(
-                ERROR_TYPE_PREFIX + "ProvisionedThroughputExceededException", "injected throttle"
-            )
+        if table_name == flight_table and is_seat_update(kwargs):
+            raise throttled()
         return original_update_item(backend, table_name, *args, **kwargs)
 
     monkeypatch.setattr(DynamoDBBackend, "update_item", throttle_seat_updates)
@@ -157,6 +155,15 @@ def test_a_throttled_booking_does_not_take_back_a_seat_another_booking_holds(
     assert booking_dead_letters(stack) == []
     monkeypatch.undo()
     assert_consistent(stack_snapshot(stack))
+
+
+def throttled() -> DynamodbException:
+    return DynamodbException(ERROR_TYPE_PREFIX + "ProvisionedThroughputExceededException", "injected")
+
+
+def is_seat_update(update_item_arguments: dict[str, Any]) -> bool:
+    """ReserveFlightSeat's update (the saga's only write that takes a seat)."""
+    return "seatsAvailable - :one" in (update_item_arguments.get("update_expression") or "")
 
 
 def stack_snapshot(stack: MockStack) -> Snapshot:
