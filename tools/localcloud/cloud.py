@@ -38,6 +38,7 @@ from localcloud.appsync.server import AppSyncServer
 from localcloud.appsync.template import definition_from_template
 from localcloud.appsync.waf import WebAcl
 from localcloud.deploy import DeployedStack, Deployer
+from localcloud.dynamodb_requests import DynamoDBRequestsSerialised
 from localcloud.enforcement import Enforcement, function_policy, served_backends
 from localcloud.event_sources import SqsEventSources
 from localcloud.faults import FaultPlan
@@ -148,6 +149,7 @@ class LocalCloud:
         )
         self.sns_delivery = SnsToSqsDelivery(account_id=ACCOUNT_ID)
         self.queue_attributes = QueueAttributesKept()
+        self.dynamodb_requests = DynamoDBRequestsSerialised()
         self.execution_start_times = ExecutionStartTimes()
         self.alarms = AlarmEvaluator(
             self.client,
@@ -201,6 +203,7 @@ class LocalCloud:
             self.step_functions,
             self.sns_delivery,
             self.queue_attributes,
+            self.dynamodb_requests,
             self.execution_start_times,
         ):
             part.install()
@@ -228,6 +231,7 @@ class LocalCloud:
         self.step_functions.uninstall()
         self.sns_delivery.uninstall()
         self.queue_attributes.uninstall()
+        self.dynamodb_requests.uninstall()
         self.execution_start_times.uninstall()
         self.enforcement.uninstall()
         if self._endpoint is not None:

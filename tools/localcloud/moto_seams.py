@@ -31,6 +31,7 @@ from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.config import default_user_config
 from moto.core.responses import BaseResponse
+from moto.dynamodb.responses import DynamoHandler
 from moto.moto_api._internal.models import moto_api_backend
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue
@@ -276,6 +277,18 @@ EXECUTION_START_DETAILS = MethodSeam(
 """``Execution.get_start_execution_details`` gives the context object's ``Execution.StartTime`` as a
 ``datetime``: the local cloud gives Step Functions' ISO 8601 text."""
 
+DYNAMODB_REQUEST = MethodSeam(
+    "DynamoDB request",
+    DynamoHandler,
+    "call_action",
+    ("self",),
+    (SourceAssumption(DynamoHandler, "call_action", "return super().call_action()"),),
+)
+"""``DynamoHandler.call_action`` runs one DynamoDB request on the backend, with no lock: moto's
+conditional writes read, check and write in separate steps, so two requests at once can both pass a
+condition only one of them may (two bookings taking the last seat). DynamoDB applies each item write,
+and each transaction, atomically: :mod:`localcloud.dynamodb_requests` runs them one at a time."""
+
 METHOD_SEAMS = (
     REQUEST_AUTHORIZATION,
     USER_POOL_SIGNING_KEY,
@@ -287,6 +300,7 @@ METHOD_SEAMS = (
     SUBSCRIPTION_PUBLISH,
     STATE_TASK_CREDENTIALS,
     EXECUTION_START_DETAILS,
+    DYNAMODB_REQUEST,
 )
 
 # ---------------------------------------------------------------------------------- replaced functions
