@@ -145,9 +145,10 @@ def test_declined_card_cancels_releases_seat_captures_nothing_and_notifies_cance
     assert result.status == "FAILED"
     assert result.error == "BookingCancelled"
     states = result.entered_states()
-    assert states[-5:] == [
+    assert states[-6:] == [
         "RefundPayment",
         "CancelBooking",
+        "WasBookingRecorded",
         "ReleaseFlightSeat",
         "NotifyBookingCancelled",
         "BookingCancelled",
