@@ -1,11 +1,12 @@
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from common.models import TopicArn
+from common.settings import Settings
 
 
-class BookingTableSettings(BaseModel):
+class BookingTableSettings(Settings):
     booking_table_name: str = Field(min_length=3, max_length=255)
 
 
-class BookingTopicSettings(BaseModel):
+class BookingTopicSettings(Settings):
     booking_topic_arn: TopicArn

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class Settings(BaseModel):
+    """A function's settings. Built when first loaded: a function builds only the settings its path uses."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 class ConfigurationError(RuntimeError):

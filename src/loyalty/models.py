@@ -39,7 +39,7 @@ class BookingNotice(CamelModel):
 
 
 class MessageAttribute(BaseModel):
-    model_config = ConfigDict(alias_generator=to_pascal, frozen=True, extra="ignore")
+    model_config = ConfigDict(alias_generator=to_pascal, frozen=True, extra="ignore", defer_build=True)
 
     type: str
     value: str
@@ -50,7 +50,9 @@ class TopicDelivery(BaseModel):
     keys) around the notice, naming the topic that sent it and carrying the message attributes."""
 
     # The signature fields are not checked here (see docs/blast-radius.md); the rest is not needed.
-    model_config = ConfigDict(alias_generator=to_pascal, frozen=True, extra="ignore")
+    # Built with the queue record that carries it, when IngestLoyalty first parses one: GetLoyalty,
+    # which imports this module too, never builds it.
+    model_config = ConfigDict(alias_generator=to_pascal, frozen=True, extra="ignore", defer_build=True)
 
     type: Literal["Notification"]
     topic_arn: str

@@ -1,13 +1,14 @@
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from common.models import TopicArn
+from common.settings import Settings
 
 
-class LoyaltySettings(BaseModel):
+class LoyaltySettings(Settings):
     loyalty_table_name: str = Field(min_length=3, max_length=255)
 
 
-class NoticeSettings(BaseModel):
+class NoticeSettings(Settings):
     """IngestLoyalty credits only notices from this topic."""
 
     booking_topic_arn: TopicArn

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Json, ValidationError
+from pydantic import ConfigDict, Json, ValidationError
 
 from common.clock import utc_now
 from common.events import describe_validation_error
@@ -38,7 +38,10 @@ OUTCOME_METRIC = {
 
 class LoyaltyQueueRecord(SqsRecordModel):
     """A record of the loyalty queue: the SNS envelope the booking topic delivers (it names the topic
-    and carries the message attributes), around the booking notice."""
+    and carries the message attributes), around the booking notice. Built when the first record is
+    parsed, not when the handler is imported."""
+
+    model_config = ConfigDict(defer_build=True)
 
     body: Json[TopicDelivery]
 
