@@ -446,6 +446,17 @@ def reset_moto() -> None:
         default_user_config["iam"] = saved
 
 
+def aws_managed_policies_only_in(partition: str) -> Replaced:
+    """New IAM backends get AWS managed policies (when moto is configured to load them) in
+    ``partition`` only (:data:`AWS_MANAGED_POLICIES`); the handle restores moto's loading."""
+    load_all = IAMBackend._init_aws_policies
+
+    def managed_policies_of_one_partition(backend: IAMBackend) -> list[Any]:
+        return load_all(backend) if backend.partition == partition else []
+
+    return AWS_MANAGED_POLICIES.replace(managed_policies_of_one_partition)
+
+
 class LocalCloudSettings:
     """moto's process-wide ``default_user_config`` set as the local cloud needs it, and AWS managed
     policies only in ``partition`` (:data:`AWS_MANAGED_POLICIES`); :meth:`restore` puts back what was
@@ -458,14 +469,7 @@ class LocalCloudSettings:
         self._saved = {key: default_user_config.get(key) for key in _SETTINGS}
         for key, value in _SETTINGS.items():
             default_user_config[key] = value  # type: ignore[literal-required]
-        load_all = IAMBackend._init_aws_policies
-
-        def managed_policies_of_one_partition(backend: IAMBackend) -> list[Any]:
-            return load_all(backend) if backend.partition == partition else []
-
-        self._managed_policies: Replaced | None = AWS_MANAGED_POLICIES.replace(
-            managed_policies_of_one_partition
-        )
+        self._managed_policies: Replaced | None = aws_managed_policies_only_in(partition)
 
     def restore(self) -> None:
         for key, value in self._saved.items():
