@@ -7,6 +7,7 @@ sessions from it (see tests/deployed), everything else sees only fake credential
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +43,31 @@ def pytest_configure(config: pytest.Config) -> None:
     audit (``secaudit.audit``). Registered here because under pytest-xdist the controller, which writes
     the workers' observations as one run, loads no other conftest.py."""
     audit_observations(config, REPOSITORY_ROOT, USAGE_PATH)
+
+
+LONGEST_FIRST = (
+    "security",
+    "browser",
+    "e2e",
+    "attacks",
+    "statemachine",
+    "component",
+    "deployed",
+    "unit",
+    "template",
+)
+"""The tiers, those whose modules run longest first: the static gate's variants (one batch of linter runs),
+then the tiers that start a local cloud per module, then the embedded-stack tiers, then the quick ones."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``--dist loadfile`` each worker takes the next module in this order when it is free: with the
+    longest modules first, the quick ones at the end keep both workers busy until the run ends. The order
+    of the tests within a module is unchanged."""
+    tests_directory = Path(__file__).parent
+
+    def tier_rank(item: pytest.Item) -> int:
+        tier = item.path.relative_to(tests_directory).parts[0]
+        return LONGEST_FIRST.index(tier) if tier in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=tier_rank)

@@ -10,12 +10,14 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.utilities.utils import get_partition
 
 import booking.dependencies
 import loyalty.dependencies
 import payment.dependencies
 from common.aws import reset_clients
 from common.dynamodb import from_item, to_item
+from localcloud.moto_seams import aws_managed_policies_only_in
 from localcloud.service_integrations import ExecutionStartTimes
 from stacktools.catalog import Flight, sample_flights, seed
 from tests.support.inprocess import InProcessLambdaRunner
@@ -46,10 +48,14 @@ def aws() -> Iterator[None]:
     # The saga compares times with $$.Execution.StartTime: it must be the text Step Functions gives.
     start_times = ExecutionStartTimes()
     start_times.install()
+    # The stack's partition only: moto's access key lookup makes an IAM backend in every partition,
+    # and loading the managed policies into each would be most of a whole-stack deployment's time.
+    managed_policies = aws_managed_policies_only_in(get_partition(REGION))
     try:
         with mock_aws(config=config):
             yield
     finally:
+        managed_policies.restore()
         start_times.uninstall()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -165,6 +166,8 @@ class LocalCloud:
         self.stack: DeployedStack | None = None
         self.endpoints = Endpoints(aws="")
         self._admin: Credentials | None = None
+        self._admin_clients: dict[str, Any] = {}
+        self._admin_clients_lock = threading.Lock()
         self._settings: moto_seams.LocalCloudSettings | None = None
         self._servers: list[Any] = []
 
@@ -239,6 +242,7 @@ class LocalCloud:
             self._endpoint = None
         # moto's state lives in this process: leave nothing behind for whatever runs next.
         self.directory.forget_sessions()
+        self._admin_clients.clear()
         moto_seams.reset_moto()
         if self._settings is not None:
             self._settings.restore()
@@ -291,11 +295,17 @@ class LocalCloud:
         )
 
     def client(self, service: str, credentials: Credentials | None = None) -> Any:
-        """A client of the local AWS endpoint, as the administrator or with the given credentials."""
+        """A client of the local AWS endpoint, as the administrator or with the given credentials.
+
+        The administrator's are made once per service while the cloud runs (clients are thread-safe,
+        and creating one costs more than most calls)."""
         if credentials is None:
-            return self.admin_session().client(  # type: ignore[call-overload]
-                service, endpoint_url=self._aws_url(), config=Config(retries={"max_attempts": 1})
-            )
+            with self._admin_clients_lock:
+                if service not in self._admin_clients:
+                    self._admin_clients[service] = self.admin_session().client(  # type: ignore[call-overload]
+                        service, endpoint_url=self._aws_url(), config=Config(retries={"max_attempts": 1})
+                    )
+                return self._admin_clients[service]
         return boto3.client(  # type: ignore[call-overload]
             service,
             region_name=REGION,

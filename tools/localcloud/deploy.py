@@ -100,6 +100,7 @@ class Deployer:
         self._stack_name = stack_name
         self._code_root = code_root
         self.function_code = function_code or FunctionCode()
+        self._clients: dict[str, Any] = {}
         self._handlers: dict[str, Callable[[str, dict[str, Any]], tuple[str, dict[str, str]]]] = {
             "AWS::DynamoDB::Table": self._table,
             "AWS::SQS::Queue": self._queue,
@@ -137,9 +138,12 @@ class Deployer:
         return resource_name(self._stack_name, logical_id, resource_type, properties)
 
     def _client(self, service: str) -> Any:
-        return self._session.client(  # type: ignore[call-overload]
-            service, region_name=self._region, endpoint_url=self._endpoint_url
-        )
+        """One client per service for the whole deployment: creating one costs more than most calls."""
+        if service not in self._clients:
+            self._clients[service] = self._session.client(  # type: ignore[call-overload]
+                service, region_name=self._region, endpoint_url=self._endpoint_url
+            )
+        return self._clients[service]
 
     # ------------------------------------------------------------------ the whole stack
 

@@ -29,9 +29,12 @@ import moto.stepfunctions.parser as stepfunctions_parser
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.base_backend import BackendDict
 from moto.core.config import default_user_config
 from moto.core.responses import BaseResponse
 from moto.dynamodb.responses import DynamoHandler
+from moto.iam import models as iam_models
+from moto.iam.models import IAMBackend
 from moto.moto_api._internal.models import moto_api_backend
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue
@@ -289,6 +292,21 @@ conditional writes read, check and write in separate steps, so two requests at o
 condition only one of them may (two bookings taking the last seat). DynamoDB applies each item write,
 and each transaction, atomically: :mod:`localcloud.dynamodb_requests` runs them one at a time."""
 
+AWS_MANAGED_POLICIES = MethodSeam(
+    "AWS managed policies",
+    IAMBackend,
+    "_init_aws_policies",
+    ("self",),
+    (
+        SourceAssumption(IAMBackend, "__init__", "self.aws_managed_policies = self._init_aws_policies()"),
+        SourceAssumption(iam_models, "get_account_id_from", "for partition in PARTITION_NAMES:"),
+    ),
+)
+"""``IAMBackend._init_aws_policies`` gives each new IAM backend every AWS managed policy (about 1,500,
+when configured), and moto's access key lookup creates one backend per partition. The local cloud's
+account is in one partition: :class:`LocalCloudSettings` gives the others none (their ARNs are named
+nowhere in the stack, and an attachment of one is refused as in an account without it)."""
+
 METHOD_SEAMS = (
     REQUEST_AUTHORIZATION,
     USER_POOL_SIGNING_KEY,
@@ -301,6 +319,7 @@ METHOD_SEAMS = (
     STATE_TASK_CREDENTIALS,
     EXECUTION_START_DETAILS,
     DYNAMODB_REQUEST,
+    AWS_MANAGED_POLICIES,
 )
 
 # ---------------------------------------------------------------------------------- replaced functions
@@ -421,25 +440,56 @@ _SETTINGS: dict[str, dict[str, bool]] = {
 }
 
 
+MOTO_RESET = "moto reset"
+_RESET_DROPS_BACKENDS = SourceAssumption(BackendDict, "reset", "backend.clear()")
+
+
 def reset_moto() -> None:
-    """Forget every resource in every moto backend of this process (``moto_api_backend.reset``)."""
-    moto_api_backend.reset()
+    """Forget every resource in every moto backend of this process (``moto_api_backend.reset``).
+
+    moto resets each backend in use and then drops it (checked): the next request creates a new one,
+    as configured then. The reset IAM backends are thrown away, so they are reset without AWS managed
+    policies - loading them, about 1,500 in each of the six partitions moto's access key lookup
+    creates, is most of what a reset would cost otherwise."""
+    check_source(MOTO_RESET, _RESET_DROPS_BACKENDS)
+    saved = default_user_config["iam"]
+    default_user_config["iam"] = {**saved, "load_aws_managed_policies": False}
+    try:
+        moto_api_backend.reset()
+    finally:
+        default_user_config["iam"] = saved
+
+
+def aws_managed_policies_only_in(partition: str) -> Replaced:
+    """New IAM backends get AWS managed policies (when moto is configured to load them) in
+    ``partition`` only (:data:`AWS_MANAGED_POLICIES`); the handle restores moto's loading."""
+    load_all = IAMBackend._init_aws_policies
+
+    def managed_policies_of_one_partition(backend: IAMBackend) -> list[Any]:
+        return load_all(backend) if backend.partition == partition else []
+
+    return AWS_MANAGED_POLICIES.replace(managed_policies_of_one_partition)
 
 
 class LocalCloudSettings:
-    """moto's process-wide ``default_user_config`` set as the local cloud needs it; :meth:`restore`
-    puts back what was there."""
+    """moto's process-wide ``default_user_config`` set as the local cloud needs it, and AWS managed
+    policies only in ``partition`` (:data:`AWS_MANAGED_POLICIES`); :meth:`restore` puts back what was
+    there."""
 
-    def __init__(self) -> None:
+    def __init__(self, partition: str = "aws") -> None:
         for key in _SETTINGS:
             if key not in default_user_config:
                 raise SeamChangedError(MOTO_SETTINGS, f"moto's default_user_config has no {key!r}")
         self._saved = {key: default_user_config.get(key) for key in _SETTINGS}
         for key, value in _SETTINGS.items():
             default_user_config[key] = value  # type: ignore[literal-required]
+        self._managed_policies: Replaced | None = aws_managed_policies_only_in(partition)
 
     def restore(self) -> None:
         for key, value in self._saved.items():
             if value is not None:
                 default_user_config[key] = value  # type: ignore[literal-required]
         self._saved = {}
+        if self._managed_policies is not None:
+            self._managed_policies.restore()
+            self._managed_policies = None

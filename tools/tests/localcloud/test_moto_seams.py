@@ -25,6 +25,7 @@ from moto.cognitoidp.exceptions import NotAuthorizedError
 from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends
 from moto.core.config import default_user_config
 from moto.core.exceptions import JsonRESTError
+from moto.iam.models import IAMBackend
 from moto.sns.models import sns_backends
 from moto.sqs.models import Queue, sqs_backends
 from moto.sqs.responses import SQSResponse
@@ -339,3 +340,28 @@ def test_resetting_moto_forgets_every_resource(aws: None) -> None:
     boto3.client("sqs", region_name=REGION).create_queue(QueueName="forgotten")
     moto_seams.reset_moto()
     assert boto3.client("sqs", region_name=REGION).list_queues().get("QueueUrls", []) == []
+
+
+def test_resetting_moto_drops_the_backends_so_the_next_ones_load_managed_policies_as_configured() -> None:
+    # The reset's own IAM backends get no managed policies: they must be thrown away, not kept.
+    policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        iam = boto3.client("iam", region_name=REGION)
+        assert iam.get_policy(PolicyArn=policy_arn)["Policy"]["Arn"] == policy_arn
+        moto_seams.reset_moto()
+        assert default_user_config["iam"] == {"load_aws_managed_policies": True}
+        assert iam.get_policy(PolicyArn=policy_arn)["Policy"]["Arn"] == policy_arn
+
+
+def test_aws_managed_policies_are_loaded_in_the_local_clouds_partition_only_and_restored() -> None:
+    settings = moto_seams.LocalCloudSettings()
+    try:
+        in_partition = IAMBackend(region_name="aws", account_id=ACCOUNT_ID)
+        elsewhere = IAMBackend(region_name="aws-cn", account_id=ACCOUNT_ID)
+        assert "arn:aws:iam::aws:policy/AdministratorAccess" in in_partition.managed_policies
+        assert elsewhere.managed_policies == {}
+    finally:
+        settings.restore()
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        restored = IAMBackend(region_name="aws-cn", account_id=ACCOUNT_ID)
+        assert "arn:aws-cn:iam::aws:policy/AdministratorAccess" in restored.managed_policies
