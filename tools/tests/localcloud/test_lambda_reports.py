@@ -93,7 +93,10 @@ def test_max_memory_used_is_the_worker_processes_peak(
     after = invoke(runtime, function, {"allocateBytes": 96 * MB})
 
     assert before.max_memory_used_mb > 0
-    assert after.max_memory_used_mb >= before.max_memory_used_mb + 96
+    # Not before + 96: the earlier peak may include memory the worker has freed since (its imports),
+    # which the new allocation reuses. The peak holds the 96 MB and is higher than it was.
+    assert after.max_memory_used_mb >= 96
+    assert after.max_memory_used_mb > before.max_memory_used_mb
 
 
 def test_the_log_has_a_report_line_after_each_end_line(
