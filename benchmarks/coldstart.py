@@ -292,8 +292,9 @@ def register_sample_payment(cloud: LocalCloud) -> None:
         "registeredAt": {"S": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now))},
         "expiresAt": {"N": str(int(now) + SAMPLE_REGISTRATION_SECONDS)},
     }
-    with contextlib.suppress(cloud.client("dynamodb").exceptions.ConditionalCheckFailedException):
-        cloud.client("dynamodb").put_item(
+    dynamodb = cloud.client("dynamodb")
+    with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.put_item(
             TableName=cloud.stack.outputs["PaymentTableName"],
             Item=registration,
             ConditionExpression="attribute_not_exists(bookingId)",
