@@ -21,6 +21,7 @@ from tests.support.local_cloud import (
     graphql,
     wait_for,
 )
+from tests.support.local_stack import finished_execution
 from tests.support.template import Flight, sample_flights, seed
 
 pytestmark = [pytest.mark.local_cloud, pytest.mark.usefixtures("consistent_at_the_end")]
@@ -54,6 +55,10 @@ def book(cloud: LocalCloud, customer: Customer, flight: Flight, token: str, sett
 
     booking: dict[str, Any] | None = wait_for(status, 60)
     assert booking is not None, f"booking {booking_id} never became {settled}"
+    # The status is written mid-saga (a cancelled booking's seat is released after it): wait for the end.
+    assert cloud.stack is not None
+    machine = cloud.stack.outputs["BookingStateMachineArn"]
+    finished_execution(cloud, f"{machine.replace(':stateMachine:', ':execution:')}:{booking_id}")
     return booking
 
 
