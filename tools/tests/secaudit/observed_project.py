@@ -3,10 +3,10 @@
 It has two observed tiers, tests/e2e and tests/attacks, whose ``cloud`` fixture reports one observed
 use per module, exactly as the application's tiers do (tests/e2e/conftest.py), and a unit tier.
 
-Its sessions load only the plugins the recorder meets in the application's runs: pytest's own, and
-pytest-xdist when the session has workers. Installed plugins that are loaded automatically otherwise
-(hypothesis, pytest-cov, playwright) play no part in what it records, and each costs every session, and
-every worker of one, its start-up."""
+Its sessions load only the plugins what is tested here depends on: pytest's own, and pytest-xdist when
+the session has workers. The installed plugins pytest would otherwise load (hypothesis, pytest-cov,
+playwright) take no part in it, and cost every session, and every worker of one, their start-up:
+hypothesis's alone re-imported the whole library under assertion rewriting in each session."""
 
 from __future__ import annotations
 
