@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from secaudit.static_gate import missing_tools
 from secaudit.usage import OBSERVED_TIERS, Run, Use, observed_modules, write
 
 OBSERVATIONS_PLUGIN = "secaudit-observations"
@@ -22,6 +21,10 @@ OBSERVATIONS_PLUGIN = "secaudit-observations"
 
 def skip_without_gate_tools(items: list[pytest.Item]) -> None:
     """Skip the tests marked ``static_gate``, naming the command that builds what they need."""
+    # Imported here, not above: the observations' plugin below is loaded by every pytest process of the
+    # observed tiers (xdist workers too), and the static gate's imports (samtranslator) are not small.
+    from secaudit.static_gate import missing_tools  # noqa: PLC0415
+
     missing = missing_tools()
     if not missing:
         return

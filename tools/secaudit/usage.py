@@ -21,12 +21,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from localcloud.cloud import LocalCloud
-from localcloud.deploy import DeployedStack
-from localcloud.service_integrations import STATE_MACHINE_SESSION
-from stacktools.intrinsics import Resolver
+# Only for annotations: the test-session plugin (secaudit.pytest_support) imports this module in every
+# pytest process, and the local cloud's modules (moto, boto3) are seconds of start-up it does not need.
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud
+    from localcloud.deploy import DeployedStack
+    from stacktools.intrinsics import Resolver
 
 APPSYNC_SESSION = "APPSYNC_ASSUME_ROLE"
 
@@ -73,6 +75,9 @@ def _role_of(role_arn: str, stack: DeployedStack) -> str | None:
 
 
 def _service_session(caller_arn: str, stack: DeployedStack) -> bool:
+    # Imported here, not above: see the annotations' imports.
+    from localcloud.service_integrations import STATE_MACHINE_SESSION  # noqa: PLC0415
+
     session = caller_arn.rsplit("/", 1)[-1]
     functions = {function.physical_id for function in stack.of_type("AWS::Lambda::Function")}
     return session in functions or session in (STATE_MACHINE_SESSION, APPSYNC_SESSION)

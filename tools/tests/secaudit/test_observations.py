@@ -1,8 +1,7 @@
 """What a test session records for the audit, and when the audit refuses to judge it.
 
-Each test runs a pytest session of its own (pytester) on a tiny project with two observed tiers,
-tests/e2e and tests/attacks, whose ``cloud`` fixture reports one observed use per module, exactly as
-the application's tiers do (tests/e2e/conftest.py)."""
+Each test runs a pytest session of its own (pytester) on the tiny project of observed_project.py, in this
+process; the sessions whose tests run in xdist workers are in test_observations_parallel.py."""
 
 from __future__ import annotations
 
@@ -12,74 +11,12 @@ import pytest
 
 from secaudit import audit
 from secaudit.usage import Run, Use, read, write
-
-CONFTEST = """
-from pathlib import Path
-
-import pytest
-
-from secaudit.pytest_support import audit_observations
-from secaudit.usage import Use
-
-ROOT = Path(__file__).parent
-
-
-def pytest_configure(config):
-    audit_observations(config, ROOT, ROOT / "observed.json")
-
-
-@pytest.fixture(scope="module")
-def cloud(request):
-    yield
-    module = request.module.__name__.rsplit(".", 1)[-1]
-    audit_observations(request.config, ROOT, ROOT / "observed.json").observe(
-        {Use("ReaderFunctionRole", "dynamodb:GetItem", module, True)}
-    )
-"""
-BOOKING = """
-def test_books(cloud):
-    pass
-
-def test_cancels(cloud):
-    pass
-"""
-LOYALTY = """
-def test_reads_points(cloud):
-    pass
-"""
-ATTACK = """
-def test_is_refused(cloud):
-    pass
-"""
-MODULES = ("tests/attacks/test_forgery.py", "tests/e2e/test_booking.py", "tests/e2e/test_loyalty.py")
+from tests.secaudit.observed_project import MODULES, observed_project, pytest_run, session
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest(CONFTEST)
-    # Plain directories: a "tests" package would clash with the tools' own tests package.
-    for directory in ("tests/e2e", "tests/attacks", "tests/unit"):
-        (pytester.path / directory).mkdir(parents=True)
-    pytester.makepyfile(
-        **{
-            "tests/e2e/test_booking": BOOKING,
-            "tests/e2e/test_loyalty": LOYALTY,
-            "tests/attacks/test_forgery": ATTACK,
-            "tests/unit/test_rules": "def test_rule():\n    pass\n",
-        }
-    )
-    return pytester
-
-
-def pytest_run(project: pytest.Pytester, *arguments: str) -> pytest.RunResult:
-    # The browser tests' plugin cannot run inside another session, and this one needs none of it.
-    return project.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:playwright", *arguments)
-
-
-def session(project: pytest.Pytester, *arguments: str) -> Run:
-    pytest_run(project, *arguments)
-    run, _ = read(project.path / "observed.json")
-    return run
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    return observed_project(pytester, monkeypatch)
 
 
 def test_a_whole_run_that_passes_is_complete(project: pytest.Pytester) -> None:
@@ -91,43 +28,6 @@ def test_a_whole_run_that_passes_is_complete(project: pytest.Pytester) -> None:
     assert run.expected == MODULES
     assert {use.resource for use in uses} == {"test_booking", "test_loyalty", "test_forgery"}
     assert audit.partial_run_message(run, MODULES) is None
-
-
-@pytest.mark.parametrize("distribution", ["loadfile", "load"])
-def test_parallel_workers_write_one_complete_run(project: pytest.Pytester, distribution: str) -> None:
-    # Each worker's clouds see only the modules it ran: the file must hold every worker's uses.
-    pytest_run(project, "-n", "2", "--dist", distribution, "tests").assert_outcomes(passed=5)
-    run, uses = read(project.path / "observed.json")
-
-    assert run.complete
-    assert run.modules == MODULES
-    assert {use.resource for use in uses} == {"test_booking", "test_loyalty", "test_forgery"}
-
-
-def test_a_failure_on_one_worker_makes_its_module_missing(project: pytest.Pytester) -> None:
-    project.makepyfile(**{"tests/e2e/test_loyalty": "def test_reads_points(cloud):\n    assert False\n"})
-
-    run = session(project, "-n", "2", "--dist", "loadfile", "tests")
-
-    assert run.missing(MODULES) == {"tests/e2e/test_loyalty.py": "1 failed"}
-
-
-def test_parallel_workers_count_a_deselected_test_once(project: pytest.Pytester) -> None:
-    run = session(project, "-n", "2", "tests", "-k", "not cancels")
-
-    assert run.missing(MODULES) == {"tests/e2e/test_booking.py": "1 deselected"}
-
-
-def test_the_modules_of_a_worker_that_crashed_are_missing(project: pytest.Pytester) -> None:
-    # One worker runs the modules in order: the attack, the booking, then the loyalty module, which
-    # ends the worker before it could hand over what the first two observed.
-    crash = "import os\n\ndef test_reads_points(cloud):\n    os._exit(1)\n"
-    project.makepyfile(**{"tests/e2e/test_loyalty": crash})
-
-    run = session(project, "-n", "1", "--max-worker-restart", "0", "tests")
-
-    assert set(run.missing(MODULES)) == set(MODULES)
-    assert "stopped before handing over its observations" in run.missing(MODULES)["tests/e2e/test_booking.py"]
 
 
 def test_a_failed_test_makes_its_module_missing(project: pytest.Pytester) -> None:
