@@ -29,8 +29,12 @@ $(UV_ENV)/.installed: requirements/uv.txt
 
 # A new environment (with pip, for a package a developer adds by hand) and the pinned requirements in it:
 # $(call python_env,directory,requirements without .in/.txt).
+# --compile-bytecode: every process of the tests (xdist workers, the local cloud's function workers, the
+# linters) would otherwise compile what it imports from source each time it starts, where the environment
+# forbids writing bytecode (PYTHONDONTWRITEBYTECODE): importing the local cloud took 9.1 s of CPU without
+# bytecode and 4.0 s with it.
 python_env = $(UV) venv --quiet --clear --seed --python $(PYTHON313) $(1) && \
-	$(UV) pip install --quiet --python $(1)/bin/python -r $(2).in -c $(2).txt
+	$(UV) pip install --quiet --compile-bytecode --python $(1)/bin/python -r $(2).in -c $(2).txt
 
 $(VENV)/.installed: requirements/dev.in requirements/dev.txt src/requirements.txt tools/pyproject.toml | $(UV_ENV)/.installed
 	@echo "-> creating $(VENV) with $(PYTHON313)"
