@@ -2,7 +2,7 @@
 
 python -m benchmarks                 every section, 15 pairs per cold start -> docs/performance.md
 python -m benchmarks --quick         a short run that proves the suite works -> reports/performance-quick.md
-python -m benchmarks --long          as the default, plus `make demo` from no build output
+python -m benchmarks --long          as the default, plus `make demo` in a fresh clone
 python -m benchmarks --only cold-start,packages --runs 30
 """
 
@@ -50,7 +50,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--quick", action="store_true", help="few runs, small levels; only proves the suite works"
     )
     mode.add_argument(
-        "--long", action="store_true", help="also time `make demo` without build output (fresh)"
+        "--long",
+        action="store_true",
+        help="also time `make demo` in a fresh clone (its environments, build and walkthrough)",
     )
     parser.add_argument("--runs", type=int, help="floor/function pairs per cold start (default 15; quick 2)")
     parser.add_argument(
@@ -147,10 +149,10 @@ def run(options: Options, make: list[str], progress: Callable[[str], None]) -> R
         results.startups = startups
     if "demo" in selected:
         progress("make demo (warm)")
-        results.commands.append(flow.demo(make, fresh=False))
+        results.commands.append(flow.demo(make))
         if options.mode == "long":
-            progress("make demo (fresh)")
-            results.commands.append(flow.demo(make, fresh=True))
+            progress("make demo (fresh clone)")
+            results.commands.append(flow.fresh_demo(make))
     if "make-test" in selected:
         progress("make test")
         results.make_test = flow.make_test(make)

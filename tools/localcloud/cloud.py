@@ -47,8 +47,14 @@ from localcloud.front_door import FrontDoor
 from localcloud.identity import Credentials, MotoIdentityDirectory
 from localcloud.lambda_service import InvocationResult, LambdaRuntime
 from localcloud.queue_attributes import QueueAttributesKept
-from localcloud.service_integrations import ExecutionStartTimes, SnsToSqsDelivery, StepFunctionsCredentials
+from localcloud.service_integrations import (
+    ExecutionStartTimes,
+    ParsedDefinitions,
+    SnsToSqsDelivery,
+    StepFunctionsCredentials,
+)
 from localcloud.serving import BackgroundServer, PortInUseError
+from localcloud.sessions import session_of
 from stacktools.project import ACCOUNT_ID, LOCAL_STACK_NAME, REGION
 from stacktools.template import REPOSITORY_ROOT, load_template
 from stacktools.translate import translate
@@ -152,6 +158,7 @@ class LocalCloud:
         self.queue_attributes = QueueAttributesKept()
         self.dynamodb_requests = DynamoDBRequestsSerialised()
         self.execution_start_times = ExecutionStartTimes()
+        self.parsed_definitions = ParsedDefinitions()
         self.alarms = AlarmEvaluator(
             self.client,
             self.lambdas.counts,
@@ -208,6 +215,7 @@ class LocalCloud:
             self.queue_attributes,
             self.dynamodb_requests,
             self.execution_start_times,
+            self.parsed_definitions,
         ):
             part.install()
         try:
@@ -236,6 +244,7 @@ class LocalCloud:
         self.queue_attributes.uninstall()
         self.dynamodb_requests.uninstall()
         self.execution_start_times.uninstall()
+        self.parsed_definitions.uninstall()
         self.enforcement.uninstall()
         if self._endpoint is not None:
             self._endpoint.stop()
@@ -288,11 +297,7 @@ class LocalCloud:
     def admin_session(self) -> boto3.Session:
         if self._admin is None:
             raise LocalCloudError("the local cloud is not running")
-        return boto3.Session(
-            aws_access_key_id=self._admin.access_key_id,
-            aws_secret_access_key=self._admin.secret_access_key,
-            region_name=REGION,
-        )
+        return session_of(self._admin, REGION)
 
     def client(self, service: str, credentials: Credentials | None = None) -> Any:
         """A client of the local AWS endpoint, as the administrator or with the given credentials.

@@ -28,8 +28,9 @@ from moto.awslambda.models import EventSourceMapping, LambdaBackend, LambdaFunct
 from moto.sqs.models import sqs_backends
 
 from localcloud import moto_seams
-from localcloud.identity import MotoIdentityDirectory
+from localcloud.identity import Credentials, MotoIdentityDirectory
 from localcloud.lambda_service import InvocationResult
+from localcloud.sessions import ClientsByCredentials
 
 POLL_WAIT_SECONDS = 1
 ERROR_BACKOFF_SECONDS = 2
@@ -169,6 +170,7 @@ class SqsEventSources:
         self._invoke = invoke
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._clients_by_credentials = ClientsByCredentials(self._new_client)
         self._replaced: moto_seams.Replaced | None = None
         self.errors: list[str] = []
 
@@ -213,9 +215,12 @@ class SqsEventSources:
             function.function_name,
             {"aws:SourceAccount": self._account_id},
         )
-        return boto3.client(
-            "sqs",
-            region_name=self._region,
+        return self._clients_by_credentials.client("sqs", self._region, credentials)
+
+    def _new_client(self, service: str, region: str, credentials: Credentials) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name=region,
             endpoint_url=self._endpoint_url(),
             aws_access_key_id=credentials.access_key_id,
             aws_secret_access_key=credentials.secret_access_key,

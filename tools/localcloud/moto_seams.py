@@ -39,7 +39,10 @@ from moto.moto_api._internal.models import moto_api_backend
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 MOTO_CHECKED = "5.2.5"
 """The moto version every seam was last checked against (pinned in requirements/dev.txt)."""
@@ -103,10 +106,12 @@ class MethodSeam:
             check_source(self.name, assumption)
 
     def replace(self, replacement: Callable[..., Any]) -> Replaced:
-        """Install ``replacement`` (after :meth:`check`); the handle restores moto's method."""
+        """Install ``replacement`` (after :meth:`check`); the handle restores moto's method. A static
+        method stays one."""
         self.check()
-        original = getattr(self.owner, self.attribute)
-        setattr(self.owner, self.attribute, replacement)
+        original = inspect.getattr_static(self.owner, self.attribute)
+        static = isinstance(original, staticmethod)
+        setattr(self.owner, self.attribute, staticmethod(replacement) if static else replacement)
         return Replaced(self, original)
 
     @contextmanager
@@ -307,6 +312,24 @@ when configured), and moto's access key lookup creates one backend per partition
 account is in one partition: :class:`LocalCloudSettings` gives the others none (their ARNs are named
 nowhere in the stack, and an attachment of one is refused as in an account without it)."""
 
+DEFINITION_PARSE = MethodSeam(
+    "Step Functions definition parsing",
+    AmazonStateLanguageParser,
+    "parse",
+    ("definition",),
+    (
+        SourceAssumption(AmazonStateLanguageParser, "parse", "tree = parser.state_machine()"),
+        SourceAssumption(AmazonStateLanguageParser, "parse", "program = preprocessor.visit(tree)"),
+        SourceAssumption(AmazonStateLanguageParser, "parse", "return program, tree"),
+        SourceAssumption(ExecutionWorker, "_get_evaluation_entrypoint", "AmazonStateLanguageParser.parse("),
+    ),
+)
+"""``AmazonStateLanguageParser.parse`` parses a state machine's definition with ANTLR's Python runtime
+into a syntax tree, then builds the components an execution evaluates from the tree. moto calls it at
+every execution's start and three times when a state machine is created:
+:class:`localcloud.service_integrations.ParsedDefinitions` keeps each definition's tree and builds new
+components from it (:func:`evaluation_program`) at each call."""
+
 METHOD_SEAMS = (
     REQUEST_AUTHORIZATION,
     USER_POOL_SIGNING_KEY,
@@ -320,6 +343,7 @@ METHOD_SEAMS = (
     EXECUTION_START_DETAILS,
     DYNAMODB_REQUEST,
     AWS_MANAGED_POLICIES,
+    DEFINITION_PARSE,
 )
 
 # ---------------------------------------------------------------------------------- replaced functions
@@ -392,6 +416,12 @@ OPERATION_OF_REQUEST = MethodSeam(
 def operation_of(response: Any) -> str:
     """The operation moto's handler will run for this request, as ``call_action`` reads it."""
     return str(response._get_action())
+
+
+def evaluation_program(tree: Any) -> Any:
+    """The components an execution evaluates, new ones, built from a definition's syntax tree as
+    ``AmazonStateLanguageParser.parse`` builds them (:data:`DEFINITION_PARSE`)."""
+    return Preprocessor().visit(tree)
 
 
 def filter_policy_matcher(subscription: Subscription) -> Any:

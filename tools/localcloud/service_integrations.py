@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 from botocore.config import Config
@@ -36,7 +36,8 @@ from moto.stepfunctions.parser.backend.execution import Execution
 
 from iam_eval import AccessRequest, Principal, evaluate
 from localcloud import moto_seams
-from localcloud.identity import MotoIdentityDirectory
+from localcloud.identity import Credentials, MotoIdentityDirectory
+from localcloud.sessions import ClientsByCredentials
 
 STATE_MACHINE_SESSION = "StepFunctions-execution"
 _LOGGER = logging.getLogger("localcloud.sns")
@@ -60,6 +61,7 @@ class StepFunctionsCredentials:
         self._account_id = account_id
         self._endpoint_url = endpoint_url
         self._clients: moto_seams.ReplacedClients | None = None
+        self._clients_by_credentials = ClientsByCredentials(self._new_client)
         self._state_credentials: moto_seams.Replaced | None = None
 
     def client_for(self, region: str, service: str, state_credentials: Any = None) -> Any:
@@ -73,6 +75,9 @@ class StepFunctionsCredentials:
             STATE_MACHINE_SESSION,
             {"aws:SourceAccount": self._account_id, "aws:SourceArn": state_machine_arn},
         )
+        return self._clients_by_credentials.client(service, region, credentials)
+
+    def _new_client(self, service: str, region: str, credentials: Credentials) -> Any:
         return boto3.client(  # type: ignore[call-overload]
             service,
             region_name=region,
@@ -307,6 +312,45 @@ class ExecutionStartTimes:
             return found
 
         replaced = self._replaced = moto_seams.EXECUTION_START_DETAILS.replace(details)
+
+    def uninstall(self) -> None:
+        if self._replaced is not None:
+            self._replaced.restore()
+            self._replaced = None
+
+
+class ParsedDefinitions:
+    """Replaces ``AmazonStateLanguageParser.parse`` (seam ``DEFINITION_PARSE``): each state machine
+    definition is parsed once per process, not at every execution's start.
+
+    Parsing with ANTLR's Python runtime is most of what starting an execution costs moto. The syntax
+    tree of a definition depends on its text alone and nothing changes it, so it is kept, keyed by the
+    text; every call still builds new evaluation components from it, as moto does, so no execution
+    shares state with another. A definition with syntax errors is parsed (and refused) every time."""
+
+    _MOST_KEPT = 64
+    """Definitions whose trees are kept at once; a test run creates a handful."""
+
+    _trees: ClassVar[dict[str, Any]] = {}
+    _trees_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self) -> None:
+        self._replaced: moto_seams.Replaced | None = None
+
+    def install(self) -> None:
+        def parse(definition: str) -> tuple[Any, Any]:
+            with self._trees_lock:
+                tree = self._trees.get(definition)
+            if tree is None:
+                program, tree = replaced.original(definition)
+                with self._trees_lock:
+                    if len(self._trees) >= self._MOST_KEPT:
+                        self._trees.clear()
+                    self._trees[definition] = tree
+                return program, tree
+            return moto_seams.evaluation_program(tree), tree
+
+        replaced = self._replaced = moto_seams.DEFINITION_PARSE.replace(parse)
 
     def uninstall(self) -> None:
         if self._replaced is not None:

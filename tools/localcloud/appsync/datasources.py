@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import boto3
 import requests
 from botocore.config import Config
 from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,6 +24,7 @@ from localcloud.appsync.auth import AppSyncDirectory
 from localcloud.appsync.definition import ApiDefinition, DynamoDbDataSource, HttpDataSource
 from localcloud.appsync.dynamodb import Invocation, MappingTemplateError, PageTokens
 from localcloud.identity import Credentials
+from localcloud.sessions import session_of
 
 APPSYNC_PRINCIPAL = "appsync.amazonaws.com"
 SESSION_NAME = "APPSYNC_ASSUME_ROLE"
@@ -127,14 +127,8 @@ class DataSources:
             cached = self._clients.get(source.name)
             if cached is not None and cached[0] == credentials.access_key_id:
                 return cached[1]
-            session = boto3.session.Session(
-                aws_access_key_id=credentials.access_key_id,
-                aws_secret_access_key=credentials.secret_access_key,
-                aws_session_token=credentials.session_token,
-                region_name=source.region,
-            )
             # A single attempt: a refused or failed call is reported to the resolver as it happened.
-            client = session.client(
+            client = session_of(credentials, source.region).client(
                 "dynamodb", endpoint_url=self._aws_endpoint_url, config=Config(retries={"max_attempts": 1})
             )
             # The previous client is left to the garbage collector: a request may still be using it.

@@ -365,3 +365,24 @@ def test_aws_managed_policies_are_loaded_in_the_local_clouds_partition_only_and_
     with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
         restored = IAMBackend(region_name="aws-cn", account_id=ACCOUNT_ID)
         assert "arn:aws-cn:iam::aws:policy/AdministratorAccess" in restored.managed_policies
+
+
+def test_a_static_method_replaced_stays_static_and_is_restored_exactly() -> None:
+    seam = moto_seams.DEFINITION_PARSE
+    original = inspect.getattr_static(seam.owner, seam.attribute)
+    assert isinstance(original, staticmethod)
+    with seam.replaced_by(lambda definition: ("program", definition)) as replaced:
+        assert seam.owner.parse("text") == ("program", "text")  # type: ignore[attr-defined]
+        assert object.__new__(seam.owner).parse("text") == ("program", "text")
+        assert replaced.original is original
+    assert inspect.getattr_static(seam.owner, seam.attribute) is original
+
+
+def test_step_functions_definitions_parse_into_a_tree_from_which_new_programs_are_built() -> None:
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    parse = moto_seams.DEFINITION_PARSE.owner.parse  # type: ignore[attr-defined]
+    program, tree = parse(definition)
+    rebuilt = moto_seams.evaluation_program(tree)
+    assert type(rebuilt) is type(program)
+    assert rebuilt is not program
+    assert rebuilt.start_at.start_at_name == program.start_at.start_at_name == "Done"
