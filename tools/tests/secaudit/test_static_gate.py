@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -321,6 +322,32 @@ def test_sam_validate_checks_each_template_without_lint_even_where_samconfig_ask
         (Gate.SAM_VALIDATE, "InvalidSamDocument", "Fn")
     ]
     assert findings[valid.resolve()] == []
+
+
+@pytest.mark.parametrize(
+    ("answers", "returncode", "error"),
+    [
+        # The SAM CLI refused the template for another reason than its content (not found, no region).
+        (
+            '{"key": "00000", "valid": null, "error": "SamTemplateNotFoundException: not found"}',
+            0,
+            "could not",
+        ),
+        # It stopped before answering for every template.
+        ("", 1, "exited 1"),
+        ('{"key": "00000", "valid": true} not json', 0, "unreadable"),
+    ],
+)
+def test_sam_validate_without_an_answer_for_every_template_stops_the_gate(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, answers: str, returncode: int, error: str
+) -> None:
+    def answered(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(command, returncode, stdout=answers, stderr="Traceback ...")
+
+    monkeypatch.setattr(static_gate.subprocess, "run", answered)
+
+    with pytest.raises(GateError, match=error):
+        run_sam_validate([tmp_path / "template.yaml"])
 
 
 # ---------------------------------------------------------------- the command line
