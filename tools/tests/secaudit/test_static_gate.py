@@ -344,7 +344,7 @@ def test_sam_validate_without_an_answer_for_every_template_stops_the_gate(
     def answered(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(command, returncode, stdout=answers, stderr="Traceback ...")
 
-    monkeypatch.setattr(static_gate.subprocess, "run", answered)
+    monkeypatch.setattr(subprocess, "run", answered)
 
     with pytest.raises(GateError, match=error):
         run_sam_validate([tmp_path / "template.yaml"])
