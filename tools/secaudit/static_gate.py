@@ -22,7 +22,9 @@ Each tool sees something the others do not (docs/ci.md has the table):
   actions have none, and does not report those).
 * ``sam validate`` (without ``--lint``): the only linter that rejects a misspelled SAM policy
   template or policy template parameter; cfn-lint's own SAM transform accepts both. The offline
-  translation this gate makes (the same aws-sam-translator) rejects them too.
+  translation this gate makes (the same aws-sam-translator) rejects them too. It is never the
+  ``--lint`` the project's samconfig.toml asks ``sam validate`` for (``make validate`` runs that):
+  linting replaces SAM's translation, and with it this check.
 
 Accepted findings are suppressed where the project can see them, each with its reason in
 docs/accepted-findings.md: a cfn-lint or checkov finding the whole stack accepts in the linter's own
@@ -290,24 +292,81 @@ def run_checkov(targets: Mapping[Path, str], *, config: Path = CHECKOV_CONFIG) -
     return findings
 
 
-def run_sam_validate(template_path: Path, *, region: str = REGION) -> list[Finding]:
-    """``sam validate`` without ``--lint``: SAM's own translation, which checks policy templates."""
-    sam = _executable(SAM_ENV, "sam")
-    result = _run(
-        "sam validate",
-        [sam, "validate", "--template-file", template_path.resolve(), "--region", region],
-        cwd=template_path.resolve().parent,
-        extra_env={"SAM_CLI_TELEMETRY": "0"},
-    )
-    if result.returncode == 0:
-        return []
-    output = f"{result.stdout}\n{result.stderr}"
-    if "invalid SAM Template" not in output:
-        raise GateError(f"sam validate exited {result.returncode}:\n{_tail(output)}")
-    # Error: [InvalidResourceException('NotifyBookingFunction', "Policy at index 0 ...")] (...)
-    errors = re.findall(r"InvalidResourceException\('([^']*)', [\"'](.*?)[\"']\)", output)
+# Runs in .tools/sam's interpreter: {"region": ..., "templates": {key: path}} in on stdin, one JSON line
+# per template out. It calls the function `sam validate` itself runs (samcli's validate.do_cli, with
+# `--lint` off) once per template, so that the SAM CLI starts once for all of them rather than once
+# each; it also reads no samconfig.toml, which would turn `--lint` on for a template next to the
+# project's. The CLI prints its messages on stdout: they go to stderr here, where only a failure shows them.
+_SAM_VALIDATE_DRIVER = """
+import json, sys
+from samcli.cli.context import Context
+from samcli.commands.exceptions import UserException
+from samcli.commands.local.cli_common.user_exceptions import InvalidSamTemplateException
+from samcli.commands.validate.validate import do_cli
+answers, sys.stdout = sys.stdout, sys.stderr
+request = json.load(sys.stdin)
+context = Context()
+context.region = request["region"]
+for key, path in request["templates"].items():
+    try:
+        do_cli(context, path, False, None)
+        answer = {"key": key, "valid": True}
+    except InvalidSamTemplateException as error:
+        answer = {"key": key, "valid": False, "error": str(error)}
+    except UserException as error:
+        answer = {"key": key, "valid": None, "error": f"{type(error).__name__}: {error}"}
+    print(json.dumps(answer), file=answers, flush=True)
+"""
+
+
+def run_sam_validate(template_paths: Sequence[Path], *, region: str = REGION) -> dict[Path, list[Finding]]:
+    """``sam validate`` without ``--lint`` on each template, in one process: SAM's own translation,
+    which checks policy templates. The result maps each (resolved) template path to its findings."""
+    python = _executable(SAM_ENV, "python")
+    _executable(SAM_ENV, "sam")  # the interpreter alone does not mean the SAM CLI is installed
+    templates = {f"{index:05d}": path.resolve() for index, path in enumerate(template_paths)}
+    findings: dict[Path, list[Finding]] = {path: [] for path in templates.values()}
+    if not templates:
+        return findings
+    request = {"region": region, "templates": {key: str(path) for key, path in templates.items()}}
+    with tempfile.TemporaryDirectory(prefix="sam-validate-") as scratch:
+        try:
+            result = subprocess.run(  # noqa: S603 - the SAM environment's interpreter, fixed code
+                [str(python), "-c", _SAM_VALIDATE_DRIVER],
+                cwd=scratch,
+                env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUTS["sam validate"] * len(templates),
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise GateError("sam validate did not finish in time") from None
+    answers: dict[str, dict[str, Any]] = {}
+    for line in result.stdout.splitlines():
+        try:
+            answer = json.loads(line)
+        except json.JSONDecodeError:
+            raise GateError(f"sam validate printed an unreadable answer: {line!r}") from None
+        answers[answer["key"]] = answer
+    if result.returncode != 0 or set(answers) != set(templates):
+        raise GateError(f"sam validate exited {result.returncode}:\n{_tail(result.stderr)}")
+    for key, path in templates.items():
+        answer = answers[key]
+        if answer["valid"] is None:
+            raise GateError(f"sam validate could not check {path}: {answer['error']}")
+        if not answer["valid"]:
+            findings[path] = _invalid_sam_document(str(answer["error"]))
+    return findings
+
+
+def _invalid_sam_document(error: str) -> list[Finding]:
+    """The findings in the message of an invalid template, one per resource and message."""
+    # [InvalidResourceException('NotifyBookingFunction', "Policy at index 0 ...")] (...)
+    errors = re.findall(r"InvalidResourceException\('([^']*)', [\"'](.*?)[\"']\)", error)
     if not errors:
-        return [Finding(Gate.SAM_VALIDATE, "InvalidSamDocument", "", _tail(output, 3))]
+        return [Finding(Gate.SAM_VALIDATE, "InvalidSamDocument", "", _tail(error, 3))]
     return [
         Finding(Gate.SAM_VALIDATE, "InvalidSamDocument", logical_id, message)
         for logical_id, message in dict.fromkeys(errors)
@@ -631,8 +690,8 @@ def run_gates(
 ) -> dict[Path, GateReport]:
     """Run every tool on each SAM template and its translation; the result is keyed by resolved path.
 
-    cfn-lint, checkov and parliament each run once over all the templates (their start-up costs
-    more than a template), concurrently with one ``sam validate`` per template. Artifact paths
+    cfn-lint, checkov, parliament and ``sam validate`` each run once over all the templates (a
+    tool's start-up costs as much as a template or more), concurrently. Artifact paths
     (``CodeUri``, ``DefinitionUri``...) are read relative to each template's directory. When a
     translation fails, its errors are that template's findings in place of those of the tools that
     need the translation (cfn-lint and checkov on the translated template, parliament).
@@ -670,15 +729,11 @@ def run_gates(
                 pool.submit(run_cfn_lint, cfn_lint_targets, region=region),
                 pool.submit(run_checkov, checkov_targets),
                 pool.submit(run_parliament, roles),
+                pool.submit(run_sam_validate, templates, region=region),
             ]
-            validations = {
-                template: pool.submit(run_sam_validate, template, region=region) for template in templates
-            }
             for batch in batches:
                 for path, found in batch.result().items():
                     findings[owner.get(path, path)].extend(found)
-            for template, validation in validations.items():
-                findings[template].extend(validation.result())
 
     return {template: _apply_allowances(template, findings[template], allowances) for template in templates}
 

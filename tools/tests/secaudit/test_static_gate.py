@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from secaudit.static_gate import (
     run_cfn_lint,
     run_checkov,
     run_parliament,
+    run_sam_validate,
 )
 from stacktools.template import REPOSITORY_ROOT, project_template
 from stacktools.translate import translate
@@ -282,6 +284,70 @@ def test_parliament_findings_stay_with_their_own_document() -> None:
     findings = run_parliament({Path("t"): roles})[Path("t")]
 
     assert [(f.rule, f.resource, f.document) for f in findings] == [("NO_VERSION", "BRole", "inline:Policy")]
+
+
+def _function_template(directory: Path, policy: str) -> Path:
+    directory.mkdir()
+    template = directory / "template.yaml"
+    template.write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Resources:\n"
+        "  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      Runtime: python3.13\n"
+        "      Handler: app.handler\n"
+        "      CodeUri: src/\n"
+        f"      Policies: [{{{policy}: {{TopicName: topic}}}}]\n",
+        encoding="utf-8",
+    )
+    return template
+
+
+@pytest.mark.static_gate
+def test_sam_validate_checks_each_template_without_lint_even_where_samconfig_asks_for_it(
+    tmp_path: Path,
+) -> None:
+    # The project's samconfig.toml turns `--lint` on for `sam validate`; linting replaces SAM's own
+    # translation, which alone rejects a misspelled policy template.
+    misspelled = _function_template(tmp_path / "project", "SNSPublishMessagePolicyy")
+    (misspelled.parent / "samconfig.toml").write_text(
+        "version = 0.1\n[default.validate.parameters]\nlint = true\n", encoding="utf-8"
+    )
+    valid = _function_template(tmp_path / "other", "SNSPublishMessagePolicy")
+
+    findings = run_sam_validate([misspelled, valid])
+
+    assert [(f.gate, f.rule, f.resource) for f in findings[misspelled.resolve()]] == [
+        (Gate.SAM_VALIDATE, "InvalidSamDocument", "Fn")
+    ]
+    assert findings[valid.resolve()] == []
+
+
+@pytest.mark.parametrize(
+    ("answers", "returncode", "error"),
+    [
+        # The SAM CLI refused the template for another reason than its content (not found, no region).
+        (
+            '{"key": "00000", "valid": null, "error": "SamTemplateNotFoundException: not found"}',
+            0,
+            "could not",
+        ),
+        # It stopped before answering for every template.
+        ("", 1, "exited 1"),
+        ('{"key": "00000", "valid": true} not json', 0, "unreadable"),
+    ],
+)
+def test_sam_validate_without_an_answer_for_every_template_stops_the_gate(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, answers: str, returncode: int, error: str
+) -> None:
+    def answered(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(command, returncode, stdout=answers, stderr="Traceback ...")
+
+    monkeypatch.setattr(subprocess, "run", answered)
+
+    with pytest.raises(GateError, match=error):
+        run_sam_validate([tmp_path / "template.yaml"])
 
 
 # ---------------------------------------------------------------- the command line
