@@ -7,6 +7,8 @@ the state machine's definition and substitutions.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +27,7 @@ __all__ = [
     "REGION",
     "STACK_NAME",
     "MockStack",
+    "attached_aws_managed_policies",
     "deploy_embedded",
     "physical_name",
 ]
@@ -58,6 +61,15 @@ class MockStack:
         return {key: str(value) for key, value in env.items()}
 
 
+_AWS_MANAGED_POLICY_ARN = re.compile(r":iam::aws:policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)")
+
+
+def attached_aws_managed_policies(translated: dict[str, Any]) -> set[str]:
+    """The names of the AWS managed policies a translated template names anywhere (in plain ARNs or
+    in ``Fn::Sub`` text with ``${AWS::Partition}``)."""
+    return set(_AWS_MANAGED_POLICY_ARN.findall(json.dumps(translated)))
+
+
 def physical_name(logical_id: str) -> str:
     return f"{STACK_NAME}-{logical_id}"
 
@@ -68,7 +80,8 @@ def deploy_embedded(
     """Deploy the template (or only resources of ``only_types``) inside an active moto mock.
 
     A full deployment attaches AWS managed policies: the mock must load them
-    (``mock_aws(config={"iam": {"load_aws_managed_policies": True}})``).
+    (``mock_aws(config={"iam": {"load_aws_managed_policies": True}})``), at least those
+    :func:`attached_aws_managed_policies` names.
     """
     source = project_template() if template is None else template
     deployer = Deployer(boto3.Session(), account_id=ACCOUNT_ID, region=REGION, stack_name=STACK_NAME)
