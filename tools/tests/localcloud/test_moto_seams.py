@@ -11,6 +11,7 @@ import importlib.util
 import inspect
 import io
 import json
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +30,8 @@ from moto.iam.models import IAMBackend
 from moto.sns.models import sns_backends
 from moto.sqs.models import Queue, sqs_backends
 from moto.sqs.responses import SQSResponse
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser, ASLParserException
 
 from localcloud import moto_seams
 from localcloud.moto_seams import MethodSeam, SeamChangedError
@@ -365,3 +368,112 @@ def test_aws_managed_policies_are_loaded_in_the_local_clouds_partition_only_and_
     with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
         restored = IAMBackend(region_name="aws-cn", account_id=ACCOUNT_ID)
         assert "arn:aws-cn:iam::aws:policy/AdministratorAccess" in restored.managed_policies
+
+
+def test_aws_managed_policies_can_be_only_the_named_ones_as_moto_builds_them() -> None:
+    named = ["AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"]
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        everything = IAMBackend(region_name="aws", account_id=ACCOUNT_ID).managed_policies
+        replaced = moto_seams.aws_managed_policies_only_in("aws", named)
+        try:
+            only_named = IAMBackend(region_name="aws", account_id=ACCOUNT_ID).managed_policies
+            elsewhere = IAMBackend(region_name="aws-cn", account_id=ACCOUNT_ID).managed_policies
+        finally:
+            replaced.restore()
+    assert sorted(policy.name for policy in only_named.values()) == named
+    assert elsewhere == {}
+    for arn, policy in only_named.items():  # built as moto builds every one of them
+        built_by_moto = everything[arn]
+        assert (policy.path, policy.default_version_id, policy.versions[0].document) == (
+            built_by_moto.path,
+            built_by_moto.default_version_id,
+            built_by_moto.versions[0].document,
+        )
+    with mock_aws(config={"iam": {"load_aws_managed_policies": False}}):
+        replaced = moto_seams.aws_managed_policies_only_in("aws", named)
+        try:
+            assert IAMBackend(region_name="aws", account_id=ACCOUNT_ID).managed_policies == {}
+        finally:
+            replaced.restore()
+
+
+def _retried_state_machine(aws_function_arn: str) -> str:
+    definition = {
+        "StartAt": "Work",
+        "States": {
+            "Work": {
+                "Type": "Task",
+                "Resource": aws_function_arn,
+                "Retry": [
+                    {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 5, "MaxAttempts": 2, "BackoffRate": 3}
+                ],
+                "End": True,
+            }
+        },
+    }
+    role = "arn:aws:iam::123456789012:role/machine"
+    return str(
+        boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+            name="retried", definition=json.dumps(definition), roleArn=role
+        )["stateMachineArn"]
+    )
+
+
+def _finished(execution_arn: str) -> dict[str, Any]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    while (description := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+        time.sleep(0.01)
+    return dict(description)
+
+
+def test_retry_waits_are_recorded_in_order_instead_of_slept_and_the_retries_still_happen() -> None:
+    attempts: list[Any] = []
+
+    def fail(function: Any, event: Any = None) -> tuple[str, bool, str]:
+        attempts.append(event)
+        return json.dumps({"errorType": "Boom", "errorMessage": "failed"}), True, ""
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        machine = _retried_state_machine(_function())
+        waits = moto_seams.RecordedRetryWaits()
+        try:
+            with moto_seams.FUNCTION_CODE_RUN.replaced_by(fail):
+                execution = boto3.client("stepfunctions", region_name=REGION).start_execution(
+                    stateMachineArn=machine, input="{}"
+                )["executionArn"]
+                outcome = _finished(execution)
+        finally:
+            waits.restore()
+
+    assert (outcome["status"], outcome["error"]) == ("FAILED", "Boom")
+    assert len(attempts) == 3  # the first attempt and MaxAttempts retries
+    assert waits.intervals == [5, 15]  # IntervalSeconds, then times BackoffRate
+    assert retrier_decl.time is time
+
+
+def test_a_definition_is_parsed_once_and_every_parse_gets_components_of_its_own() -> None:
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    original = inspect.getattr_static(AmazonStateLanguageParser, "parse")
+    _, moto_tree = AmazonStateLanguageParser.parse(definition)
+    kept = moto_seams.keep_parsed_definitions()
+    try:
+        first_program, first_tree = AmazonStateLanguageParser.parse(definition)
+        second_program, second_tree = AmazonStateLanguageParser.parse(definition)
+    finally:
+        kept.restore()
+
+    assert AmazonStateLanguageParser.parse(definition)[1] is not moto_tree  # moto parses every time
+    assert second_tree is first_tree  # kept: parsed once
+    assert second_program is not first_program
+    assert type(second_program) is type(first_program)
+    assert inspect.getattr_static(AmazonStateLanguageParser, "parse") is original
+
+
+def test_a_definition_that_does_not_parse_is_refused_every_time() -> None:
+    kept = moto_seams.keep_parsed_definitions()
+    try:
+        for _ in range(2):
+            with pytest.raises(ASLParserException):
+                AmazonStateLanguageParser.parse('{"StartAt": "Nowhere", "States": {"Nowhere": {}}}')
+    finally:
+        kept.restore()
