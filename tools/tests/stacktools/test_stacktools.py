@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from stacktools import translate as translate_module
 from stacktools.catalog import route_key, sample_flights
 from stacktools.intrinsics import Resolver, UnresolvableError
-from stacktools import translate as translate_module
 from stacktools.project import REGION
 from stacktools.template import function_specs, project_template
 from stacktools.translate import translate
