@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import boto3
@@ -74,6 +75,14 @@ def physical_name(logical_id: str) -> str:
     return f"{STACK_NAME}-{logical_id}"
 
 
+@cache
+def _deployment_session() -> boto3.Session:
+    """One session for every embedded deployment of the process (each makes clients of its own): a new
+    session reads each service's API model again, a third of the clients' cost. It holds no AWS
+    state, and moto's credentials are the same in every mock."""
+    return boto3.Session()
+
+
 def deploy_embedded(
     template: dict[str, Any] | None = None, only_types: tuple[str, ...] | None = None
 ) -> MockStack:
@@ -84,5 +93,5 @@ def deploy_embedded(
     :func:`attached_aws_managed_policies` names.
     """
     source = project_template() if template is None else template
-    deployer = Deployer(boto3.Session(), account_id=ACCOUNT_ID, region=REGION, stack_name=STACK_NAME)
+    deployer = Deployer(_deployment_session(), account_id=ACCOUNT_ID, region=REGION, stack_name=STACK_NAME)
     return MockStack(template=source, deployed=deployer.deploy(translate(source), only_types=only_types))
