@@ -61,6 +61,8 @@ def test_a_flight_table_throttled_throughout_cancels_the_booking_without_parking
 
     # The seat update was tried, and retried, and refused each time.
     assert len(refused_seat_updates) > 1
+    # Each retry after the wait the definition declares (IntervalSeconds 1, BackoffRate 2), not slept.
+    assert saga.retry_waits == [1, 2, 4]
     assert result.status == "FAILED"
     assert result.error == "SeatNotReserved", (result.error, result.cause)
     booking = get_item(stack, "BookingTable", {"id": request["bookingId"]})

@@ -17,12 +17,19 @@ import loyalty.dependencies
 import payment.dependencies
 from common.aws import reset_clients
 from common.dynamodb import from_item, to_item
-from localcloud.moto_seams import aws_managed_policies_only_in
-from localcloud.service_integrations import ExecutionStartTimes
+from localcloud.moto_seams import RecordedRetryWaits, aws_managed_policies_only_in
+from localcloud.service_integrations import ExecutionStartTimes, ParsedDefinitions
 from stacktools.catalog import Flight, sample_flights, seed
+from stacktools.translate import translate
 from tests.support.inprocess import InProcessLambdaRunner
 from tests.support.saga import STATE_MACHINE_ID, Saga
-from tests.support.stack import DATA_RESOURCE_TYPES, REGION, MockStack, deploy_embedded
+from tests.support.stack import (
+    DATA_RESOURCE_TYPES,
+    REGION,
+    MockStack,
+    attached_aws_managed_policies,
+    deploy_embedded,
+)
 
 CATALOG_DAY = date(2030, 1, 1)
 
@@ -48,13 +55,20 @@ def aws() -> Iterator[None]:
     # The saga compares times with $$.Execution.StartTime: it must be the text Step Functions gives.
     start_times = ExecutionStartTimes()
     start_times.install()
-    # The stack's partition only: moto's access key lookup makes an IAM backend in every partition,
-    # and loading the managed policies into each would be most of a whole-stack deployment's time.
-    managed_policies = aws_managed_policies_only_in(get_partition(REGION))
+    # The stack's partition only (moto's access key lookup makes an IAM backend in every partition),
+    # and only the managed policies the template attaches: building all 1,500 of them was most of a
+    # data-only deployment's time, and an account without the others refuses any other attachment.
+    managed_policies = aws_managed_policies_only_in(
+        get_partition(REGION), attached_aws_managed_policies(translate())
+    )
+    # The state machine's definition is the same text in every test: moto parses it once per process.
+    parsed_definitions = ParsedDefinitions()
+    parsed_definitions.install()
     try:
         with mock_aws(config=config):
             yield
     finally:
+        parsed_definitions.uninstall()
         managed_policies.restore()
         start_times.uninstall()
 
@@ -80,10 +94,15 @@ def flights(stack: MockStack) -> dict[str, Flight]:
 
 
 @pytest.fixture
-def saga(stack: MockStack, runner: InProcessLambdaRunner, flights: dict[str, Flight]) -> Saga:
+def saga(stack: MockStack, runner: InProcessLambdaRunner, flights: dict[str, Flight]) -> Iterator[Saga]:
     if STATE_MACHINE_ID not in stack.deployed.resources:
         raise RuntimeError("mark the test `whole_stack`: it needs the functions and the state machine")
-    return Saga(stack=stack, runner=runner)
+    # A retry's wait is clock time only: the executions retry as the definition says, without waiting.
+    retry_waits = RecordedRetryWaits()
+    try:
+        yield Saga(stack=stack, runner=runner, retry_waits=retry_waits.intervals)
+    finally:
+        retry_waits.restore()
 
 
 def get_item(stack: MockStack, table_logical_id: str, key: dict[str, str]) -> dict[str, Any] | None:

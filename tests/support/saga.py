@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -71,6 +71,8 @@ class ExecutionResult:
 class Saga:
     stack: MockStack
     runner: InProcessLambdaRunner
+    retry_waits: list[float] = field(default_factory=list)
+    """Each wait a retrier asked for, in seconds and in order (recorded, not slept)."""
 
     @property
     def state_machine_arn(self) -> str:

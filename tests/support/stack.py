@@ -7,7 +7,10 @@ the state machine's definition and substitutions.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import boto3
@@ -25,6 +28,7 @@ __all__ = [
     "REGION",
     "STACK_NAME",
     "MockStack",
+    "attached_aws_managed_policies",
     "deploy_embedded",
     "physical_name",
 ]
@@ -58,8 +62,25 @@ class MockStack:
         return {key: str(value) for key, value in env.items()}
 
 
+_AWS_MANAGED_POLICY_ARN = re.compile(r":iam::aws:policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)")
+
+
+def attached_aws_managed_policies(translated: dict[str, Any]) -> set[str]:
+    """The names of the AWS managed policies a translated template names anywhere (in plain ARNs or
+    in ``Fn::Sub`` text with ``${AWS::Partition}``)."""
+    return set(_AWS_MANAGED_POLICY_ARN.findall(json.dumps(translated)))
+
+
 def physical_name(logical_id: str) -> str:
     return f"{STACK_NAME}-{logical_id}"
+
+
+@cache
+def _deployment_session() -> boto3.Session:
+    """One session for every embedded deployment of the process (each makes clients of its own): a new
+    session reads each service's API model again, a third of the clients' cost. It holds no AWS
+    state, and moto's credentials are the same in every mock."""
+    return boto3.Session()
 
 
 def deploy_embedded(
@@ -68,8 +89,9 @@ def deploy_embedded(
     """Deploy the template (or only resources of ``only_types``) inside an active moto mock.
 
     A full deployment attaches AWS managed policies: the mock must load them
-    (``mock_aws(config={"iam": {"load_aws_managed_policies": True}})``).
+    (``mock_aws(config={"iam": {"load_aws_managed_policies": True}})``), at least those
+    :func:`attached_aws_managed_policies` names.
     """
     source = project_template() if template is None else template
-    deployer = Deployer(boto3.Session(), account_id=ACCOUNT_ID, region=REGION, stack_name=STACK_NAME)
+    deployer = Deployer(_deployment_session(), account_id=ACCOUNT_ID, region=REGION, stack_name=STACK_NAME)
     return MockStack(template=source, deployed=deployer.deploy(translate(source), only_types=only_types))

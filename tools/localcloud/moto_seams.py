@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import pkgutil
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import ModuleType
+from functools import cache
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import moto.stepfunctions.parser as stepfunctions_parser
@@ -34,10 +37,14 @@ from moto.core.config import default_user_config
 from moto.core.responses import BaseResponse
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam import models as iam_models
-from moto.iam.models import IAMBackend
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, IAMBackend
 from moto.moto_api._internal.models import moto_api_backend
+from moto.settings import load_iam_aws_managed_policies
 from moto.sns.models import Subscription
 from moto.sqs.models import Queue
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
@@ -305,12 +312,20 @@ AWS_MANAGED_POLICIES = MethodSeam(
     (
         SourceAssumption(IAMBackend, "__init__", "self.aws_managed_policies = self._init_aws_policies()"),
         SourceAssumption(iam_models, "get_account_id_from", "for partition in PARTITION_NAMES:"),
+        SourceAssumption(IAMBackend, "_init_aws_policies", "if not load_iam_aws_managed_policies():"),
+        SourceAssumption(
+            IAMBackend,
+            "_init_aws_policies",
+            "AWSManagedPolicy.from_data(name, self.account_id, self.region_name, d)",
+        ),
     ),
 )
 """``IAMBackend._init_aws_policies`` gives each new IAM backend every AWS managed policy (about 1,500,
 when configured), and moto's access key lookup creates one backend per partition. The local cloud's
 account is in one partition: :class:`LocalCloudSettings` gives the others none (their ARNs are named
-nowhere in the stack, and an attachment of one is refused as in an account without it)."""
+nowhere in the stack, and an attachment of one is refused as in an account without it). The in-process
+tests' backends get only the policies their template names (:func:`aws_managed_policies_only_in`),
+built as ``_init_aws_policies`` builds each one (checked)."""
 
 DEFINITION_PARSE = MethodSeam(
     "Step Functions definition parsing",
@@ -319,6 +334,7 @@ DEFINITION_PARSE = MethodSeam(
     ("definition",),
     (
         SourceAssumption(AmazonStateLanguageParser, "parse", "tree = parser.state_machine()"),
+        SourceAssumption(AmazonStateLanguageParser, "parse", "preprocessor = Preprocessor()"),
         SourceAssumption(AmazonStateLanguageParser, "parse", "program = preprocessor.visit(tree)"),
         SourceAssumption(AmazonStateLanguageParser, "parse", "return program, tree"),
         SourceAssumption(ExecutionWorker, "_get_evaluation_entrypoint", "AmazonStateLanguageParser.parse("),
@@ -490,15 +506,64 @@ def reset_moto() -> None:
         default_user_config["iam"] = saved
 
 
-def aws_managed_policies_only_in(partition: str) -> Replaced:
+@cache
+def _aws_managed_policies_data() -> dict[str, Any]:
+    """moto's AWS managed policies by name, parsed once per process (read only)."""
+    parsed: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return parsed
+
+
+def aws_managed_policies_only_in(partition: str, names: Collection[str] | None = None) -> Replaced:
     """New IAM backends get AWS managed policies (when moto is configured to load them) in
-    ``partition`` only (:data:`AWS_MANAGED_POLICIES`); the handle restores moto's loading."""
+    ``partition`` only (:data:`AWS_MANAGED_POLICIES`), and of those only ``names`` when given (a name
+    moto does not know is a ``KeyError``); the handle restores moto's loading.
+
+    Building each of moto's 1,500 policies is most of what a new IAM backend costs: an account that
+    holds only the policies its stack attaches answers that stack as one holding them all does, and
+    refuses an attachment of any other."""
     load_all = IAMBackend._init_aws_policies
+    wanted = None if names is None else sorted(set(names))
 
     def managed_policies_of_one_partition(backend: IAMBackend) -> list[Any]:
-        return load_all(backend) if backend.partition == partition else []
+        if backend.partition != partition:
+            return []
+        if wanted is None:
+            return load_all(backend)
+        if not load_iam_aws_managed_policies():
+            return []
+        data = _aws_managed_policies_data()
+        return [
+            AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data[name])
+            for name in wanted
+        ]
 
     return AWS_MANAGED_POLICIES.replace(managed_policies_of_one_partition)
+
+
+RETRY_WAIT = "Step Functions retry wait"
+_RETRY_WAIT_LINE = SourceAssumption(RetrierDecl, "_eval_body", "time.sleep(interval_seconds)")
+
+
+class RecordedRetryWaits:
+    """Step Functions' retriers record each wait (seconds, in order, in :attr:`intervals`) instead of
+    sleeping it; :meth:`restore` puts moto's sleeping back.
+
+    ``RetrierDecl._eval_body`` computes a retry's interval (backoff and cap applied) and sleeps it
+    with ``time.sleep`` (checked) before the retry: the retry, its order and its count are unchanged,
+    only the clock time spent waiting is gone."""
+
+    def __init__(self) -> None:
+        check_source(RETRY_WAIT, _RETRY_WAIT_LINE)
+        if getattr(retrier_decl, "time", None) is not time:
+            raise SeamChangedError(RETRY_WAIT, "retrier_decl no longer imports the time module as `time`")
+        self.intervals: list[float] = []
+        setattr(retrier_decl, "time", SimpleNamespace(sleep=self.intervals.append))  # noqa: B010 - not exported
+        self._restored = False
+
+    def restore(self) -> None:
+        if not self._restored:
+            setattr(retrier_decl, "time", time)  # noqa: B010 - not exported
+            self._restored = True
 
 
 class LocalCloudSettings:

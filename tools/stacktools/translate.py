@@ -55,20 +55,35 @@ def _inline_local_artifacts(template: dict[str, Any], root: Path) -> dict[str, A
     return prepared
 
 
+_TRANSLATIONS: dict[str, dict[str, Any]] = {}
+"""Translations made in this process, by everything they were made from (see :func:`translate`)."""
+
+
 def translate(
     template: dict[str, Any] | None = None,
     parameters: dict[str, str] | None = None,
     region: str = REGION,
     root: Path = REPOSITORY_ROOT,
 ) -> dict[str, Any]:
-    """The plain CloudFormation template SAM would deploy (functions' code left as S3 placeholders)."""
+    """The plain CloudFormation template SAM would deploy (functions' code left as S3 placeholders).
+
+    The translator is deterministic, and slow next to everything else a test deployment does: each
+    translation is kept for the process, keyed by its whole input (the template with its state machine
+    definitions read in, the parameters, the region), and every caller gets its own copy."""
     source = project_template() if template is None else template
+    prepared = _inline_local_artifacts(source, root)
+    parameter_values = dict(parameters or {})
+    key = json.dumps([prepared, parameter_values, region], sort_keys=True, default=str)
+    if key not in _TRANSLATIONS:
+        _TRANSLATIONS[key] = _transform(prepared, parameter_values, region)
+    return copy.deepcopy(_TRANSLATIONS[key])
+
+
+def _transform(prepared: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
     previous_region = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = region  # the translator reads the region from the environment
     try:
-        translated: dict[str, Any] = transform(
-            _inline_local_artifacts(source, root), dict(parameters or {}), _ManagedPolicyLoader()
-        )
+        translated: dict[str, Any] = transform(prepared, parameters, _ManagedPolicyLoader())
     finally:
         if previous_region is None:
             os.environ.pop("AWS_DEFAULT_REGION", None)

@@ -11,6 +11,7 @@ import importlib.util
 import inspect
 import io
 import json
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from moto.iam.models import IAMBackend
 from moto.sns.models import sns_backends
 from moto.sqs.models import Queue, sqs_backends
 from moto.sqs.responses import SQSResponse
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from localcloud import moto_seams
 from localcloud.moto_seams import MethodSeam, SeamChangedError
@@ -386,3 +388,84 @@ def test_step_functions_definitions_parse_into_a_tree_from_which_new_programs_ar
     assert type(rebuilt) is type(program)
     assert rebuilt is not program
     assert rebuilt.start_at.start_at_name == program.start_at.start_at_name == "Done"
+
+
+def test_aws_managed_policies_can_be_only_the_named_ones_as_moto_builds_them() -> None:
+    named = ["AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"]
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        everything = IAMBackend(region_name="aws", account_id=ACCOUNT_ID).managed_policies
+        replaced = moto_seams.aws_managed_policies_only_in("aws", named)
+        try:
+            only_named = IAMBackend(region_name="aws", account_id=ACCOUNT_ID).managed_policies
+            elsewhere = IAMBackend(region_name="aws-cn", account_id=ACCOUNT_ID).managed_policies
+        finally:
+            replaced.restore()
+    assert sorted(policy.name for policy in only_named.values()) == named
+    assert elsewhere == {}
+    for arn, policy in only_named.items():  # built as moto builds every one of them
+        built_by_moto = everything[arn]
+        assert (policy.path, policy.default_version_id, policy.versions[0].document) == (
+            built_by_moto.path,
+            built_by_moto.default_version_id,
+            built_by_moto.versions[0].document,
+        )
+    with mock_aws(config={"iam": {"load_aws_managed_policies": False}}):
+        replaced = moto_seams.aws_managed_policies_only_in("aws", named)
+        try:
+            assert IAMBackend(region_name="aws", account_id=ACCOUNT_ID).managed_policies == {}
+        finally:
+            replaced.restore()
+
+
+def _retried_state_machine(aws_function_arn: str) -> str:
+    definition = {
+        "StartAt": "Work",
+        "States": {
+            "Work": {
+                "Type": "Task",
+                "Resource": aws_function_arn,
+                "Retry": [
+                    {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 5, "MaxAttempts": 2, "BackoffRate": 3}
+                ],
+                "End": True,
+            }
+        },
+    }
+    role = "arn:aws:iam::123456789012:role/machine"
+    return str(
+        boto3.client("stepfunctions", region_name=REGION).create_state_machine(
+            name="retried", definition=json.dumps(definition), roleArn=role
+        )["stateMachineArn"]
+    )
+
+
+def _finished(execution_arn: str) -> dict[str, Any]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    while (description := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+        time.sleep(0.01)
+    return dict(description)
+
+
+def test_retry_waits_are_recorded_in_order_instead_of_slept_and_the_retries_still_happen() -> None:
+    attempts: list[Any] = []
+
+    def fail(function: Any, event: Any = None) -> tuple[str, bool, str]:
+        attempts.append(event)
+        return json.dumps({"errorType": "Boom", "errorMessage": "failed"}), True, ""
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        machine = _retried_state_machine(_function())
+        waits = moto_seams.RecordedRetryWaits()
+        try:
+            with moto_seams.FUNCTION_CODE_RUN.replaced_by(fail):
+                execution = boto3.client("stepfunctions", region_name=REGION).start_execution(
+                    stateMachineArn=machine, input="{}"
+                )["executionArn"]
+                outcome = _finished(execution)
+        finally:
+            waits.restore()
+
+    assert (outcome["status"], outcome["error"]) == ("FAILED", "Boom")
+    assert len(attempts) == 3  # the first attempt and MaxAttempts retries
+    assert waits.intervals == [5, 15]  # IntervalSeconds, then times BackoffRate
+    assert getattr(retrier_decl, "time") is time  # noqa: B009 - not exported

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import copy
 from datetime import date
+from typing import Any
 
 import pytest
 
+from stacktools import translate as translate_module
 from stacktools.catalog import route_key, sample_flights
 from stacktools.intrinsics import Resolver, UnresolvableError
+from stacktools.project import REGION
 from stacktools.template import function_specs, project_template
+from stacktools.translate import translate
 
 
 def resolver() -> Resolver:
@@ -69,3 +74,29 @@ def test_sample_flights_depart_relative_to_the_seeding_day() -> None:
     assert sa101.to_item()["route"] == {"S": route_key("LGW", "MAD")} == {"S": "LGW#MAD"}
     assert sa101.to_item()["seatsAvailable"] == sa101.to_item()["seatCapacity"]
     assert len({flight.id for flight in flights}) == len(flights)
+
+
+def test_a_translation_is_made_once_per_input_and_each_caller_gets_its_own_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[str] = []
+
+    def counting_transform(prepared: dict[str, Any], parameters: dict[str, str], region: str) -> Any:
+        made.append(region)
+        return real_transform(prepared, parameters, region)
+
+    real_transform = translate_module._transform
+    monkeypatch.setattr(translate_module, "_TRANSLATIONS", {})
+    monkeypatch.setattr(translate_module, "_transform", counting_transform)
+
+    first = translate()
+    first["Resources"].clear()  # a caller changing its copy changes nobody else's
+    second = translate()
+    assert second["Resources"]
+    assert made == [REGION]
+
+    changed = copy.deepcopy(project_template())
+    changed["Resources"]["BookingTable"]["Properties"]["TableName"] = "another"
+    assert translate(changed)["Resources"]["BookingTable"]["Properties"]["TableName"] == "another"
+    translate(region="us-east-1")
+    assert made == [REGION, REGION, "us-east-1"]
