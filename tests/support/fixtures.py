@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import date
+from functools import cache
 from typing import Any
 
 import boto3
@@ -46,6 +47,12 @@ def _fresh_clients() -> None:
         reset()
 
 
+@cache
+def _template_managed_policies() -> frozenset[str]:
+    """The AWS managed policies template.yaml attaches: the same for every test of the process."""
+    return frozenset(attached_aws_managed_policies(translate()))
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     config: Any = {
@@ -58,9 +65,7 @@ def aws() -> Iterator[None]:
     # The stack's partition only (moto's access key lookup makes an IAM backend in every partition),
     # and only the managed policies the template attaches: building all 1,500 of them was most of a
     # data-only deployment's time, and an account without the others refuses any other attachment.
-    managed_policies = aws_managed_policies_only_in(
-        get_partition(REGION), attached_aws_managed_policies(translate())
-    )
+    managed_policies = aws_managed_policies_only_in(get_partition(REGION), _template_managed_policies())
     # The state machine's definition is the same text in every test: moto parses it once per process.
     parsed_definitions = ParsedDefinitions()
     parsed_definitions.install()

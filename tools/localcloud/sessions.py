@@ -38,9 +38,10 @@ def session_of(credentials: Credentials, region: str) -> boto3.Session:
 class ClientsByCredentials:
     """Clients made by ``create(service, region, credentials)``, kept per service, region and session key.
 
-    A role's session is cached until shortly before it expires (:meth:`MotoIdentityDirectory.
-    role_credentials`), so the calls a service makes as one role reuse one client (clients are
-    thread-safe) instead of paying for a new one each time; a new session gets a new client."""
+    A role's session is cached until shortly before it expires
+    (:meth:`MotoIdentityDirectory.role_credentials`), so the calls a service makes as one role reuse
+    one client (clients are thread-safe) instead of paying for a new one each time; a new session gets
+    a new client."""
 
     _MOST_KEPT = 256
 
