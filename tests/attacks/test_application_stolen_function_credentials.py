@@ -146,6 +146,20 @@ CELLS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def stolen(cloud: LocalCloud) -> Callable[[str], Credentials]:
+    """A role's stolen credentials: one session's per role for the whole module, as a thief holds them.
+    What a session may do does not depend on its name, and each new one costs an AssumeRole and a client."""
+    sessions: dict[str, Credentials] = {}
+
+    def of(role: str) -> Credentials:
+        if role not in sessions:
+            sessions[role] = cloud.role_credentials(role)
+        return sessions[role]
+
+    return of
+
+
 def refused(call: Callable[[], Any]) -> str:
     """The refusal's message; fails the test if the call went through."""
     with pytest.raises(ClientError) as error:
@@ -181,16 +195,14 @@ def test_the_attempts_cover_every_data_resource_and_function_role_of_the_stack(c
 
 
 @pytest.mark.parametrize(
-    ("role", "action", "resource", "attempt"),
-    CELLS,
-    ids=[f"{role}: {action} on {resource}" for role, action, resource, _ in CELLS],
+    "cell", CELLS, ids=[f"{role}: {action} on {resource}" for role, action, resource, _ in CELLS]
 )
 def test_a_stolen_function_credential_is_refused_outside_its_job(
-    cloud: LocalCloud, role: str, action: str, resource: str, attempt: Attempt
+    cloud: LocalCloud, stolen: Callable[[str], Credentials], cell: tuple[str, str, str, Attempt]
 ) -> None:
-    credentials = cloud.role_credentials(role)
+    role, action, resource, attempt = cell
 
-    message = refused(lambda: attempt(cloud, credentials, resource))
+    message = refused(lambda: attempt(cloud, stolen(role), resource))
 
     assert action in message
 

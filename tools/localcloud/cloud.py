@@ -13,6 +13,7 @@ of them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -21,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 from botocore.config import Config
@@ -54,7 +55,7 @@ from localcloud.service_integrations import (
     StepFunctionsCredentials,
 )
 from localcloud.serving import BackgroundServer, PortInUseError
-from localcloud.sessions import session_of
+from localcloud.sessions import ClientsByCredentials, client_of, session_of
 from stacktools.project import ACCOUNT_ID, LOCAL_STACK_NAME, REGION
 from stacktools.template import REPOSITORY_ROOT, load_template
 from stacktools.translate import translate
@@ -86,18 +87,45 @@ class Customer:
 class _AwsEndpoint:
     """moto's server application behind the front door, on 127.0.0.1, in a thread of this process."""
 
+    _dispatcher: ClassVar[DomainDispatcherApplication | None] = None
+    _dispatcher_lock: ClassVar[threading.Lock] = threading.Lock()
+    _previous_port: ClassVar[int | None] = None
+
     def __init__(self, port: int, enforcement: Enforcement) -> None:
-        front_door = FrontDoor(
-            DomainDispatcherApplication(create_backend_app), served_backends(), enforcement.user_pool_jwks
-        )
-        self._server = BackgroundServer(
-            front_door, port=port, request_handler=MotoRequestHandler, name="aws-endpoint"
-        )
+        front_door = FrontDoor(self._moto_dispatcher(), served_backends(), enforcement.user_pool_jwks)
+        self._server = self._started(front_door, port)
+        _AwsEndpoint._previous_port = self._server.port
+        self.url = self._server.url
+
+    @classmethod
+    def _moto_dispatcher(cls) -> DomainDispatcherApplication:
+        """One moto dispatcher per process. It builds a Flask application per service at the service's
+        first request (a fifth of what starting a cloud cost); those hold routes to moto's response
+        classes only, which find the current backends at every request, so every cloud can share them."""
+        with cls._dispatcher_lock:
+            if cls._dispatcher is None:
+                cls._dispatcher = DomainDispatcherApplication(create_backend_app)
+            return cls._dispatcher
+
+    @classmethod
+    def _started(cls, front_door: FrontDoor, port: int) -> BackgroundServer:
+        """Serving on ``port``; for port 0, on the port the previous endpoint of this process had if it
+        is free, else on any free port. A state machine's definition names its queues by URL, with the
+        endpoint's port: on the same port a new cloud's definition is the same text, which this process
+        has parsed already (:class:`ParsedDefinitions`) - parsing it is a third of a start otherwise."""
+        if port == 0 and cls._previous_port is not None:
+            with contextlib.suppress(PortInUseError):
+                return cls._serving(front_door, cls._previous_port)
         try:
-            self._server.start()
+            return cls._serving(front_door, port)
         except PortInUseError as error:
             raise LocalCloudError(f"{error}: choose another port for the local AWS endpoint") from None
-        self.url = self._server.url
+
+    @staticmethod
+    def _serving(front_door: FrontDoor, port: int) -> BackgroundServer:
+        return BackgroundServer(
+            front_door, port=port, request_handler=MotoRequestHandler, name="aws-endpoint"
+        ).start()
 
     def stop(self) -> None:
         self._server.stop()
@@ -173,8 +201,7 @@ class LocalCloud:
         self.stack: DeployedStack | None = None
         self.endpoints = Endpoints(aws="")
         self._admin: Credentials | None = None
-        self._admin_clients: dict[str, Any] = {}
-        self._admin_clients_lock = threading.Lock()
+        self._clients = ClientsByCredentials(self._new_client)
         self._settings: moto_seams.LocalCloudSettings | None = None
         self._servers: list[Any] = []
 
@@ -251,7 +278,7 @@ class LocalCloud:
             self._endpoint = None
         # moto's state lives in this process: leave nothing behind for whatever runs next.
         self.directory.forget_sessions()
-        self._admin_clients.clear()
+        self._clients.clear()
         moto_seams.reset_moto()
         if self._settings is not None:
             self._settings.restore()
@@ -302,22 +329,16 @@ class LocalCloud:
     def client(self, service: str, credentials: Credentials | None = None) -> Any:
         """A client of the local AWS endpoint, as the administrator or with the given credentials.
 
-        The administrator's are made once per service while the cloud runs (clients are thread-safe,
-        and creating one costs more than most calls)."""
-        if credentials is None:
-            with self._admin_clients_lock:
-                if service not in self._admin_clients:
-                    self._admin_clients[service] = self.admin_session().client(  # type: ignore[call-overload]
-                        service, endpoint_url=self._aws_url(), config=Config(retries={"max_attempts": 1})
-                    )
-                return self._admin_clients[service]
-        return boto3.client(  # type: ignore[call-overload]
+        Made once per service and credentials while the cloud runs (clients are thread-safe, and
+        creating one costs more than most calls: the attack tier makes thousands)."""
+        return self._clients.client(service, REGION, credentials or self.admin_credentials)
+
+    def _new_client(self, service: str, region: str, credentials: Credentials) -> Any:
+        return client_of(
+            credentials,
             service,
-            region_name=REGION,
+            region,
             endpoint_url=self._aws_url(),
-            aws_access_key_id=credentials.access_key_id,
-            aws_secret_access_key=credentials.secret_access_key,
-            aws_session_token=credentials.session_token,
             config=Config(retries={"max_attempts": 1}),
         )
 

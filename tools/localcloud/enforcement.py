@@ -37,11 +37,12 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import botocore.session
+from botocore.model import ServiceModel
 from joserfc.jwk import RSAKey
 from moto.awslambda.models import lambda_backends
 from moto.cognitoidp.exceptions import InvalidParameterException, NotAuthorizedError, UserNotFoundError
@@ -662,14 +663,18 @@ def _sns(operation: str, parameters: _Parameters, account: str, region: str) -> 
 # Lambda's REST paths name the function; moto's handlers take it from different segments of the path
 # depending on the operation, so a path must have exactly the form of its operation.
 @cache
+@cache
+def _service_model(service: str) -> ServiceModel:
+    """botocore's model of a service, loaded once per process (it is read only)."""
+    return botocore.session.get_session().get_service_model(service)
+
+
+@lru_cache(maxsize=256)  # bounded: the operation's name comes from a request
 def _rest_path_pattern(service: str, operation: str) -> re.Pattern[str] | None:
+    """The path an operation's requests have (from its model's request URI), as a pattern whose
+    groups are the URI's labels; None for an operation botocore does not know."""
     try:
-        uri = (
-            botocore.session.get_session()
-            .get_service_model(service)
-            .operation_model(operation)
-            .http["requestUri"]
-        )
+        uri = _service_model(service).operation_model(operation).http["requestUri"]
     except Exception:  # an operation botocore does not know: no path can be checked against it
         return None
     path = str(uri).split("?", 1)[0]

@@ -521,20 +521,15 @@ def aws_managed_policies_only_in(partition: str, names: Collection[str] | None =
     Building each of moto's 1,500 policies is most of what a new IAM backend costs: an account that
     holds only the policies its stack attaches answers that stack as one holding them all does, and
     refuses an attachment of any other."""
-    load_all = IAMBackend._init_aws_policies
     wanted = None if names is None else sorted(set(names))
 
     def managed_policies_of_one_partition(backend: IAMBackend) -> list[Any]:
-        if backend.partition != partition:
-            return []
-        if wanted is None:
-            return load_all(backend)
-        if not load_iam_aws_managed_policies():
+        if backend.partition != partition or not load_iam_aws_managed_policies():
             return []
         data = _aws_managed_policies_data()
         return [
             AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, data[name])
-            for name in wanted
+            for name in (data if wanted is None else wanted)
         ]
 
     return AWS_MANAGED_POLICIES.replace(managed_policies_of_one_partition)

@@ -22,6 +22,31 @@ _SERVICE_MODELS = botocore.loaders.create_loader()
 data files, so sharing it changes no client's behaviour."""
 
 
+_SHARED_SESSION: boto3.Session | None = None
+_SHARED_SESSION_LOCK = threading.Lock()
+
+
+def client_of(credentials: Credentials, service: str, region: str, **options: Any) -> Any:
+    """A client with these credentials made by the process's one session without credentials of its own.
+
+    For credentials used a few times: making a session costs more than making a client from one (its
+    event handlers are registered again), and sessions are not thread-safe, so the making is serialised."""
+    global _SHARED_SESSION  # noqa: PLW0603 - made once, on first use
+    with _SHARED_SESSION_LOCK:
+        if _SHARED_SESSION is None:
+            core = botocore.session.get_session()
+            core.register_component("data_loader", _SERVICE_MODELS)
+            _SHARED_SESSION = boto3.Session(botocore_session=core)
+        return _SHARED_SESSION.client(  # type: ignore[call-overload]
+            service,
+            region_name=region,
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+            aws_session_token=credentials.session_token,
+            **options,
+        )
+
+
 def session_of(credentials: Credentials, region: str) -> boto3.Session:
     """A boto3 session with these credentials whose clients share the process's loaded service models."""
     core = botocore.session.get_session()
@@ -36,22 +61,29 @@ def session_of(credentials: Credentials, region: str) -> boto3.Session:
 
 
 class ClientsByCredentials:
-    """Clients made by ``create(service, region, credentials)``, kept per service, region and session key.
+    """Clients made by ``create(service, region, credentials)``, kept per service, region and credentials.
 
     A role's session is cached until shortly before it expires
     (:meth:`MotoIdentityDirectory.role_credentials`), so the calls a service makes as one role reuse
     one client (clients are thread-safe) instead of paying for a new one each time; a new session gets
-    a new client."""
+    a new client, and so does a key given with another secret (a client signs with the one it was made
+    with)."""
 
     _MOST_KEPT = 256
 
     def __init__(self, create: Callable[[str, str, Credentials], Any]) -> None:
         self._create = create
-        self._clients: dict[tuple[str, str, str, str | None], Any] = {}
+        self._clients: dict[tuple[str, str, str, str, str | None], Any] = {}
         self._lock = threading.Lock()
 
     def client(self, service: str, region: str, credentials: Credentials) -> Any:
-        key = (service, region, credentials.access_key_id, credentials.session_token)
+        key = (
+            service,
+            region,
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            credentials.session_token,
+        )
         with self._lock:
             found = self._clients.get(key)
             if found is None:
@@ -59,3 +91,8 @@ class ClientsByCredentials:
                     self._clients.clear()
                 found = self._clients[key] = self._create(service, region, credentials)
             return found
+
+    def clear(self) -> None:
+        """Forget every client (their credentials' cloud has stopped)."""
+        with self._lock:
+            self._clients.clear()

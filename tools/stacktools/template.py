@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +60,22 @@ _TemplateLoader.add_multi_constructor("!", _construct_short_form)
 
 
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as stream:
-        document: dict[str, Any] = yaml.load(stream, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+    """The template at ``path``, a new copy for each caller (who may change it).
+
+    Each text is parsed once per process: PyYAML's pure-Python parser takes half a second for
+    template.yaml, a copy of the parsed document under a hundredth, and the local cloud and the
+    test fixtures load the same template again and again."""
+    try:
+        document = _parsed(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        error.add_note(f"in {path}")
+        raise
+    return copy.deepcopy(document)
+
+
+@lru_cache(maxsize=32)
+def _parsed(text: str) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
     return document
 
 

@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import copy
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from stacktools import translate as translate_module
 from stacktools.catalog import route_key, sample_flights
 from stacktools.intrinsics import Resolver, UnresolvableError
 from stacktools.project import REGION
-from stacktools.template import function_specs, project_template
+from stacktools.template import function_specs, load_template, project_template
 from stacktools.translate import translate
 
 
@@ -100,3 +102,28 @@ def test_a_translation_is_made_once_per_input_and_each_caller_gets_its_own_copy(
     assert translate(changed)["Resources"]["BookingTable"]["Properties"]["TableName"] == "another"
     translate(region="us-east-1")
     assert made == [REGION, REGION, "us-east-1"]
+
+
+def test_a_template_is_parsed_once_per_text_and_each_caller_gets_its_own_copy(tmp_path: Path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n    Properties: {QueueName: !Ref N}\n")
+    first, second = load_template(path), load_template(path)
+    assert (
+        first
+        == second
+        == {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Ref": "N"}}}}}
+    )
+    first["Resources"]["Queue"]["Properties"]["QueueName"] = "changed"
+    assert load_template(path)["Resources"]["Queue"]["Properties"]["QueueName"] == {"Ref": "N"}
+
+    # A new text of the same length, written at once: what is read is what the file holds now.
+    path.write_text(path.read_text().replace("Queue:", "Qeueu:"))
+    assert list(load_template(path)["Resources"]) == ["Qeueu"]
+
+
+def test_a_template_that_is_not_yaml_names_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("Resources: [unclosed\n")
+    with pytest.raises(yaml.YAMLError) as error:
+        load_template(path)
+    assert str(path) in "".join(error.value.__notes__)
