@@ -73,14 +73,29 @@ class Airline:
         return self.cloud.create_customer(f"{name}-{datetime.now(UTC):%H%M%S%f}@example.com")
 
 
-@pytest.fixture(scope="module")
-def airline() -> Iterator[Airline]:
+@dataclass
+class SeededCloud:
+    cloud: LocalCloud
+    flights: dict[str, Flight]
+
+
+@pytest.fixture(scope="package")
+def seeded_cloud() -> Iterator[SeededCloud]:
+    """One local cloud for the browser tests, with the sample catalog: its start-up and its functions'
+    first (cold) invocations are paid once, not per module. Each module's sites are its own (`airline`),
+    so what a module's map shows starts with that module's own decisions."""
     require_build()
-    with LocalCloud().start() as cloud, WebApp(cloud).start() as web:
+    with LocalCloud().start() as cloud:
         assert cloud.stack is not None
         flights = sample_flights(datetime.now(UTC).date())
         seed(cloud.client("dynamodb"), cloud.stack.outputs["FlightTableName"], flights)
-        yield Airline(cloud, web, {flight.flight_number: flight for flight in flights})
+        yield SeededCloud(cloud, {flight.flight_number: flight for flight in flights})
+
+
+@pytest.fixture(scope="module")
+def airline(seeded_cloud: SeededCloud) -> Iterator[Airline]:
+    with WebApp(seeded_cloud.cloud).start() as web:
+        yield Airline(seeded_cloud.cloud, web, seeded_cloud.flights)
 
 
 @pytest.fixture
