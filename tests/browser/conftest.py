@@ -36,7 +36,9 @@ UI_TIMEOUT_MS = 90_000
 expect.set_options(timeout=30_000)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _keep_the_browser_tests_together(items)
     missing = []
     if not CHROMIUM.exists() and shutil.which("chromium") is None:
         missing.append("Chromium (`make setup` installs Debian's: apt-get install -y chromium)")
@@ -48,6 +50,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.parent.name == "browser" and "page" in getattr(item, "fixturenames", ()):
             item.add_marker(skip)
+
+
+def _keep_the_browser_tests_together(items: list[pytest.Item]) -> None:
+    """pytest runs the tests that use pytest-playwright's (session-scoped, parametrized) browser apart
+    from the others, which would split a module between two sets of sites and the tier between two
+    local clouds. This puts the tier's tests back in one run, each module's in one piece, where the
+    first of them was (after pytest's own reordering: this hook runs last)."""
+    tier = [item for item in items if _in_the_browser_tier(item)]
+    if not tier:
+        return
+    first = items.index(tier[0])
+    modules = list(dict.fromkeys(item.path for item in tier))
+    tier.sort(key=lambda item: modules.index(item.path))  # stable: each module's own order is kept
+    rest = [item for item in items if not _in_the_browser_tier(item)]
+    items[:] = [*rest[:first], *tier, *rest[first:]]
+
+
+def _in_the_browser_tier(item: pytest.Item) -> bool:
+    return item.path.parent == Path(__file__).parent
 
 
 @pytest.fixture(scope="session")
