@@ -48,7 +48,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return
     skip = pytest.mark.skip(reason="the browser tests need " + " and ".join(missing))
     for item in items:
-        if item.path.parent.name == "browser" and "page" in getattr(item, "fixturenames", ()):
+        if _in_the_browser_tier(item) and "page" in getattr(item, "fixturenames", ()):
             item.add_marker(skip)
 
 
@@ -96,6 +96,8 @@ class Airline:
 
 @dataclass
 class SeededCloud:
+    """The browser tier's local cloud, its catalog seeded; the modules' sites (`airline`) come and go."""
+
     cloud: LocalCloud
     flights: dict[str, Flight]
 
