@@ -36,7 +36,9 @@ UI_TIMEOUT_MS = 90_000
 expect.set_options(timeout=30_000)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _keep_the_browser_tests_together(items)
     missing = []
     if not CHROMIUM.exists() and shutil.which("chromium") is None:
         missing.append("Chromium (`make setup` installs Debian's: apt-get install -y chromium)")
@@ -46,8 +48,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return
     skip = pytest.mark.skip(reason="the browser tests need " + " and ".join(missing))
     for item in items:
-        if item.path.parent.name == "browser" and "page" in getattr(item, "fixturenames", ()):
+        if _in_the_browser_tier(item) and "page" in getattr(item, "fixturenames", ()):
             item.add_marker(skip)
+
+
+def _keep_the_browser_tests_together(items: list[pytest.Item]) -> None:
+    """pytest runs the tests that use pytest-playwright's (session-scoped, parametrized) browser apart
+    from the others, which would split a module between two sets of sites and the tier between two
+    local clouds. This puts the tier's tests back in one run, each module's in one piece, where the
+    first of them was (after pytest's own reordering: this hook runs last)."""
+    tier = [item for item in items if _in_the_browser_tier(item)]
+    if not tier:
+        return
+    first = items.index(tier[0])
+    modules = list(dict.fromkeys(item.path for item in tier))
+    tier.sort(key=lambda item: modules.index(item.path))  # stable: each module's own order is kept
+    rest = [item for item in items if not _in_the_browser_tier(item)]
+    items[:] = [*rest[:first], *tier, *rest[first:]]
+
+
+def _in_the_browser_tier(item: pytest.Item) -> bool:
+    return item.path.parent == Path(__file__).parent
 
 
 @pytest.fixture(scope="session")
@@ -73,14 +94,31 @@ class Airline:
         return self.cloud.create_customer(f"{name}-{datetime.now(UTC):%H%M%S%f}@example.com")
 
 
-@pytest.fixture(scope="module")
-def airline() -> Iterator[Airline]:
+@dataclass
+class SeededCloud:
+    """The browser tier's local cloud, its catalog seeded; the modules' sites (`airline`) come and go."""
+
+    cloud: LocalCloud
+    flights: dict[str, Flight]
+
+
+@pytest.fixture(scope="package")
+def seeded_cloud() -> Iterator[SeededCloud]:
+    """One local cloud for the browser tests, with the sample catalog: its start-up and its functions'
+    first (cold) invocations are paid once, not per module. Each module's sites are its own (`airline`),
+    so what a module's map shows starts with that module's own decisions."""
     require_build()
-    with LocalCloud().start() as cloud, WebApp(cloud).start() as web:
+    with LocalCloud().start() as cloud:
         assert cloud.stack is not None
         flights = sample_flights(datetime.now(UTC).date())
         seed(cloud.client("dynamodb"), cloud.stack.outputs["FlightTableName"], flights)
-        yield Airline(cloud, web, {flight.flight_number: flight for flight in flights})
+        yield SeededCloud(cloud, {flight.flight_number: flight for flight in flights})
+
+
+@pytest.fixture(scope="module")
+def airline(seeded_cloud: SeededCloud) -> Iterator[Airline]:
+    with WebApp(seeded_cloud.cloud).start() as web:
+        yield Airline(seeded_cloud.cloud, web, seeded_cloud.flights)
 
 
 @pytest.fixture
