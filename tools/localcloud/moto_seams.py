@@ -407,6 +407,11 @@ class ReplacedClients:
             self._originals.append((module, module.boto_client_for))
             module.boto_client_for = client_for  # type: ignore[attr-defined]
 
+    @property
+    def original(self) -> Callable[..., Any]:
+        """moto's ``boto_client_for`` (every module imported the same function)."""
+        return self._originals[0][1]  # type: ignore[no-any-return]
+
     def restore(self) -> None:
         for module, original in self._originals:
             module.boto_client_for = original  # type: ignore[attr-defined]

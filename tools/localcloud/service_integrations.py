@@ -356,3 +356,34 @@ class ParsedDefinitions:
         if self._replaced is not None:
             self._replaced.restore()
             self._replaced = None
+
+
+class ReusedTaskClients:
+    """Replaces moto's ``boto_client_for`` (seam ``STEP_FUNCTIONS_CLIENTS``) in an embedded moto: one
+    client per region and service for the whole process, not a new one for every task an execution runs.
+
+    Creating a client costs more than the call a task makes with it. moto's clients carry the same fixed
+    fake credentials and settings for every task (``state_credentials`` is not used), and a client holds
+    no AWS state, so they are moto's own clients, made once. (The local cloud gives each task its state
+    machine role's credentials instead: :class:`StepFunctionsCredentials`.)"""
+
+    _clients: ClassVar[dict[tuple[str, str], Any]] = {}
+    _clients_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self) -> None:
+        self._replaced: moto_seams.ReplacedClients | None = None
+
+    def install(self) -> None:
+        def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+            with self._clients_lock:
+                client = self._clients.get((region, service))
+                if client is None:
+                    client = self._clients[(region, service)] = replaced.original(region, service)
+            return client
+
+        replaced = self._replaced = moto_seams.replace_step_functions_clients(client_for)
+
+    def uninstall(self) -> None:
+        if self._replaced is not None:
+            self._replaced.restore()
+            self._replaced = None
