@@ -17,7 +17,7 @@ import loyalty.dependencies
 import payment.dependencies
 from common.aws import reset_clients
 from common.dynamodb import from_item, to_item
-from localcloud.moto_seams import RecordedRetryWaits, aws_managed_policies_only_in
+from localcloud.moto_seams import ImportedUserPoolKeys, RecordedRetryWaits, aws_managed_policies_only_in
 from localcloud.service_integrations import ExecutionStartTimes, ParsedDefinitions, ReusedTaskClients
 from stacktools.catalog import Flight, sample_flights, seed
 from stacktools.translate import translate
@@ -72,10 +72,13 @@ def aws() -> Iterator[None]:
     # moto's interpreter makes a new client for each task it runs: here each service's is made once.
     task_clients = ReusedTaskClients()
     task_clients.install()
+    # Every user pool gets the key moto ships: importing it was most of a whole-stack deployment's time.
+    user_pool_keys = ImportedUserPoolKeys()
     try:
         with mock_aws(config=config):
             yield
     finally:
+        user_pool_keys.restore()
         task_clients.uninstall()
         parsed_definitions.uninstall()
         managed_policies.restore()

@@ -20,20 +20,24 @@ import importlib
 import inspect
 import json
 import pkgutil
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType, SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import moto.stepfunctions.parser as stepfunctions_parser
+from joserfc import jwk
 from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.cognitoidp import models as cognitoidp_models
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.base_backend import BackendDict
 from moto.core.config import default_user_config
+from moto.core.models import botocore_stubber
 from moto.core.responses import BaseResponse
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam import models as iam_models
@@ -422,6 +426,23 @@ def replace_step_functions_clients(client_for: Callable[..., Any]) -> ReplacedCl
     return ReplacedClients(client_for)
 
 
+_CLIENT_FOR_INTERCEPTION = "intercepting_boto_calls = botocore_stubber.enabled"
+
+
+def check_client_for_interception(client_for: Callable[..., Any]) -> None:
+    """moto's ``boto_client_for`` still makes a client for the active mock, or for a moto server when no
+    mock is active (:func:`moto_intercepts_clients` tells which it would make)."""
+    if _CLIENT_FOR_INTERCEPTION not in inspect.getsource(client_for):
+        raise SeamChangedError(
+            STEP_FUNCTIONS_CLIENTS, f"boto_client_for no longer runs `{_CLIENT_FOR_INTERCEPTION}`"
+        )
+
+
+def moto_intercepts_clients() -> bool:
+    """Whether a mock is active, as moto's ``boto_client_for`` decides it."""
+    return bool(botocore_stubber.enabled)
+
+
 # ------------------------------------------------------------------------------------------ private reads
 
 OPERATION_OF_REQUEST = MethodSeam(
@@ -568,6 +589,48 @@ class RecordedRetryWaits:
     def restore(self) -> None:
         if not self._restored:
             setattr(retrier_decl, "time", time)  # noqa: B010 - not exported
+            self._restored = True
+
+
+USER_POOL_KEY_IMPORT = "user pool key import"
+_USER_POOL_KEY_LINE = SourceAssumption(
+    CognitoIdpUserPool, "__init__", "self.json_web_key = jwk.RSAKey.import_key(jwks_file)"
+)
+
+
+class ImportedUserPoolKeys:
+    """Each key moto's ``CognitoIdpUserPool.__init__`` imports (the one moto ships, checked) is imported
+    once per process and given to every pool after; :meth:`restore` puts moto's importing back.
+
+    Importing the RSA key (checking it, recovering its primes) is most of what creating a pool costs
+    moto. The key's text is the same for every pool and the imported key is not changed by signing with
+    it, so the pools get the same key they would have got. (The local cloud replaces each pool's key with
+    one of its own: :data:`USER_POOL_SIGNING_KEY`.)"""
+
+    _imported: ClassVar[dict[str, Any]] = {}
+    _imported_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self) -> None:
+        check_source(USER_POOL_KEY_IMPORT, _USER_POOL_KEY_LINE)
+        if getattr(cognitoidp_models, "jwk", None) is not jwk:
+            raise SeamChangedError(
+                USER_POOL_KEY_IMPORT, "moto's cognitoidp models no longer import joserfc's jwk"
+            )
+
+        def import_key(data: Any) -> Any:
+            text = json.dumps(data, sort_keys=True)
+            with self._imported_lock:
+                key = self._imported.get(text)
+                if key is None:
+                    key = self._imported[text] = jwk.RSAKey.import_key(data)
+            return key
+
+        setattr(cognitoidp_models, "jwk", SimpleNamespace(RSAKey=SimpleNamespace(import_key=import_key)))  # noqa: B010 - not exported
+        self._restored = False
+
+    def restore(self) -> None:
+        if not self._restored:
+            setattr(cognitoidp_models, "jwk", jwk)  # noqa: B010 - not exported
             self._restored = True
 
 
