@@ -149,15 +149,23 @@ class Replaced:
             self._restored = True
 
 
+@cache
+def _source_of(function: Any) -> str | None:
+    """A function's source, read once per process (each test's seams check the same lines)."""
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return None
+
+
 def check_source(seam: str, assumption: SourceAssumption) -> None:
     where = f"{getattr(assumption.owner, '__name__', assumption.owner)}.{assumption.attribute}"
     function = assumption.function()
     if function is None:
         raise SeamChangedError(seam, f"{where} no longer exists")
-    try:
-        source = inspect.getsource(function)
-    except (OSError, TypeError):
-        raise SeamChangedError(seam, f"the source of {where} is not available to check") from None
+    source = _source_of(function)
+    if source is None:
+        raise SeamChangedError(seam, f"the source of {where} is not available to check")
     if assumption.text not in source:
         raise SeamChangedError(seam, f"{where} no longer runs `{assumption.text}`")
 
@@ -375,14 +383,22 @@ _BOTO_CLIENT_FOR_PARAMETERS = ("region", "service", "state_credentials")
 def step_functions_client_modules() -> Iterator[ModuleType]:
     """The interpreter modules that imported ``boto_client_for`` by name (moto's interpreter calls
     Lambda, DynamoDB and SQS with fixed fake credentials through it)."""
+    yield from _modules_importing_boto_client_for()
+
+
+@cache
+def _modules_importing_boto_client_for() -> tuple[ModuleType, ...]:
+    """Found once per process: walking moto's interpreter package costs more than a test's mock."""
     package = stepfunctions_parser.__name__ + "."
+    found = []
     for module_info in pkgutil.walk_packages(stepfunctions_parser.__path__, package):
         try:
             module = importlib.import_module(module_info.name)
         except ImportError:
             continue  # a few modules (usage analytics) do not import in moto; moto never uses them
         if hasattr(module, "boto_client_for"):
-            yield module
+            found.append(module)
+    return tuple(found)
 
 
 def check_step_functions_clients() -> list[ModuleType]:
@@ -432,7 +448,7 @@ _CLIENT_FOR_INTERCEPTION = "intercepting_boto_calls = botocore_stubber.enabled"
 def check_client_for_interception(client_for: Callable[..., Any]) -> None:
     """moto's ``boto_client_for`` still makes a client for the active mock, or for a moto server when no
     mock is active (:func:`moto_intercepts_clients` tells which it would make)."""
-    if _CLIENT_FOR_INTERCEPTION not in inspect.getsource(client_for):
+    if _CLIENT_FOR_INTERCEPTION not in (_source_of(client_for) or ""):
         raise SeamChangedError(
             STEP_FUNCTIONS_CLIENTS, f"boto_client_for no longer runs `{_CLIENT_FOR_INTERCEPTION}`"
         )
