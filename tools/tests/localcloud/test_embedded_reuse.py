@@ -159,3 +159,14 @@ def test_the_kept_key_refuses_a_moto_that_imports_it_otherwise(monkeypatch: pyte
 
     with pytest.raises(moto_seams.SeamChangedError, match="user pool key import"):
         moto_seams.ImportedUserPoolKeys()
+
+
+def test_the_task_clients_refuse_a_moto_that_no_longer_tells_a_mock_from_a_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moto_client_for = lambda_eval_utils.boto_client_for  # type: ignore[attr-defined]
+    monkeypatch.setattr(moto_seams, "_CLIENT_FOR_INTERCEPTION", "no such line")
+
+    with pytest.raises(moto_seams.SeamChangedError, match="Step Functions service clients"):
+        ReusedTaskClients().install()
+    assert lambda_eval_utils.boto_client_for is moto_client_for  # type: ignore[attr-defined]
