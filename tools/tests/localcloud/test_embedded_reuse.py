@@ -1,5 +1,5 @@
-"""What an embedded moto makes once per process and then reuses: Step Functions' task clients and the
-key moto gives each user pool. Each mock still starts empty; only what holds no AWS state is reused."""
+"""What an embedded moto makes once per process and then reuses: Step Functions' task clients (the user
+pools' key: test_moto_seams.py). Each mock still starts empty; only what holds no AWS state is reused."""
 
 from __future__ import annotations
 
@@ -11,15 +11,13 @@ from typing import Any
 
 import boto3
 import pytest
-from joserfc import jwt
 from moto import mock_aws
-from moto.cognitoidp.models import CognitoIdpUserPool, cognitoidp_backends
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
 
 from localcloud import moto_seams
 from localcloud.service_integrations import ReusedTaskClients
-from stacktools.project import ACCOUNT_ID, REGION
+from stacktools.project import REGION
 
 
 def _task_client(module: ModuleType, service: str, state_credentials: Any) -> Any:
@@ -120,45 +118,6 @@ def test_a_reused_client_reaches_each_new_mock(task_clients: ReusedTaskClients) 
         ("SUCCEEDED", {"ran": "fn"}),
         ("SUCCEEDED", {"ran": "fn"}),
     ]
-
-
-def _new_pool_key() -> Any:
-    with mock_aws():
-        pool = boto3.client("cognito-idp", region_name=REGION).create_user_pool(PoolName="p")["UserPool"]
-        return cognitoidp_backends[ACCOUNT_ID][REGION].user_pools[pool["Id"]].json_web_key
-
-
-def test_each_pool_gets_moto_s_key_imported_once() -> None:
-    keys = moto_seams.ImportedUserPoolKeys()
-    try:
-        first, second = _new_pool_key(), _new_pool_key()
-    finally:
-        keys.restore()
-
-    assert second is first
-    imported_by_moto = CognitoIdpUserPool(ACCOUNT_ID, REGION, "p", {}).json_web_key
-    assert imported_by_moto is not first
-    assert imported_by_moto.as_dict(private=True) == first.as_dict(private=True)
-    # The kept key signs as moto's own does.
-    token = jwt.encode({"kid": "dummy", "alg": "RS256"}, {"sub": "someone"}, first)
-    assert jwt.decode(token, imported_by_moto).claims == {"sub": "someone"}
-
-
-def test_after_restoring_each_pool_imports_its_key_again() -> None:
-    moto_seams.ImportedUserPoolKeys().restore()
-
-    assert _new_pool_key() is not _new_pool_key()
-
-
-def test_the_kept_key_refuses_a_moto_that_imports_it_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        moto_seams,
-        "_USER_POOL_KEY_LINE",
-        moto_seams.SourceAssumption(CognitoIdpUserPool, "__init__", "no such line"),
-    )
-
-    with pytest.raises(moto_seams.SeamChangedError, match="user pool key import"):
-        moto_seams.ImportedUserPoolKeys()
 
 
 def test_the_task_clients_refuse_a_moto_that_no_longer_tells_a_mock_from_a_server(
