@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 
@@ -18,6 +18,12 @@ from localcloud.deploy import DeployedStack, Deployer
 from stacktools.project import ACCOUNT_ID, REGION, TEST_STACK_NAME
 from stacktools.template import FunctionSpec, function_specs, project_template
 from stacktools.translate import translate
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 STACK_NAME = TEST_STACK_NAME
 
@@ -85,6 +91,16 @@ costs more than most calls, and a client holds no AWS state (moto intercepts the
 whenever it was created, while a mock is active; each test's mock starts empty)."""
 
 
+@overload
+def embedded_client(service: Literal["dynamodb"]) -> DynamoDBClient: ...
+@overload
+def embedded_client(service: Literal["sqs"]) -> SQSClient: ...
+@overload
+def embedded_client(service: Literal["sns"]) -> SNSClient: ...
+@overload
+def embedded_client(service: Literal["stepfunctions"]) -> SFNClient: ...
+@overload
+def embedded_client(service: str) -> Any: ...
 def embedded_client(service: str) -> Any:
     """The process's client of ``service`` in the stack's region, for calls into the active moto mock."""
     if service not in _CLIENTS:
