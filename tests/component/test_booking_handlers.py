@@ -6,14 +6,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 
 from booking.errors import BookingConflictError, BookingNotConfirmableError, InvalidNotificationError
 from common.events import InvalidRequestError
 from tests.support.fixtures import get_item
 from tests.support.inprocess import InProcessLambdaRunner
-from tests.support.stack import REGION, MockStack
+from tests.support.stack import MockStack, embedded_client
 
 BOOKING_ID = "5b0d6f52-3c1a-4f7e-9d52-8a1e0c2b7f31"
 CUSTOMER_ID = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"
@@ -27,7 +26,7 @@ RESERVATION = {
 
 
 def bookings(stack: MockStack) -> list[dict[str, Any]]:
-    client = boto3.client("dynamodb", region_name=REGION)
+    client = embedded_client("dynamodb")
     return client.scan(TableName=stack.physical_id("BookingTable"))["Items"]
 
 
@@ -133,7 +132,7 @@ def test_cancel_is_idempotent_and_creates_nothing_for_an_unknown_booking(
 
 
 def receive_all(queue_url: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = embedded_client("sqs")
     messages: list[Any] = sqs.receive_message(
         QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
     ).get("Messages", [])

@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 from aws_lambda_powertools.metrics.provider import cold_start
 
@@ -21,7 +20,7 @@ from booking.errors import BookingNotConfirmableError
 from common.observability import logger
 from tests.support.inprocess import InProcessLambdaRunner
 from tests.support.sqs_event_source import drain, topic_envelope
-from tests.support.stack import REGION, MockStack
+from tests.support.stack import MockStack, embedded_client
 
 BOOKING_ID = "5b0d6f52-3c1a-4f7e-9d52-8a1e0c2b7f31"
 CUSTOMER_ID = "0d3c3a1e-5b7f-4c1e-9a8e-2f6b1d4c7e90"
@@ -154,7 +153,7 @@ def test_each_notice_of_a_batch_is_logged_with_its_ids_and_a_rejected_one_withou
     # A CONFIRMED notice without its amount: invalid, and what it says must not reach the log.
     stranger = str(uuid.uuid4())
     invalid = {**notice, "bookingId": str(uuid.uuid4()), "amount": None, "customerId": stranger}
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = embedded_client("sqs")
     topic = stack.physical_id("BookingTopic")
     for body in (notice, notice, invalid):
         sqs.send_message(QueueUrl=stack.physical_id("LoyaltyQueue"), MessageBody=topic_envelope(body, topic))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
 
 from common.events import InvalidRequestError
@@ -14,7 +13,7 @@ from payment.errors import PaymentConflictError, PaymentDeclinedError, PaymentMe
 from tests.support.fixtures import get_item
 from tests.support.inprocess import InProcessLambdaRunner
 from tests.support.saga import register_payment_method
-from tests.support.stack import REGION, MockStack
+from tests.support.stack import MockStack, embedded_client
 
 BOOKING_ID = "5b0d6f52-3c1a-4f7e-9d52-8a1e0c2b7f31"
 CHARGE = {"bookingId": BOOKING_ID, "amount": 12900, "currency": "EUR"}
@@ -25,7 +24,7 @@ def register(stack: MockStack, token: str = "tok_visa", lasts: timedelta = timed
 
 
 def payments(stack: MockStack) -> list[dict[str, Any]]:
-    client = boto3.client("dynamodb", region_name=REGION)
+    client = embedded_client("dynamodb")
     return client.scan(TableName=stack.physical_id("PaymentTable"))["Items"]
 
 

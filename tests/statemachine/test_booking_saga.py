@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
@@ -25,7 +24,7 @@ from payment.rules import settle
 from tests.support.fixtures import get_item
 from tests.support.inprocess import FaultAction, always_fail, service_error_after_success
 from tests.support.saga import ExecutionResult, Saga
-from tests.support.stack import REGION, MockStack
+from tests.support.stack import MockStack, embedded_client
 from tests.support.template import Flight
 
 pytestmark = pytest.mark.whole_stack
@@ -72,7 +71,7 @@ def points_of(stack: MockStack, customer_id: str) -> int:
 
 
 def booking_dead_letters(stack: MockStack) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = embedded_client("sqs")
     messages = sqs.receive_message(
         QueueUrl=stack.physical_id("BookingDeadLetterQueue"), MaxNumberOfMessages=10
     ).get("Messages", [])
@@ -209,7 +208,7 @@ def test_a_departed_flight_fails_without_taking_a_seat(
 ) -> None:
     flight = flights["SA101"]
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
-    boto3.client("dynamodb", region_name=REGION).update_item(
+    embedded_client("dynamodb").update_item(
         TableName=stack.physical_id("FlightTable"),
         Key={"id": {"S": flight.id}},
         UpdateExpression="SET departureDateTime = :yesterday",
@@ -272,13 +271,9 @@ def test_a_retried_step_creates_nothing_twice(
 
     assert result.status == "SUCCEEDED", (result.error, result.cause)
     assert len(saga.runner.invocations[step]) == 2
-    bookings = boto3.client("dynamodb", region_name=REGION).scan(TableName=stack.physical_id("BookingTable"))[
-        "Items"
-    ]
+    bookings = embedded_client("dynamodb").scan(TableName=stack.physical_id("BookingTable"))["Items"]
     assert len(bookings) == 1
-    charges = boto3.client("dynamodb", region_name=REGION).scan(TableName=stack.physical_id("PaymentTable"))[
-        "Items"
-    ]
+    charges = embedded_client("dynamodb").scan(TableName=stack.physical_id("PaymentTable"))["Items"]
     assert len(charges) == 1
     assert seats_available(stack, flight) == flight.seat_capacity - 1
 
@@ -459,7 +454,7 @@ def test_a_charge_that_lands_after_the_compensation_is_refused(
     """CollectPayment reads the registration and sends its capture, then its worker dies: the write is
     held while the saga compensates, and lands only after the saga has ended."""
     flight = flights["SA101"]
-    client = boto3.client("dynamodb", region_name=REGION)
+    client = embedded_client("dynamodb")
     ledger = PaymentLedger(client, stack.physical_id("PaymentTable"))
     held: list[Payment] = []
 

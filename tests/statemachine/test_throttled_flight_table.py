@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
 from moto.dynamodb.models import DynamoDBBackend
@@ -25,7 +24,7 @@ from tests.statemachine.test_booking_saga import book, booking_dead_letters, sea
 from tests.support.fixtures import get_item
 from tests.support.invariants import Snapshot, assert_consistent, read_snapshot
 from tests.support.saga import Saga
-from tests.support.stack import REGION, MockStack
+from tests.support.stack import MockStack, embedded_client
 from tests.support.template import Flight
 
 pytestmark = pytest.mark.whole_stack
@@ -176,7 +175,5 @@ def is_seat_update(update_item_arguments: dict[str, Any]) -> bool:
 def stack_snapshot(stack: MockStack) -> Snapshot:
     """The invariant check's view of the embedded stack, read as its owner."""
     outputs = {output: stack.physical_id(logical_id) for output, logical_id in STACK_OUTPUTS.items()}
-    dynamodb, stepfunctions = (
-        boto3.client(service, region_name=REGION) for service in ("dynamodb", "stepfunctions")
-    )
+    dynamodb, stepfunctions = (embedded_client(service) for service in ("dynamodb", "stepfunctions"))
     return read_snapshot(dynamodb, stepfunctions, outputs)

@@ -8,7 +8,6 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 from moto.utilities.utils import get_partition
@@ -18,8 +17,8 @@ import loyalty.dependencies
 import payment.dependencies
 from common.aws import reset_clients
 from common.dynamodb import from_item, to_item
-from localcloud.moto_seams import RecordedRetryWaits, aws_managed_policies_only_in
-from localcloud.service_integrations import ExecutionStartTimes, ParsedDefinitions
+from localcloud.moto_seams import ImportedUserPoolKeys, RecordedRetryWaits, aws_managed_policies_only_in
+from localcloud.service_integrations import ExecutionStartTimes, ParsedDefinitions, ReusedTaskClients
 from stacktools.catalog import Flight, sample_flights, seed
 from stacktools.translate import translate
 from tests.support.inprocess import InProcessLambdaRunner
@@ -30,6 +29,7 @@ from tests.support.stack import (
     MockStack,
     attached_aws_managed_policies,
     deploy_embedded,
+    embedded_client,
 )
 
 CATALOG_DAY = date(2030, 1, 1)
@@ -69,10 +69,17 @@ def aws() -> Iterator[None]:
     # The state machine's definition is the same text in every test: moto parses it once per process.
     parsed_definitions = ParsedDefinitions()
     parsed_definitions.install()
+    # moto's interpreter makes a new client for each task it runs: here each service's is made once.
+    task_clients = ReusedTaskClients()
+    task_clients.install()
+    # Every user pool gets the key moto ships: importing it was most of a whole-stack deployment's time.
+    user_pool_keys = ImportedUserPoolKeys()
     try:
         with mock_aws(config=config):
             yield
     finally:
+        user_pool_keys.restore()
+        task_clients.uninstall()
         parsed_definitions.uninstall()
         managed_policies.restore()
         start_times.uninstall()
@@ -94,7 +101,7 @@ def runner(stack: MockStack) -> Iterator[InProcessLambdaRunner]:
 @pytest.fixture
 def flights(stack: MockStack) -> dict[str, Flight]:
     catalog = sample_flights(CATALOG_DAY)
-    seed(boto3.client("dynamodb", region_name=REGION), stack.physical_id("FlightTable"), catalog)
+    seed(embedded_client("dynamodb"), stack.physical_id("FlightTable"), catalog)
     return {flight.flight_number: flight for flight in catalog}
 
 
@@ -111,7 +118,7 @@ def saga(stack: MockStack, runner: InProcessLambdaRunner, flights: dict[str, Fli
 
 
 def get_item(stack: MockStack, table_logical_id: str, key: dict[str, str]) -> dict[str, Any] | None:
-    client = boto3.client("dynamodb", region_name=REGION)
+    client = embedded_client("dynamodb")
     response = client.get_item(
         TableName=stack.physical_id(table_logical_id), Key=to_item(key), ConsistentRead=True
     )
@@ -127,12 +134,12 @@ def booking_topic_messages(stack: MockStack) -> Callable[[], list[dict[str, Any]
     observes the topic. Returns a function that reads (and consumes) what arrived so far, each message
     as ``{"notice": <the body, parsed>, "bookingStatus": <the message attribute>}``.
     """
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = embedded_client("sqs")
     queue_url = sqs.create_queue(QueueName="booking-topic-observer")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    boto3.client("sns", region_name=REGION).subscribe(
+    embedded_client("sns").subscribe(
         TopicArn=stack.physical_id("BookingTopic"),
         Protocol="sqs",
         Endpoint=queue_arn,

@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
-
 from common.dynamodb import to_item
 from tests.support.inprocess import InProcessLambdaRunner
-from tests.support.stack import REGION, MockStack
+from tests.support.stack import MockStack, embedded_client
 
 STATE_MACHINE_ID = "BookingStateMachine"
 EXECUTION_TIMEOUT_SECONDS = 60
@@ -32,7 +30,7 @@ def register_payment_method(
 ) -> None:
     """What processBooking's registerPaymentMethod step writes before it starts the saga."""
     now = datetime.now(UTC)
-    boto3.client("dynamodb", region_name=REGION).put_item(
+    embedded_client("dynamodb").put_item(
         TableName=stack.physical_id("PaymentTable"),
         Item=to_item(
             {
@@ -83,7 +81,7 @@ class Saga:
 
     def run(self, booking_input: dict[str, Any], name: str | None = None) -> ExecutionResult:
         """Runs an execution named ``name`` (by default the input's bookingId) with ``booking_input``."""
-        sfn = boto3.client("stepfunctions", region_name=REGION)
+        sfn = embedded_client("stepfunctions")
         execution_arn = sfn.start_execution(
             stateMachineArn=self.state_machine_arn,
             name=name or booking_input["bookingId"],

@@ -12,11 +12,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-
 from localcloud.event_sources import deliver_batch
 from localcloud.lambda_service import InvocationResult
-from tests.support.stack import ACCOUNT_ID, REGION
+from tests.support.stack import ACCOUNT_ID, REGION, embedded_client
 from tests.support.template import project_template
 
 BatchHandler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -65,7 +63,7 @@ def drain(
     properties = project_template()["Resources"][mapping]["Properties"]
     batch_size = int(properties.get("BatchSize", 10))
     report_batch_item_failures = "ReportBatchItemFailures" in properties.get("FunctionResponseTypes", [])
-    sqs = boto3.client("sqs", region_name=REGION)
+    sqs = embedded_client("sqs")
     queue_arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue_url.rsplit('/', 1)[-1]}"
     for invocations in range(max_polls):
         left = deliver_batch(

@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 
@@ -19,6 +18,12 @@ from localcloud.deploy import DeployedStack, Deployer
 from stacktools.project import ACCOUNT_ID, REGION, TEST_STACK_NAME
 from stacktools.template import FunctionSpec, function_specs, project_template
 from stacktools.translate import translate
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 STACK_NAME = TEST_STACK_NAME
 
@@ -30,6 +35,7 @@ __all__ = [
     "MockStack",
     "attached_aws_managed_policies",
     "deploy_embedded",
+    "embedded_client",
     "physical_name",
 ]
 
@@ -75,12 +81,31 @@ def physical_name(logical_id: str) -> str:
     return f"{STACK_NAME}-{logical_id}"
 
 
-@cache
-def _deployment_session() -> boto3.Session:
-    """One session for every embedded deployment of the process (each makes clients of its own): a new
-    session reads each service's API model again, a third of the clients' cost. It holds no AWS
-    state, and moto's credentials are the same in every mock."""
-    return boto3.Session()
+_SESSION = boto3.Session()
+"""The session of every embedded deployment and test client of the process: a new session reads each
+service's API model again. It holds no AWS state, and moto's credentials are the same in every mock."""
+
+_CLIENTS: dict[str, Any] = {}
+"""The clients of :func:`embedded_client`, one per service, shared by every deployment: creating a client
+costs more than most calls, and a client holds no AWS state (moto intercepts the calls of every client,
+whenever it was created, while a mock is active; each test's mock starts empty)."""
+
+
+@overload
+def embedded_client(service: Literal["dynamodb"]) -> DynamoDBClient: ...
+@overload
+def embedded_client(service: Literal["sqs"]) -> SQSClient: ...
+@overload
+def embedded_client(service: Literal["sns"]) -> SNSClient: ...
+@overload
+def embedded_client(service: Literal["stepfunctions"]) -> SFNClient: ...
+@overload
+def embedded_client(service: str) -> Any: ...
+def embedded_client(service: str) -> Any:
+    """The process's client of ``service`` in the stack's region, for calls into the active moto mock."""
+    if service not in _CLIENTS:
+        _CLIENTS[service] = _SESSION.client(service, region_name=REGION)  # type: ignore[call-overload]
+    return _CLIENTS[service]
 
 
 def deploy_embedded(
@@ -93,5 +118,7 @@ def deploy_embedded(
     :func:`attached_aws_managed_policies` names.
     """
     source = project_template() if template is None else template
-    deployer = Deployer(_deployment_session(), account_id=ACCOUNT_ID, region=REGION, stack_name=STACK_NAME)
+    deployer = Deployer(
+        _SESSION, account_id=ACCOUNT_ID, region=REGION, stack_name=STACK_NAME, clients=_CLIENTS
+    )
     return MockStack(template=source, deployed=deployer.deploy(translate(source), only_types=only_types))

@@ -92,7 +92,10 @@ class Deployer:
         endpoint_url: str | None = None,
         function_code: FunctionCode | None = None,
         code_root: Path | None = None,
+        clients: dict[str, Any] | None = None,
     ) -> None:
+        """``clients``: where to keep the deployment's clients, one per service; a caller that deploys
+        many times with the same session and endpoint may pass the same dictionary each time."""
         self._session = session
         self._endpoint_url = endpoint_url
         self._account_id = account_id
@@ -100,7 +103,7 @@ class Deployer:
         self._stack_name = stack_name
         self._code_root = code_root
         self.function_code = function_code or FunctionCode()
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, Any] = {} if clients is None else clients
         self._handlers: dict[str, Callable[[str, dict[str, Any]], tuple[str, dict[str, str]]]] = {
             "AWS::DynamoDB::Table": self._table,
             "AWS::SQS::Queue": self._queue,

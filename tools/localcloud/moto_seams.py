@@ -20,20 +20,24 @@ import importlib
 import inspect
 import json
 import pkgutil
+import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType, SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import moto.stepfunctions.parser as stepfunctions_parser
+from joserfc import jwk
 from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.cognitoidp import models as cognitoidp_models
 from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.base_backend import BackendDict
 from moto.core.config import default_user_config
+from moto.core.models import botocore_stubber
 from moto.core.responses import BaseResponse
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam import models as iam_models
@@ -145,15 +149,23 @@ class Replaced:
             self._restored = True
 
 
+@cache
+def _source_of(function: Any) -> str | None:
+    """A function's source, read once per process (each test's seams check the same lines)."""
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return None
+
+
 def check_source(seam: str, assumption: SourceAssumption) -> None:
     where = f"{getattr(assumption.owner, '__name__', assumption.owner)}.{assumption.attribute}"
     function = assumption.function()
     if function is None:
         raise SeamChangedError(seam, f"{where} no longer exists")
-    try:
-        source = inspect.getsource(function)
-    except (OSError, TypeError):
-        raise SeamChangedError(seam, f"the source of {where} is not available to check") from None
+    source = _source_of(function)
+    if source is None:
+        raise SeamChangedError(seam, f"the source of {where} is not available to check")
     if assumption.text not in source:
         raise SeamChangedError(seam, f"{where} no longer runs `{assumption.text}`")
 
@@ -371,14 +383,22 @@ _BOTO_CLIENT_FOR_PARAMETERS = ("region", "service", "state_credentials")
 def step_functions_client_modules() -> Iterator[ModuleType]:
     """The interpreter modules that imported ``boto_client_for`` by name (moto's interpreter calls
     Lambda, DynamoDB and SQS with fixed fake credentials through it)."""
+    yield from _modules_importing_boto_client_for()
+
+
+@cache
+def _modules_importing_boto_client_for() -> tuple[ModuleType, ...]:
+    """Found once per process: walking moto's interpreter package costs more than a test's mock."""
     package = stepfunctions_parser.__name__ + "."
+    found = []
     for module_info in pkgutil.walk_packages(stepfunctions_parser.__path__, package):
         try:
             module = importlib.import_module(module_info.name)
         except ImportError:
             continue  # a few modules (usage analytics) do not import in moto; moto never uses them
         if hasattr(module, "boto_client_for"):
-            yield module
+            found.append(module)
+    return tuple(found)
 
 
 def check_step_functions_clients() -> list[ModuleType]:
@@ -407,6 +427,11 @@ class ReplacedClients:
             self._originals.append((module, module.boto_client_for))
             module.boto_client_for = client_for  # type: ignore[attr-defined]
 
+    @property
+    def original(self) -> Callable[..., Any]:
+        """moto's ``boto_client_for`` (every module imported the same function)."""
+        return self._originals[0][1]  # type: ignore[no-any-return]
+
     def restore(self) -> None:
         for module, original in self._originals:
             module.boto_client_for = original  # type: ignore[attr-defined]
@@ -415,6 +440,23 @@ class ReplacedClients:
 
 def replace_step_functions_clients(client_for: Callable[..., Any]) -> ReplacedClients:
     return ReplacedClients(client_for)
+
+
+_CLIENT_FOR_INTERCEPTION = "intercepting_boto_calls = botocore_stubber.enabled"
+
+
+def check_client_for_interception(client_for: Callable[..., Any]) -> None:
+    """moto's ``boto_client_for`` still makes a client for the active mock, or for a moto server when no
+    mock is active (:func:`moto_intercepts_clients` tells which it would make)."""
+    if _CLIENT_FOR_INTERCEPTION not in (_source_of(client_for) or ""):
+        raise SeamChangedError(
+            STEP_FUNCTIONS_CLIENTS, f"boto_client_for no longer runs `{_CLIENT_FOR_INTERCEPTION}`"
+        )
+
+
+def moto_intercepts_clients() -> bool:
+    """Whether a mock is active, as moto's ``boto_client_for`` decides it."""
+    return bool(botocore_stubber.enabled)
 
 
 # ------------------------------------------------------------------------------------------ private reads
@@ -558,6 +600,48 @@ class RecordedRetryWaits:
     def restore(self) -> None:
         if not self._restored:
             setattr(retrier_decl, "time", time)  # noqa: B010 - not exported
+            self._restored = True
+
+
+USER_POOL_KEY_IMPORT = "user pool key import"
+_USER_POOL_KEY_LINE = SourceAssumption(
+    CognitoIdpUserPool, "__init__", "self.json_web_key = jwk.RSAKey.import_key(jwks_file)"
+)
+
+
+class ImportedUserPoolKeys:
+    """Each key moto's ``CognitoIdpUserPool.__init__`` imports (the one moto ships, checked) is imported
+    once per process and given to every pool after; :meth:`restore` puts moto's importing back.
+
+    Importing the RSA key (checking it, recovering its primes) is most of what creating a pool costs
+    moto. The key's text is the same for every pool and the imported key is not changed by signing with
+    it, so the pools get the same key they would have got. (The local cloud replaces each pool's key with
+    one of its own: :data:`USER_POOL_SIGNING_KEY`.)"""
+
+    _imported: ClassVar[dict[str, Any]] = {}
+    _imported_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self) -> None:
+        check_source(USER_POOL_KEY_IMPORT, _USER_POOL_KEY_LINE)
+        if getattr(cognitoidp_models, "jwk", None) is not jwk:
+            raise SeamChangedError(
+                USER_POOL_KEY_IMPORT, "moto's cognitoidp models no longer import joserfc's jwk"
+            )
+
+        def import_key(data: Any) -> Any:
+            text = json.dumps(data, sort_keys=True)
+            with self._imported_lock:
+                key = self._imported.get(text)
+                if key is None:
+                    key = self._imported[text] = jwk.RSAKey.import_key(data)
+            return key
+
+        setattr(cognitoidp_models, "jwk", SimpleNamespace(RSAKey=SimpleNamespace(import_key=import_key)))  # noqa: B010 - not exported
+        self._restored = False
+
+    def restore(self) -> None:
+        if not self._restored:
+            setattr(cognitoidp_models, "jwk", jwk)  # noqa: B010 - not exported
             self._restored = True
 
 

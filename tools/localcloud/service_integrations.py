@@ -356,3 +356,41 @@ class ParsedDefinitions:
         if self._replaced is not None:
             self._replaced.restore()
             self._replaced = None
+
+
+class ReusedTaskClients:
+    """Replaces moto's ``boto_client_for`` (seam ``STEP_FUNCTIONS_CLIENTS``) in an embedded moto: one
+    client per region and service for the whole process, not a new one for every task an execution runs.
+
+    Creating a client costs more than the call a task makes with it. moto's clients carry the same fixed
+    fake credentials and settings for every task (``state_credentials`` is not used), and a client holds
+    no AWS state, so they are moto's own clients, made once (once for a mock, once for a moto server).
+    (The local cloud gives each task its state machine role's credentials instead:
+    :class:`StepFunctionsCredentials`.)"""
+
+    _clients: ClassVar[dict[tuple[str, str, bool], Any]] = {}
+    _clients_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self) -> None:
+        self._replaced: moto_seams.ReplacedClients | None = None
+
+    def install(self) -> None:
+        def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+            key = (region, service, moto_seams.moto_intercepts_clients())
+            with self._clients_lock:
+                client = self._clients.get(key)
+                if client is None:
+                    client = self._clients[key] = replaced.original(region, service)
+            return client
+
+        replaced = self._replaced = moto_seams.replace_step_functions_clients(client_for)
+        try:
+            moto_seams.check_client_for_interception(replaced.original)
+        except moto_seams.SeamChangedError:
+            self.uninstall()
+            raise
+
+    def uninstall(self) -> None:
+        if self._replaced is not None:
+            self._replaced.restore()
+            self._replaced = None

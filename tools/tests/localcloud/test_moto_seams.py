@@ -469,3 +469,42 @@ def test_retry_waits_are_recorded_in_order_instead_of_slept_and_the_retries_stil
     assert len(attempts) == 3  # the first attempt and MaxAttempts retries
     assert waits.intervals == [5, 15]  # IntervalSeconds, then times BackoffRate
     assert getattr(retrier_decl, "time") is time  # noqa: B009 - not exported
+
+
+def _new_pool_key() -> Any:
+    with mock_aws():
+        pool = boto3.client("cognito-idp", region_name=REGION).create_user_pool(PoolName="p")["UserPool"]
+        return cognitoidp_backends[ACCOUNT_ID][REGION].user_pools[pool["Id"]].json_web_key
+
+
+def test_each_pool_gets_moto_s_key_imported_once() -> None:
+    keys = moto_seams.ImportedUserPoolKeys()
+    try:
+        first, second = _new_pool_key(), _new_pool_key()
+    finally:
+        keys.restore()
+
+    assert second is first
+    imported_by_moto = CognitoIdpUserPool(ACCOUNT_ID, REGION, "p", {}).json_web_key
+    assert imported_by_moto is not first
+    assert imported_by_moto.as_dict(private=True) == first.as_dict(private=True)
+    # The kept key signs as moto's own does.
+    token = jwt.encode({"kid": "dummy", "alg": "RS256"}, {"sub": "someone"}, first)
+    assert jwt.decode(token, imported_by_moto).claims == {"sub": "someone"}
+
+
+def test_after_restoring_each_pool_imports_its_key_again() -> None:
+    moto_seams.ImportedUserPoolKeys().restore()
+
+    assert _new_pool_key() is not _new_pool_key()
+
+
+def test_the_kept_key_refuses_a_moto_that_imports_it_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        moto_seams,
+        "_USER_POOL_KEY_LINE",
+        moto_seams.SourceAssumption(CognitoIdpUserPool, "__init__", "no such line"),
+    )
+
+    with pytest.raises(moto_seams.SeamChangedError, match="user pool key import"):
+        moto_seams.ImportedUserPoolKeys()
