@@ -365,7 +365,7 @@ def test_extra_scans_share_each_tools_one_run_and_keep_their_own_findings(
     def fake_tool(name: str, gate: str) -> Any:
         def run(targets: Mapping[Path, Any] | Sequence[Path], **_: object) -> dict[Path, list[Finding]]:
             runs.setdefault(name, []).extend(Path(target).resolve() for target in targets)
-            found = {Path(target): [] for target in targets}
+            found: dict[Path, list[Finding]] = {Path(target): [] for target in targets}
             if extra in found:
                 found[extra] = [Finding(gate, "RULE", "Role", f"{name} on the extra template")]
             return found
