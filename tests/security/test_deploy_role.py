@@ -1,4 +1,5 @@
-"""The CI deploy roles (deploy/github-oidc-deploy-role.yaml): linted, and their boundaries evaluated.
+"""The CI deploy roles (deploy/github-oidc-deploy-role.yaml): their boundaries evaluated (the linters'
+verdicts on them are asserted in test_static_gate_variants.py, which runs each tool once for every template).
 
 * The GitHub role is assumable only with a GitHub Actions token for STS from one branch of one
   repository, and may only hand the stack to CloudFormation with the execution role.
