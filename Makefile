@@ -19,7 +19,7 @@ SAM := $(SAM_ENV)/bin/sam
 # `sam build` (no container) needs the functions' runtime, python3.13, on PATH: the venv provides it.
 SAM_RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} SAM_CLI_TELEMETRY=0 $(SAM)
 
-.PHONY: help setup demo local redrive redrive-local local-invoke test audit static-gate lint typecheck validate build web chromium pytest deployed-tests seed deploy-web invoke clean bench bench-quick soak
+.PHONY: help setup demo local redrive redrive-local local-invoke test audit static-gate lint typecheck validate sam-lint build web chromium pytest deployed-tests seed deploy-web invoke clean bench bench-quick soak
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -117,7 +117,7 @@ local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCT
 # that a change left unused is reported as the audit's own finding ("granted but never used: ...") beside the
 # tests the change broke; after a partial test run the least-privilege audit says that it cannot judge one.
 # The benchmark runs only when the tests and the audits passed.
-test: setup lint typecheck validate static-gate build web ## every gate CI runs: lint, types, template checks, build, tests, audit, a quick benchmark
+test: setup lint typecheck sam-lint static-gate build web ## every gate CI runs: lint, types, template checks, build, tests, audit, a quick benchmark
 	@status=0; \
 	$(PYTEST_ALL) || status=1; \
 	$(AUDIT_ALL) || status=1; \
@@ -134,10 +134,14 @@ typecheck: $(VENV)/.installed $(WEB)/node_modules/.installed ## mypy --strict, a
 	cd tools && ../$(VENV)/bin/mypy localcloud iam_eval secaudit stacktools tests
 	npm run typecheck --prefix $(WEB) --silent
 
-validate: $(SAM_ENV)/.installed ## sam validate --lint (the app's and the web app's templates), and cfn-lint with the serverless rules (.cfnlintrc.yaml)
+validate: sam-lint ## sam validate --lint (the app's and the web app's templates), and cfn-lint with the serverless rules (.cfnlintrc.yaml)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(SAM_ENV)/bin/cfn-lint
+
+# `make test` runs this half of `validate` only: the static gate's first check is the other half, cfn-lint
+# with the same configuration on the same templates.
+sam-lint: $(SAM_ENV)/.installed ## sam validate --lint on the app's and the web app's templates
 	$(SAM_RUN) validate --lint
 	$(SAM_RUN) validate --lint --template-file $(WEB)/template.yaml
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(SAM_ENV)/bin/cfn-lint
 
 # What building and running the stack locally needs (`make demo`, `make local`): the application's
 # environment and SAM's. The linters', the static gate's and the browser tests' are `make setup`'s.

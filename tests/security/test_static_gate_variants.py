@@ -11,23 +11,33 @@ and are shown here to be real holes with the IAM evaluator; the authorization te
 * the loyalty API's explicit Deny removed (an Allow-only resource policy admits the whole account),
 * the AppSync loyalty role's grant widened to ``.../*/*/*`` (every stage, method and path),
 * two functions sharing one role (each then holds the other's permissions).
+
+The same run of each tool also checks the web app's hosting and its variants (test_web_template.py
+defines them) and the CI deploy roles (test_deploy_role.py): one cfn-lint, one checkov, one parliament
+and one ``sam validate`` process for every template the security tier scans, since a tool's start-up
+costs as much as a template. They are all asserted here, in one module, so that pytest-xdist's
+``--dist loadfile`` gives the whole run to one worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.security import test_deploy_role as deploy_role
+from tests.security import test_web_template as web
 from tests.support.audit import (
     VARIANTS,
     Finding,
     Gate,
     GateReport,
+    Scans,
     StackPolicies,
     Template,
-    run_gates,
+    run_gates_and_scans,
     stack_policies,
     write_template,
 )
@@ -93,14 +103,47 @@ def _key(finding: Finding) -> Key:
     return (finding.gate, finding.rule, where)
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, GateReport]:
+@dataclass(frozen=True)
+class Scanned:
+    """What one run of the tools found on every template the security tier scans."""
+
+    application: dict[str, GateReport]
     """The gate's report on an unchanged copy of template.yaml ("unchanged") and on every variant."""
+    web: dict[str, GateReport]
+    """The same for web/template.yaml and its variants."""
+    deploy_role: list[Finding]
+    """cfn-lint, checkov and parliament on the CI deploy roles (no allowances: none apply there)."""
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> Scanned:
     root = tmp_path_factory.mktemp("variants")
-    paths = {"unchanged": write_template(project_template(), root / "unchanged")}
-    paths.update({name: write_template(variant(None), root / name) for name, variant in VARIANTS.items()})
-    by_path = run_gates(list(paths.values()))
-    return {name: by_path[path.resolve()] for name, path in paths.items()}
+    application = {"unchanged": write_template(project_template(), root / "unchanged")}
+    application.update(
+        {name: write_template(variant(None), root / name) for name, variant in VARIANTS.items()}
+    )
+    web_root = tmp_path_factory.mktemp("web-variants")
+    web_paths = {"unchanged": write_template(web.web_template(), web_root / "unchanged")}
+    web_paths.update({name: write_template(web.variant(name), web_root / name) for name in web.VARIANTS})
+    deploy_roles = deploy_role.TEMPLATE_PATH
+    also = Scans(
+        cfn_lint={deploy_roles: "cfn-lint/deploy-role"},
+        checkov={deploy_roles: "checkov/deploy-role"},
+        parliament={deploy_roles: deploy_role.ROLES},
+    )
+
+    by_path, extra = run_gates_and_scans([*application.values(), *web_paths.values()], also)
+
+    return Scanned(
+        application={name: by_path[path.resolve()] for name, path in application.items()},
+        web={name: by_path[path.resolve()] for name, path in web_paths.items()},
+        deploy_role=extra[deploy_roles.resolve()],
+    )
+
+
+@pytest.fixture(scope="module")
+def reports(scanned: Scanned) -> dict[str, GateReport]:
+    return scanned.application
 
 
 def _new(reports: dict[str, GateReport], variant: str) -> list[Finding]:
@@ -272,3 +315,59 @@ def test_with_a_shared_role_each_function_holds_the_others_permissions() -> None
     assert not may(project_template(), "ReserveBookingFunction", "dynamodb:UpdateItem")
     assert may(shared, "ReserveBookingFunction", "dynamodb:UpdateItem")
     assert may(shared, "ConfirmBookingFunction", "dynamodb:PutItem")
+
+
+# ---------------------------------------------------------------- the web app's hosting
+
+
+@pytest.mark.static_gate
+def test_the_static_gate_passes_on_the_web_template(scanned: Scanned) -> None:
+    assert scanned.web["unchanged"].findings == ()
+
+
+@pytest.mark.static_gate
+@pytest.mark.parametrize("name", sorted(web.VARIANTS))
+def test_each_web_variant_fails_exactly_the_expected_checks(scanned: Scanned, name: str) -> None:
+    found = {(finding.rule, finding.resource) for finding in scanned.web[name].findings}
+    gates = {finding.gate for finding in scanned.web[name].findings}
+
+    assert found == web.EXPECTED[name]
+    assert gates <= {Gate.CHECKOV_SAM, Gate.CHECKOV_TRANSLATED}
+
+
+# ---------------------------------------------------------------- the CI deploy roles
+
+
+@pytest.mark.static_gate
+def test_cfn_lint_and_checkov_find_nothing_on_the_deploy_roles(scanned: Scanned) -> None:
+    linted = [f for f in scanned.deploy_role if f.gate in {"cfn-lint/deploy-role", "checkov/deploy-role"}]
+
+    assert [finding.describe() for finding in linted] == []
+
+
+@pytest.mark.static_gate
+def test_parliament_reports_only_what_its_older_iam_data_gets_wrong_on_the_deploy_roles(
+    scanned: Scanned,
+) -> None:
+    findings = [finding for finding in scanned.deploy_role if finding.gate == Gate.PARLIAMENT]
+
+    assert sorted((f.rule, f.resource, f.details) for f in findings) == [
+        # The SAM transform's ARN has "aws" where an account id usually is
+        # (arn:aws:cloudformation:REGION:aws:transform/Serverless-2016-10-31).
+        ("INVALID_ARN", "GitHubDeployRole", ("Account expected to be of form like 123456789012",)),
+        # Newer than parliament 1.6.4's action list; cfn-lint's (W3037, test above) knows them, and the
+        # resource handlers' permissions name them.
+        ("UNKNOWN_ACTION", "CloudFormationExecutionRole", ("Unknown action appsync:AssociateWebACL",)),
+        ("UNKNOWN_ACTION", "CloudFormationExecutionRole", ("Unknown action appsync:DisassociateWebACL",)),
+        ("UNKNOWN_ACTION", "CloudFormationExecutionRole", ("Unknown action appsync:GetWebACLForResource",)),
+        (
+            "UNKNOWN_ACTION",
+            "CloudFormationExecutionRole",
+            ("Unknown action cognito-idp:ListUserPoolClientSecrets",),
+        ),
+        (
+            "UNKNOWN_ACTION",
+            "CloudFormationExecutionRole",
+            ("Unknown action lambda:GetFunctionScalingConfig",),
+        ),
+    ]

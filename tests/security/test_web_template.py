@@ -2,7 +2,9 @@
 reads, over TLS, and every response with the security headers the local cloud also sends.
 
 The static gate passes on it with zero findings (suppressions on their resources, with reasons), and
-catches the variants a linter can see: public access allowed, plain HTTP, no access logs. Two changes
+catches the variants a linter can see: public access allowed, plain HTTP, no access logs
+(tests/security/test_static_gate_variants.py runs the tools, in the same processes as for the
+application's variants, and asserts ``EXPECTED``). Two changes
 no linter notices - a bucket policy opened to everyone, and the security headers dropped - are shown
 here to be holes, with the IAM evaluator and by reading the template.
 """
@@ -15,17 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.support.audit import (
-    Gate,
-    GateReport,
-    StackPolicies,
-    Template,
-    run_gates,
-    stack_policies,
-    write_template,
-)
+from tests.support.audit import StackPolicies, Template, stack_policies, write_template
 from tests.support.iam import AccessRequest, Principal, evaluate
 from tests.support.local_cloud import security_headers
 from tests.support.stack import ACCOUNT_ID as ACCOUNT
@@ -34,7 +26,7 @@ from tests.support.template import WEB_TEMPLATE_PATH, load_template
 OTHER_ACCOUNT = "210987654321"
 
 
-def _web() -> Template:
+def web_template() -> Template:
     return load_template(WEB_TEMPLATE_PATH)
 
 
@@ -91,33 +83,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
 
 
 def variant(name: str) -> Template:
-    template = copy.deepcopy(_web())
+    template = copy.deepcopy(web_template())
     VARIANTS[name](template)
     return template
-
-
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, GateReport]:
-    root = tmp_path_factory.mktemp("web-variants")
-    paths = {"unchanged": write_template(_web(), root / "unchanged")}
-    paths.update({name: write_template(variant(name), root / name) for name in VARIANTS})
-    by_path = run_gates(list(paths.values()))
-    return {name: by_path[path.resolve()] for name, path in paths.items()}
-
-
-@pytest.mark.static_gate
-def test_the_static_gate_passes_on_the_web_template(reports: dict[str, GateReport]) -> None:
-    assert reports["unchanged"].findings == ()
-
-
-@pytest.mark.static_gate
-@pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_each_variant_fails_exactly_the_expected_checks(reports: dict[str, GateReport], name: str) -> None:
-    found = {(finding.rule, finding.resource) for finding in reports[name].findings}
-    gates = {finding.gate for finding in reports[name].findings}
-
-    assert found == EXPECTED[name]
-    assert gates <= {Gate.CHECKOV_SAM, Gate.CHECKOV_TRANSLATED}
 
 
 # ---------------------------------------------------------------- who may read the files
@@ -151,7 +119,7 @@ CLOUDFRONT = Principal.service("cloudfront.amazonaws.com")
 
 
 def test_only_the_sites_own_distribution_reads_its_files_over_tls() -> None:
-    policies = _site_policy(_web())
+    policies = _site_policy(web_template())
     over_tls = {"aws:SecureTransport": True}
 
     assert _read(policies, CLOUDFRONT, {**over_tls, "aws:SourceArn": _distribution(policies)})
@@ -179,7 +147,7 @@ def test_a_bucket_policy_opened_to_everyone_is_a_hole_no_linter_sees() -> None:
 
 
 def test_every_response_carries_the_security_headers() -> None:
-    behaviour = _cache_behaviour(_web())
+    behaviour = _cache_behaviour(web_template())
     assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "SecurityHeadersPolicy"}
     assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
     assert "ResponseHeadersPolicyId" not in _cache_behaviour(variant("security_headers_dropped"))
@@ -208,7 +176,7 @@ def test_the_content_security_policy_allows_no_inline_code_and_only_the_apis() -
 
 
 def test_the_api_origins_parameter_admits_only_https_origins() -> None:
-    pattern = _web()["Parameters"]["ApiOrigins"]["AllowedPattern"]
+    pattern = web_template()["Parameters"]["ApiOrigins"]["AllowedPattern"]
     assert re.fullmatch(
         pattern, "https://cognito-idp.eu-west-1.amazonaws.com https://a.appsync-api.eu-west-1.amazonaws.com"
     )
@@ -222,4 +190,4 @@ def test_the_api_origins_parameter_admits_only_https_origins() -> None:
 
 
 def test_the_written_web_template_is_the_same_template(tmp_path: Path) -> None:
-    assert load_template(write_template(_web(), tmp_path)) == _web()
+    assert load_template(write_template(web_template(), tmp_path)) == web_template()

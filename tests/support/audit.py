@@ -16,9 +16,11 @@ from secaudit.static_gate import (
     Finding,
     Gate,
     GateReport,
+    Scans,
     run_cfn_lint,
     run_checkov,
     run_gates,
+    run_gates_and_scans,
     run_parliament,
 )
 from secaudit.usage import uses_of
@@ -41,6 +43,7 @@ __all__ = [
     "Gate",
     "GateReport",
     "RolePolicies",
+    "Scans",
     "StackPolicies",
     "Template",
     "allowed_cells",
@@ -54,6 +57,7 @@ __all__ = [
     "run_cfn_lint",
     "run_checkov",
     "run_gates",
+    "run_gates_and_scans",
     "run_parliament",
     "shared_role",
     "skip_without_gate_tools",

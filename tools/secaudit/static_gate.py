@@ -256,6 +256,10 @@ def run_checkov(targets: Mapping[Path, str], *, config: Path = CHECKOV_CONFIG) -
             ],
             cwd=Path(scratch),
             files=len(labels),
+            # checkov parses the files in forked workers, one per core, and pickles every file's
+            # parsed definitions back: 14% more CPU for the same findings, and no faster where the
+            # cores are busy anyway (a test run keeps them so).
+            extra_env={"CHECKOV_PARALLELIZATION_TYPE": "none"},
         )
     if result.returncode not in (0, 1):
         raise GateError(f"checkov exited {result.returncode}:\n{_tail(result.stderr)}")
@@ -297,12 +301,16 @@ def run_checkov(targets: Mapping[Path, str], *, config: Path = CHECKOV_CONFIG) -
 # `--lint` off) once per template, so that the SAM CLI starts once for all of them rather than once
 # each; it also reads no samconfig.toml, which would turn `--lint` on for a template next to the
 # project's. The CLI prints its messages on stdout: they go to stderr here, where only a failure shows them.
+# The validator dumps each translation as YAML twice, for a debug log and for a return value do_cli drops:
+# pure-Python YAML emitting, 30% of the driver's CPU, with no bearing on the answer.
 _SAM_VALIDATE_DRIVER = """
 import json, sys
+import samcli.lib.translate.sam_template_validator as sam_template_validator
 from samcli.cli.context import Context
 from samcli.commands.exceptions import UserException
 from samcli.commands.local.cli_common.user_exceptions import InvalidSamTemplateException
 from samcli.commands.validate.validate import do_cli
+sam_template_validator.yaml_dump = lambda template: ""
 answers, sys.stdout = sys.stdout, sys.stderr
 request = json.load(sys.stdin)
 context = Context()
@@ -682,21 +690,57 @@ def _apply_allowances(
     )
 
 
+@dataclass(frozen=True)
+class Scans:
+    """What each tool is given besides the gate's templates, for one process of each tool to scan.
+
+    Attributes:
+        cfn_lint: templates for cfn-lint, each with the gate label its findings get.
+        checkov: templates for checkov, each with its label.
+        parliament: roles' expanded policies for parliament, by the template they come from.
+    """
+
+    cfn_lint: Mapping[Path, str] = field(default_factory=dict)
+    checkov: Mapping[Path, str] = field(default_factory=dict)
+    parliament: Mapping[Path, Mapping[str, RolePolicies]] = field(default_factory=dict)
+
+    def paths(self) -> set[Path]:
+        return {path.resolve() for path in (*self.cfn_lint, *self.checkov, *self.parliament)}
+
+
 def run_gates(
     template_paths: Sequence[Path],
     *,
     allowances_path: Path = DEFAULT_ALLOWANCES,
     region: str = REGION,
 ) -> dict[Path, GateReport]:
-    """Run every tool on each SAM template and its translation; the result is keyed by resolved path.
+    """Run every tool on each SAM template and its translation; the result is keyed by resolved path
+    (see ``run_gates_and_scans``)."""
+    reports, _ = run_gates_and_scans(template_paths, Scans(), allowances_path=allowances_path, region=region)
+    return reports
 
-    cfn-lint, checkov, parliament and ``sam validate`` each run once over all the templates (a
-    tool's start-up costs as much as a template or more), concurrently. Artifact paths
-    (``CodeUri``, ``DefinitionUri``...) are read relative to each template's directory. When a
-    translation fails, its errors are that template's findings in place of those of the tools that
-    need the translation (cfn-lint and checkov on the translated template, parliament).
+
+def run_gates_and_scans(
+    template_paths: Sequence[Path],
+    also: Scans,
+    *,
+    allowances_path: Path = DEFAULT_ALLOWANCES,
+    region: str = REGION,
+) -> tuple[dict[Path, GateReport], dict[Path, list[Finding]]]:
+    """Run every tool on each SAM template and its translation, and the tools ``also`` names on
+    what it gives them; the results are keyed by resolved path: a report per SAM template, and the
+    raw findings (no allowances applied) per template of ``also``.
+
+    cfn-lint, checkov, parliament and ``sam validate`` each run once over everything (a tool's
+    start-up costs as much as a template or more), concurrently. Artifact paths (``CodeUri``,
+    ``DefinitionUri``...) are read relative to each template's directory. When a translation fails,
+    its errors are that template's findings in place of those of the tools that need the
+    translation (cfn-lint and checkov on the translated template, parliament).
     """
     templates = list(dict.fromkeys(path.resolve() for path in template_paths))
+    shared = also.paths() & set(templates)
+    if shared:
+        raise ValueError(f"a gate's template is also an extra scan: {', '.join(map(str, sorted(shared)))}")
     allowances = load_allowances(allowances_path)
     findings: dict[Path, list[Finding]] = {template: [] for template in templates}
     cfn_lint_targets: dict[Path, str] = {}
@@ -724,18 +768,25 @@ def run_gates(
             # What secaudit.policies.stack_policies computes, with the template's own artifact root.
             roles[template] = expanded_policies(translated, offline_resolver(translated))
 
+        extra: dict[Path, list[Finding]] = {path: [] for path in also.paths()}
         with ThreadPoolExecutor(max_workers=4) as pool:
             batches = [
-                pool.submit(run_cfn_lint, cfn_lint_targets, region=region),
-                pool.submit(run_checkov, checkov_targets),
-                pool.submit(run_parliament, roles),
+                pool.submit(run_cfn_lint, {**cfn_lint_targets, **also.cfn_lint}, region=region),
+                pool.submit(run_checkov, {**checkov_targets, **also.checkov}),
+                pool.submit(run_parliament, {**roles, **also.parliament}),
                 pool.submit(run_sam_validate, templates, region=region),
             ]
             for batch in batches:
                 for path, found in batch.result().items():
-                    findings[owner.get(path, path)].extend(found)
+                    if path.resolve() in extra:
+                        extra[path.resolve()].extend(found)
+                    else:
+                        findings[owner.get(path, path)].extend(found)
 
-    return {template: _apply_allowances(template, findings[template], allowances) for template in templates}
+    reports = {
+        template: _apply_allowances(template, findings[template], allowances) for template in templates
+    }
+    return reports, extra
 
 
 def run_gate(

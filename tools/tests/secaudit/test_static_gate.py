@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -348,6 +350,59 @@ def test_sam_validate_without_an_answer_for_every_template_stops_the_gate(
 
     with pytest.raises(GateError, match=error):
         run_sam_validate([tmp_path / "template.yaml"])
+
+
+# ---------------------------------------------------------------- one process of each tool
+
+
+def test_extra_scans_share_each_tools_one_run_and_keep_their_own_findings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    gate_template = REPOSITORY_ROOT / "template.yaml"
+    extra = (tmp_path / "roles.yaml").resolve()
+    runs: dict[str, list[Path]] = {}
+
+    def fake_tool(name: str, gate: str) -> Any:
+        def run(targets: Mapping[Path, Any] | Sequence[Path], **_: object) -> dict[Path, list[Finding]]:
+            runs.setdefault(name, []).extend(Path(target).resolve() for target in targets)
+            found: dict[Path, list[Finding]] = {Path(target): [] for target in targets}
+            if extra in found:
+                found[extra] = [Finding(gate, "RULE", "Role", f"{name} on the extra template")]
+            return found
+
+        return run
+
+    for name, gate in [("cfn_lint", "cfn-lint/extra"), ("checkov", "checkov/extra")]:
+        monkeypatch.setattr(static_gate, f"run_{name}", fake_tool(name, gate))
+    monkeypatch.setattr(static_gate, "run_parliament", fake_tool("parliament", Gate.PARLIAMENT))
+    monkeypatch.setattr(static_gate, "run_sam_validate", fake_tool("sam_validate", Gate.SAM_VALIDATE))
+    also = static_gate.Scans(
+        cfn_lint={extra: "cfn-lint/extra"}, checkov={extra: "checkov/extra"}, parliament={extra: {}}
+    )
+
+    reports, found = static_gate.run_gates_and_scans([gate_template], also)
+
+    # Each tool ran once, on the gate's template (and its translation) and the extra template together.
+    assert {name: sorted(set(paths) & {gate_template, extra}) for name, paths in runs.items()} == {
+        "cfn_lint": sorted([gate_template, extra]),
+        "checkov": sorted([gate_template, extra]),
+        "parliament": sorted([gate_template, extra]),
+        "sam_validate": [gate_template],
+    }
+    assert len(runs["cfn_lint"]) == len(runs["checkov"]) == 3
+    assert sorted(finding.gate for finding in found[extra]) == [
+        "cfn-lint/extra",
+        "checkov/extra",
+        Gate.PARLIAMENT,
+    ]
+    assert reports[gate_template].findings == ()
+
+
+def test_a_gate_template_cannot_also_be_an_extra_scan() -> None:
+    template = REPOSITORY_ROOT / "template.yaml"
+
+    with pytest.raises(ValueError, match="also an extra scan"):
+        static_gate.run_gates_and_scans([template], static_gate.Scans(checkov={template: "checkov/extra"}))
 
 
 # ---------------------------------------------------------------- the command line
