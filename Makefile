@@ -117,7 +117,7 @@ local-invoke: build ## like sam local invoke, no Docker: make local-invoke FUNCT
 # that a change left unused is reported as the audit's own finding ("granted but never used: ...") beside the
 # tests the change broke; after a partial test run the least-privilege audit says that it cannot judge one.
 # The benchmark runs only when the tests and the audits passed.
-test: setup lint typecheck sam-lint static-gate build web ## every gate CI runs: lint, types, template checks, build, tests, audit, a quick benchmark
+test: setup lint typecheck static-gate build web ## every gate CI runs: lint, types, template checks, build, tests, audit, a quick benchmark
 	@status=0; \
 	$(PYTEST_ALL) || status=1; \
 	$(AUDIT_ALL) || status=1; \
@@ -137,8 +137,9 @@ typecheck: $(VENV)/.installed $(WEB)/node_modules/.installed ## mypy --strict, a
 validate: sam-lint ## sam validate --lint (the app's and the web app's templates), and cfn-lint with the serverless rules (.cfnlintrc.yaml)
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(SAM_ENV)/bin/cfn-lint
 
-# `make test` runs this half of `validate` only: the static gate's first check is the other half, cfn-lint
-# with the same configuration on the same templates.
+# `make test` runs neither half of `validate`: the static gate runs cfn-lint (the same version, from the
+# same environment) on the same two templates with .cfnlintrc.yaml, which appends the serverless rules
+# to cfn-lint's defaults - the rules `sam validate --lint` runs - and fails on any finding.
 sam-lint: $(SAM_ENV)/.installed ## sam validate --lint on the app's and the web app's templates
 	$(SAM_RUN) validate --lint
 	$(SAM_RUN) validate --lint --template-file $(WEB)/template.yaml
