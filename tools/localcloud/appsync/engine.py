@@ -11,6 +11,8 @@ built as AppSync builds it; the rest read the parent's value, as AppSync's defau
 
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentSpreadNode,
@@ -131,6 +134,10 @@ class GraphQLEngine:
         root_types = (self.schema.query_type, self.schema.mutation_type, self.schema.subscription_type)
         self._root_types = frozenset(root.name for root in root_types if root is not None)
         self._install_resolvers()
+        # Parsing and validating a query depends on its text and the schema alone, and costs more than
+        # most resolvers: each text is checked once (a bounded cache, since the text is the caller's).
+        # Execution never changes a document; each response gets its own copy of the errors.
+        self._checked = functools.lru_cache(maxsize=256)(self._parse_and_validate)
 
     def execute(self, payload: Mapping[str, Any], request: RequestContext) -> dict[str, Any]:
         """The response to a GraphQL request body ({query, variables, operationName})."""
@@ -141,13 +148,9 @@ class GraphQLEngine:
             raise RequestRefusedError(400, "MalformedHttpRequestException", "Unable to parse GraphQL query.")
         if operation_name is not None and not isinstance(operation_name, str):
             raise RequestRefusedError(400, "MalformedHttpRequestException", "operationName must be a string.")
-        try:
-            document = parse(query)
-        except GraphQLError as error:
-            return {"data": None, "errors": [format_error(error)]}
-        errors = validate(self.schema, document, self._validation_rules)
-        if errors:
-            return {"data": None, "errors": [format_error(error) for error in errors]}
+        document, errors = self._checked(query)
+        if document is None:
+            return {"data": None, "errors": copy.deepcopy(list(errors))}
         operation = get_operation_ast(document, operation_name)
         if operation is not None and operation.operation is OperationType.SUBSCRIPTION:
             return {
@@ -173,6 +176,17 @@ class GraphQLEngine:
         if all_errors:
             response["errors"] = all_errors
         return response
+
+    def _parse_and_validate(self, query: str) -> tuple[DocumentNode | None, tuple[dict[str, Any], ...]]:
+        """The query's document, or None and the errors that refuse it (syntax, then validation)."""
+        try:
+            document = parse(query)
+        except GraphQLError as error:
+            return None, (format_error(error),)
+        errors = validate(self.schema, document, self._validation_rules)
+        if errors:
+            return None, tuple(format_error(error) for error in errors)
+        return document, ()
 
     # ------------------------------------------------------------------ fields
 

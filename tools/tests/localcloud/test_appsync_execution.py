@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
+import graphql
 from iam_eval import Principal
+from localcloud.appsync import engine as engine_module
 from localcloud.appsync.auth import Authenticated, Authenticator, StaticKeys
 from localcloud.appsync.datasources import DataSources
 from localcloud.appsync.definition import (
@@ -416,3 +418,40 @@ def test_a_resolver_for_a_field_the_schema_lacks_is_refused(
 
     with pytest.raises(DefinitionError, match=r"Query\.missing: the schema has no such field"):
         engine_for(broken, runtime)
+
+
+def test_each_query_text_is_parsed_and_validated_once(
+    definition: ApiDefinition, runtime: ResolverRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+
+    def counting_parse(query: str) -> Any:
+        parsed.append(query)
+        return graphql.parse(query)
+
+    monkeypatch.setattr(engine_module, "parse", counting_parse)
+    fresh = engine_for(definition, runtime)
+
+    first = run(fresh, "{ __schema { queryType { name } } }")
+    again = run(fresh, "{ __schema { queryType { name } } }")
+    other = run(fresh, "{ __schema { mutationType { name } } }")
+
+    assert first == again == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+    assert "errors" not in other
+    assert parsed == ["{ __schema { queryType { name } } }", "{ __schema { mutationType { name } } }"]
+
+
+def test_a_refused_query_is_refused_alike_every_time_each_response_with_its_own_errors(
+    definition: ApiDefinition, runtime: ResolverRuntime
+) -> None:
+    fresh = engine_for(definition, runtime)
+
+    first = run(fresh, "{ noSuchField }")
+    first["errors"][0]["message"] = "changed by a caller"
+    again = run(fresh, "{ noSuchField }")
+
+    assert again["data"] is None
+    assert [error["message"] for error in again["errors"]] == [
+        "Cannot query field 'noSuchField' on type 'Query'."
+    ]
+    assert run(fresh, "{ unclosed")["errors"][0]["message"].startswith("Syntax Error")
