@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.conftest import observations, require_build
 from tests.support.audit import uses_of
-from tests.support.local_cloud import LocalCloud
+from tests.support.local_cloud import LocalCloud, prewarmed_cloud
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +18,6 @@ def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
 
     What the stack's own roles did in it counts for the least-privilege audit, as in the e2e tier."""
     require_build()
-    with LocalCloud().start() as running:
+    with prewarmed_cloud().start() as running:
         yield running
         observations(request.config).observe(uses_of(running))

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.e2e.conftest import require_build
-from tests.support.local_cloud import LocalCloud
+from tests.support.local_cloud import LocalCloud, prewarmed_cloud
 from tests.support.local_stack import executions, new_customer, post_graphql
 from tests.support.template import sample_flights, seed
 
@@ -27,7 +27,7 @@ LIMIT = 10
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
     require_build()
-    with LocalCloud(parameters={"GraphQLRequestsPerIpLimit": str(LIMIT)}).start() as running:
+    with prewarmed_cloud(parameters={"GraphQLRequestsPerIpLimit": str(LIMIT)}).start() as running:
         yield running
 
 

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.e2e.conftest import require_build
-from tests.support.local_cloud import WEB_BUILD, Customer, LocalCloud, WebApp
+from tests.support.local_cloud import WEB_BUILD, Customer, LocalCloud, WebApp, prewarmed_cloud
 from tests.support.template import REPOSITORY_ROOT, Flight, sample_flights, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -108,7 +108,7 @@ def seeded_cloud() -> Iterator[SeededCloud]:
     first (cold) invocations are paid once, not per module. Each module's sites are its own (`airline`),
     so what a module's map shows starts with that module's own decisions."""
     require_build()
-    with LocalCloud().start() as cloud:
+    with prewarmed_cloud().start() as cloud:
         assert cloud.stack is not None
         flights = sample_flights(datetime.now(UTC).date())
         seed(cloud.client("dynamodb"), cloud.stack.outputs["FlightTableName"], flights)

@@ -12,7 +12,7 @@ from requests_aws4auth import AWS4Auth
 
 from tests.support.audit import USAGE_PATH, AuditObservations, audit_observations, uses_of
 from tests.support.invariants import assert_system_consistent
-from tests.support.local_cloud import ACCOUNT_ID, Credentials, LocalCloud, sigv4
+from tests.support.local_cloud import ACCOUNT_ID, Credentials, LocalCloud, prewarmed_cloud, sigv4
 from tests.support.template import REPOSITORY_ROOT
 
 pytestmark = pytest.mark.local_cloud
@@ -31,7 +31,7 @@ def cloud(request: pytest.FixtureRequest) -> Iterator[LocalCloud]:
 
     What the stack's roles did in it is kept for the least-privilege audit (``secaudit.audit``)."""
     require_build()
-    with LocalCloud().start() as running:
+    with prewarmed_cloud().start() as running:
         yield running
         observations(request.config).observe(uses_of(running))
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import require_build
-from tests.support.local_cloud import LocalCloud
+from tests.support.local_cloud import LocalCloud, prewarmed_cloud
 from tests.support.template import project_template
 
 pytestmark = pytest.mark.local_cloud
@@ -45,7 +45,7 @@ DEFINITION = (
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
     require_build()
-    with LocalCloud(parameters={"AlarmEmail": OPERATOR}).start() as running:
+    with prewarmed_cloud(parameters={"AlarmEmail": OPERATOR}).start() as running:
         yield running
 
 

@@ -17,7 +17,7 @@ import requests
 import yaml
 
 from tests.e2e.conftest import create_principal, require_build, signed
-from tests.support.local_cloud import Credentials, LocalCloud
+from tests.support.local_cloud import Credentials, LocalCloud, prewarmed_cloud
 from tests.support.template import REPOSITORY_ROOT, load_template
 
 pytestmark = pytest.mark.local_cloud
@@ -37,7 +37,7 @@ def cloud_of_variant(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -
     (tmp_path / "statemachine").symlink_to(REPOSITORY_ROOT / "statemachine")
     path = tmp_path / "template.yaml"
     path.write_text(yaml.dump(template, Dumper=_CloudFormationDumper, sort_keys=False), encoding="utf-8")
-    with LocalCloud(template_path=path).start() as cloud:
+    with prewarmed_cloud(template_path=path).start() as cloud:
         yield cloud
 
 

@@ -5,6 +5,9 @@ without a running cloud), and the web app and boundary map it serves."""
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from localcloud.appsync.auth import Authenticated, Authenticator, StaticKeys
 from localcloud.appsync.datasources import DataSources
 from localcloud.appsync.definition import ApiDefinition, AuthenticationType
@@ -16,6 +19,7 @@ from localcloud.cloud import STACK_NAME, Customer, LocalCloud
 from localcloud.enforcement import served_backends
 from localcloud.faults import Fault, FaultPlan, FaultRule
 from localcloud.identity import Credentials, MotoIdentityDirectory, TrustPolicyError
+from localcloud.lambda_service import third_party_imports
 from localcloud.walkthrough import (
     BOOK_MUTATION,
     BOOKING_QUERY,
@@ -29,7 +33,7 @@ from localcloud.walkthrough import (
 )
 from localcloud.webapp import ConfirmationMail, WebApp
 from localcloud.webapp.site import WEB_BUILD, security_headers
-from stacktools.project import ACCOUNT_ID, REGION
+from stacktools.project import ACCOUNT_ID, REGION, REPOSITORY_ROOT
 
 __all__ = [
     "ACCOUNT_ID",
@@ -72,3 +76,18 @@ __all__ = [
     "sigv4",
     "wait_for",
 ]
+
+
+def prewarmed_cloud(**options: Any) -> LocalCloud:
+    """A local cloud (``options`` as :class:`LocalCloud` takes them) whose function workers are forked from
+    a process that has imported the functions' third-party modules (boto3, Powertools, pydantic), once per
+    test process, instead of each importing them anew: about half a second of CPU saved per worker.
+    Each worker is still its own process with only its function's environment and role credentials and
+    imports the function's own code; only its REPORT figures are not a cold start's (the benchmarks,
+    which measure those, start every worker cold)."""
+    return LocalCloud(prewarmed_imports=_function_imports(), **options)
+
+
+@cache
+def _function_imports() -> tuple[str, ...]:
+    return third_party_imports(REPOSITORY_ROOT / "src")

@@ -18,7 +18,7 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -143,9 +143,14 @@ class LocalCloud:
         graphql_port: int = 0,
         stack_name: str = STACK_NAME,
         alarm_interval_seconds: float | None = None,
+        prewarmed_imports: Sequence[str] = (),
     ) -> None:
         """``alarm_interval_seconds``: evaluate the alarms that often in the background; without it,
-        they are evaluated only when :attr:`alarms` ``.evaluate_now()`` is called."""
+        they are evaluated only when :attr:`alarms` ``.evaluate_now()`` is called.
+
+        ``prewarmed_imports``: fork the functions' workers from a process that has imported these modules
+        (see :class:`~localcloud.lambda_service.LambdaRuntime`); without them every worker starts cold,
+        and its REPORT figures are a cold start's."""
         self._api_port = api_port
         self._graphql_port = graphql_port
         self.rest_apis: dict[str, LocalRestApi] = {}
@@ -171,6 +176,7 @@ class LocalCloud:
             code_directories=self._code_directories,
             # No X-Ray daemon runs locally; Powertools would warn on every trace it cannot send.
             extra_environment={"POWERTOOLS_TRACE_DISABLED": "true"},
+            prewarmed_imports=prewarmed_imports,
         )
         self.event_sources = SqsEventSources(
             self.directory,

@@ -25,20 +25,26 @@ the function's log, and in the log's ``reports``.
 
 from __future__ import annotations
 
+import ast
+import atexit
 import json
 import math
 import os
 import queue
+import select
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from moto.awslambda.models import LambdaFunction
 
@@ -51,6 +57,14 @@ MAX_WORKERS_PER_FUNCTION = 4
 LOG_LINES_KEPT = 2000
 CREDENTIALS_MARGIN_SECONDS = 300
 INIT_PHASE_SECONDS = 10.0
+PREWARM_SUPPORTED = sys.platform == "linux" and hasattr(os, "pidfd_open") and hasattr(socket, "send_fds")
+"""Forked workers need Linux's pidfds (to follow a process that is not this one's child) and descriptor
+passing; elsewhere every worker is started."""
+PREWARM_ENVIRONMENT = ("PATH", "LANG", "TZ", "AWS_EXECUTION_ENV")
+"""The variables a prewarm process is started with, taken from the worker it first serves; workers whose
+values differ get their own prewarm process. Powertools reads ``AWS_EXECUTION_ENV`` when it is imported
+(its user agent), so an imported module sees the same value in a forked worker as in a started one."""
+PREWARM_READY_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,9 @@ class InvocationReport:
     """The worker process's peak resident set size so far."""
     init_duration_ms: float | None
     """On the first invocation of a worker (a cold start): its start until the handler was imported."""
+    prewarmed: bool = False
+    """The worker was forked from a prewarm process: its init duration covers the function's own modules
+    only, and its peak memory includes every module the prewarm process imported - not a cold start's."""
 
     @property
     def billed_duration_ms(self) -> int:
@@ -119,27 +136,193 @@ def configuration_of(function: LambdaFunction) -> str:
     )
 
 
+def third_party_imports(source: Path) -> tuple[str, ...]:
+    """The modules outside the standard library and outside ``source`` that its Python files import
+    (those imported only for type checking left out): what a prewarm process for its functions imports."""
+    own = {path.stem if path.is_file() else path.name for path in source.iterdir()}
+    found: set[str] = set()
+    for path in sorted(source.rglob("*.py")):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module)
+    return tuple(
+        sorted(
+            name
+            for name in found
+            if (top := name.partition(".")[0]) not in own and top not in sys.stdlib_module_names
+        )
+    )
+
+
+def _runtime_nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node of ``tree`` but those under ``if TYPE_CHECKING:``."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            pending.extend(node.orelse)
+            continue
+        pending.extend(ast.iter_child_nodes(node))
+
+
+class _WorkerProcess(Protocol):
+    """What a worker needs of its process: a started one (:class:`subprocess.Popen`) or a forked one."""
+
+    stdin: IO[str] | None
+    stdout: IO[str] | None
+    stderr: IO[str] | None
+
+    def poll(self) -> int | None: ...
+
+    def kill(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+def _started_process(python: str, environment: dict[str, str]) -> subprocess.Popen[str]:
+    """A new interpreter running the worker script: a cold start."""
+    return subprocess.Popen(  # noqa: S603 - our own worker script, no shell
+        [python, "-I", str(WORKER)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment,
+        text=True,
+        bufsize=1,
+    )
+
+
+class _ForkedProcess:
+    """A worker forked by a prewarm process: not this process's child, so it is followed by its pidfd."""
+
+    def __init__(self, pid: int, stdin: int, stdout: int, stderr: int) -> None:
+        """``stdin``, ``stdout``, ``stderr``: this process's ends of the worker's pipes (the worker closes them)."""
+        self.stdin: IO[str] | None = os.fdopen(stdin, "w", buffering=1, encoding="utf-8")
+        self.stdout: IO[str] | None = os.fdopen(stdout, encoding="utf-8")
+        self.stderr: IO[str] | None = os.fdopen(stderr, encoding="utf-8")
+        try:
+            self._pidfd: int | None = os.pidfd_open(pid)
+        except ProcessLookupError:  # it has already exited
+            self._pidfd = None
+
+    def _exited_within(self, timeout: float) -> bool:
+        return self._pidfd is None or bool(select.select([self._pidfd], [], [], timeout)[0])
+
+    def poll(self) -> int | None:
+        # Its exit status goes to the prewarm process (which lets the system reap it): only "ended" is known.
+        return 0 if self._exited_within(0) else None
+
+    def kill(self) -> None:
+        if self._pidfd is not None:
+            signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> int:
+        if not self._exited_within(10.0 if timeout is None else timeout):
+            raise subprocess.TimeoutExpired("forked worker", timeout or 10.0)
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+        return 0
+
+
+class _PrewarmProcess:
+    """A process that has imported the functions' third-party modules and forks workers on request
+    (``lambda_worker.py --prewarm``). It ends when this process closes its socket, or exits."""
+
+    def __init__(self, python: str, imports: Sequence[str], environment: dict[str, str]) -> None:
+        self._lock = threading.Lock()
+        self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        with tempfile.TemporaryFile() as errors:
+            self._process = subprocess.Popen(  # noqa: S603 - our own worker script, no shell
+                [python, "-I", str(WORKER), "--prewarm", str(theirs.fileno()), *imports],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                env=environment,
+                pass_fds=(theirs.fileno(),),
+            )
+            theirs.close()
+            self._channel.settimeout(PREWARM_READY_SECONDS)
+            try:
+                ready = self._channel.recv(4096)
+            except TimeoutError:
+                ready = b""
+            self._channel.settimeout(None)
+            if not ready:
+                self.stop()
+                errors.seek(0)
+                message = errors.read().decode(errors="replace").strip()
+                raise RuntimeError(f"the prewarm process for {list(imports)} did not start: {message}")
+
+    def fork(self, environment: dict[str, str]) -> _ForkedProcess:
+        """A new worker with this environment, its stdin, stdout and stderr piped to this process."""
+        stdin_read, stdin_write = os.pipe()
+        stdout_read, stdout_write = os.pipe()
+        stderr_read, stderr_write = os.pipe()
+        try:
+            with self._lock:
+                socket.send_fds(self._channel, [b"fork"], [stdin_read, stdout_write, stderr_write])
+                answer = self._channel.recv(4096)
+        except OSError:
+            answer = b""
+        finally:
+            for theirs in (stdin_read, stdout_write, stderr_write):
+                os.close(theirs)
+        if not answer:
+            for ours in (stdin_write, stdout_read, stderr_read):
+                os.close(ours)
+            raise RuntimeError("the prewarm process has ended")
+        worker = _ForkedProcess(json.loads(answer)["pid"], stdin_write, stdout_read, stderr_read)
+        assert worker.stdin is not None
+        worker.stdin.write(json.dumps(environment) + "\n")  # to the worker alone: see lambda_worker.py
+        return worker
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def stop(self) -> None:
+        self._channel.close()  # its end of the socket reads as closed: it returns
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=10)
+
+
+_prewarm_processes: dict[tuple[str, tuple[str, ...], tuple[str, ...]], _PrewarmProcess] = {}
+_prewarm_lock = threading.Lock()
+
+
+def _prewarm_process(python: str, imports: Sequence[str], environment: Mapping[str, str]) -> _PrewarmProcess:
+    """The process's prewarm process for these imports and this worker's base environment (one is shared
+    by every local cloud in the process; a dead one is replaced)."""
+    base = {name: environment[name] for name in PREWARM_ENVIRONMENT if name in environment}
+    key = (python, tuple(imports), tuple(f"{name}={value}" for name, value in sorted(base.items())))
+    with _prewarm_lock:
+        process = _prewarm_processes.get(key)
+        if process is None or not process.alive():
+            process = _prewarm_processes[key] = _PrewarmProcess(python, imports, base)
+        return process
+
+
+@atexit.register
+def _stop_prewarm_processes() -> None:
+    with _prewarm_lock:
+        processes = list(_prewarm_processes.values())
+        _prewarm_processes.clear()
+    for process in processes:
+        process.stop()
+
+
 class _Worker:
-    def __init__(
-        self,
-        command: list[str],
-        environment: dict[str, str],
-        log: FunctionLog,
-        expires: float,
-        configuration: str,
-    ):
+    def __init__(self, process: _WorkerProcess, log: FunctionLog, expires: float, configuration: str):
         self.expires = expires
         self.configuration = configuration
         self._initialised = False
-        self._process = subprocess.Popen(  # noqa: S603 - our own worker script, no shell
-            command,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=environment,
-            text=True,
-            bufsize=1,
-        )
+        self._process = process
         assert self._process.stderr is not None
         assert self._process.stdout is not None
         self._log_reader = threading.Thread(
@@ -215,7 +398,12 @@ class LambdaRuntime:
         code_directories: Mapping[str, Path],
         python: str = sys.executable,
         extra_environment: Mapping[str, str] | None = None,
+        prewarmed_imports: Sequence[str] = (),
     ) -> None:
+        """``prewarmed_imports``: fork each worker from a process that has imported these modules (the
+        functions' third-party packages) instead of starting a new interpreter: quicker starts, for test
+        suites. Their init durations and peak memory are not a cold start's (``InvocationReport.prewarmed``).
+        Empty (the default), or where forking is not supported (``PREWARM_SUPPORTED``): started workers."""
         self._directory = directory
         self._account_id = account_id
         self._region = region
@@ -223,6 +411,7 @@ class LambdaRuntime:
         self._code_directories = code_directories
         self._python = python
         self._extra_environment = dict(extra_environment or {})
+        self._prewarmed_imports = tuple(prewarmed_imports) if PREWARM_SUPPORTED else ()
         self._idle: dict[str, list[_Worker]] = {}
         self._busy: dict[str, int] = {}
         self._lock = threading.Condition()
@@ -383,13 +572,12 @@ class LambdaRuntime:
             else time.time() + 3600
         )
         environment = self._environment(function, code, credentials)
-        return _Worker(
-            [self._python, "-I", str(WORKER)],
-            environment,
-            self._log_of(function.function_name),
-            expires,
-            configuration_of(function),
+        process = (
+            _prewarm_process(self._python, self._prewarmed_imports, environment).fork(environment)
+            if self._prewarmed_imports
+            else _started_process(self._python, environment)
         )
+        return _Worker(process, self._log_of(function.function_name), expires, configuration_of(function))
 
     def _environment(self, function: LambdaFunction, code: Path, credentials: Credentials) -> dict[str, str]:
         return {
@@ -436,6 +624,7 @@ def _report_of(reply: dict[str, Any], request_id: str, memory_size_mb: int) -> I
         memory_size_mb=memory_size_mb,
         max_memory_used_mb=int(figures["maxMemoryUsedMb"]),
         init_duration_ms=None if init is None else float(init),
+        prewarmed=bool(figures.get("prewarmed", False)),
     )
 
 

@@ -12,6 +12,17 @@ init phase, which has its own time limit), then for each request
 ``initDurationMs`` (from this script's start to the handler's module imported).
 Whatever the handler prints (its logs) goes to stderr, which the local cloud keeps as the function's log.
 
+Started with ``--prewarm SOCKET_FD MODULE...`` instead, this script is a *prewarm process*: it imports the
+given modules (third-party packages the functions use, never a function's own code), then forks one worker
+per request that arrives on the Unix socket (the worker's stdin, stdout and stderr, as file descriptors)
+and answers with the worker's pid. The forked worker reads its function's environment as the first line
+on its stdin - the prewarm process never holds a function's variables or credentials, which every later
+worker would find in the memory it starts with -, replaces the environment it inherited with it, and runs
+exactly as a started one. Only its init is shorter, since those modules are already imported (its report
+says ``prewarmed``). The local cloud forks workers this way only
+when asked to (``LocalCloud(prewarmed_imports=...)``, what the test suite uses): a cold start's init
+duration and peak memory are measured with started workers.
+
 This file must stay importable with the standard library alone: it runs before the function's code.
 """
 
@@ -22,6 +33,8 @@ import json
 import math
 import os
 import resource
+import signal
+import socket
 import sys
 import time
 import traceback
@@ -72,7 +85,59 @@ def _max_memory_used_mb() -> int:
     return math.ceil(peak_bytes / (1024 * 1024))
 
 
-def main() -> None:
+def main(arguments: list[str]) -> None:
+    if arguments[:1] == ["--prewarm"]:
+        _serve_prewarmed(int(arguments[1]), arguments[2:])
+    else:
+        _run(_STARTED, prewarmed=False)
+
+
+def _serve_prewarmed(socket_fd: int, modules: list[str]) -> None:
+    """Import ``modules``, then fork a worker for each request on the socket, until the socket closes."""
+    channel = socket.socket(fileno=socket_fd)
+    for module in modules:
+        importlib.import_module(module)
+    channel.send(json.dumps({"ready": True}).encode())
+    # The workers are reaped by the system: the local cloud follows each through its pidfd.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    while True:
+        request, descriptors, _flags, _address = socket.recv_fds(channel, 64, 3)
+        if not request:
+            return
+        pid = os.fork()
+        if pid == 0:
+            _forked_worker(channel, descriptors)
+        for descriptor in descriptors:
+            os.close(descriptor)
+        channel.send(json.dumps({"pid": pid}).encode())
+
+
+def _forked_worker(channel: Any, descriptors: list[int]) -> None:
+    """In the forked child: take the function's streams, then its environment (the first line on its
+    stdin: it never passes through the prewarm process, whose memory every later worker starts with),
+    run, and never return."""
+    started = time.monotonic()
+    status = 1
+    try:
+        channel.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for target, descriptor in enumerate(descriptors):
+            os.dup2(descriptor, target)
+            os.close(descriptor)
+        environment = json.loads(sys.stdin.readline())
+        os.environ.clear()
+        os.environ.update(environment)
+        del sys.argv[1:]  # as a started worker's: the script alone
+        _run(started, prewarmed=True)
+        status = 0
+    except BaseException:  # the worker's own failure, for its log; it must not go back to serving forks
+        traceback.print_exc()
+    finally:
+        sys.stderr.flush()
+        os._exit(status)
+
+
+def _run(started: float, *, prewarmed: bool) -> None:
     protocol: IO[str] = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     sys.stdout = sys.stderr  # the handler's prints and logs are the function's log, not protocol
     # The function's own packages come from its build directory. Its third-party dependencies come from
@@ -86,11 +151,11 @@ def main() -> None:
     except Exception as error:  # an import failure is reported on every invocation, as Lambda does
         handler = None
         init_error = {**_error(error), "errorType": "Runtime.ImportModuleError"}
-    init_duration_ms: float | None = (time.monotonic() - _STARTED) * 1000
+    init_duration_ms: float | None = (time.monotonic() - started) * 1000
     protocol.write(json.dumps({"initialised": True}) + "\n")
     for line in sys.stdin:
         request = json.loads(line)
-        started = time.monotonic()
+        invoked = time.monotonic()
         if handler is None:
             reply: dict[str, Any] = {"ok": False, "payload": init_error}
         else:
@@ -100,9 +165,10 @@ def main() -> None:
             except Exception as error:  # reported to the caller as a function error
                 reply = {"ok": False, "payload": _error(error)}
         reply["report"] = {
-            "durationMs": (time.monotonic() - started) * 1000,
+            "durationMs": (time.monotonic() - invoked) * 1000,
             "maxMemoryUsedMb": _max_memory_used_mb(),
             "initDurationMs": init_duration_ms,
+            "prewarmed": prewarmed,
         }
         init_duration_ms = None
         try:
@@ -114,4 +180,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
