@@ -199,7 +199,7 @@ class _ForkedProcess:
     """A worker forked by a prewarm process: not this process's child, so it is followed by its pidfd."""
 
     def __init__(self, pid: int, stdin: int, stdout: int, stderr: int) -> None:
-        """``stdin``, ``stdout``, ``stderr``: this process's ends of the worker's pipes (the worker closes them)."""
+        """This process's ends of the worker's pipes: closed when the worker stops."""
         self.stdin: IO[str] | None = os.fdopen(stdin, "w", buffering=1, encoding="utf-8")
         self.stdout: IO[str] | None = os.fdopen(stdout, encoding="utf-8")
         self.stderr: IO[str] | None = os.fdopen(stderr, encoding="utf-8")
