@@ -54,6 +54,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 MOTO_CHECKED = "5.2.5"
 """The moto version every seam was last checked against (pinned in requirements/dev.txt)."""
@@ -358,6 +359,32 @@ every execution's start and three times when a state machine is created:
 :class:`localcloud.service_integrations.ParsedDefinitions` keeps each definition's tree and builds new
 components from it (:func:`evaluation_program`) at each call."""
 
+DEFINITION_VALIDATION = MethodSeam(
+    "Step Functions definition validation",
+    StepFunctionsParserBackend,
+    "_validate_definition",
+    ("definition",),
+    (
+        SourceAssumption(
+            StepFunctionsParserBackend, "_validate_definition", "AmazonStateLanguageParser.parse(definition)"
+        ),
+        SourceAssumption(
+            StepFunctionsParserBackend,
+            "create_state_machine",
+            "StepFunctionsParserBackend._validate_definition(definition=definition)",
+        ),
+        SourceAssumption(
+            StepFunctionsParserBackend,
+            "update_state_machine",
+            "self._validate_definition(definition=definition)",
+        ),
+    ),
+)
+"""``StepFunctionsParserBackend._validate_definition`` refuses a definition that
+``AmazonStateLanguageParser.parse`` (:data:`DEFINITION_PARSE`) cannot parse and build components from,
+and keeps nothing: moto calls it when a state machine is created or updated."""
+
+
 METHOD_SEAMS = (
     REQUEST_AUTHORIZATION,
     USER_POOL_SIGNING_KEY,
@@ -372,6 +399,7 @@ METHOD_SEAMS = (
     DYNAMODB_REQUEST,
     AWS_MANAGED_POLICIES,
     DEFINITION_PARSE,
+    DEFINITION_VALIDATION,
 )
 
 # ---------------------------------------------------------------------------------- replaced functions

@@ -321,7 +321,9 @@ class ExecutionStartTimes:
 
 class ParsedDefinitions:
     """Replaces ``AmazonStateLanguageParser.parse`` (seam ``DEFINITION_PARSE``): each state machine
-    definition is parsed once per process, not at every execution's start.
+    definition is parsed once per process, not at every execution's start; and the validation of a
+    definition when its state machine is created (seam ``DEFINITION_VALIDATION``) is skipped for a text
+    already parsed and built into components without an error.
 
     Parsing with ANTLR's Python runtime is most of what starting an execution costs moto. The syntax
     tree of a definition depends on its text alone and nothing changes it, so it is kept, keyed by the
@@ -336,6 +338,7 @@ class ParsedDefinitions:
 
     def __init__(self) -> None:
         self._replaced: moto_seams.Replaced | None = None
+        self._validation: moto_seams.Replaced | None = None
 
     def install(self) -> None:
         def parse(definition: str) -> tuple[Any, Any]:
@@ -350,12 +353,24 @@ class ParsedDefinitions:
                 return program, tree
             return moto_seams.evaluation_program(tree), tree
 
+        def validate(definition: str) -> None:
+            # A kept tree's text was parsed and built into components without an error (only such
+            # trees are kept): validating it again could only come to the same answer.
+            with self._trees_lock:
+                valid = definition in self._trees
+            if not valid:
+                validation.original(definition)
+
         replaced = self._replaced = moto_seams.DEFINITION_PARSE.replace(parse)
+        validation = self._validation = moto_seams.DEFINITION_VALIDATION.replace(validate)
 
     def uninstall(self) -> None:
         if self._replaced is not None:
             self._replaced.restore()
             self._replaced = None
+        if self._validation is not None:
+            self._validation.restore()
+            self._validation = None
 
 
 class ReusedTaskClients:
