@@ -209,6 +209,7 @@ class LocalCloud:
         self._admin: Credentials | None = None
         self._clients = ClientsByCredentials(self._new_client)
         self._settings: moto_seams.LocalCloudSettings | None = None
+        self._user_pool_keys: moto_seams.ImportedUserPoolKeys | None = None
         self._servers: list[Any] = []
 
     @property
@@ -235,6 +236,9 @@ class LocalCloud:
         # documents, and Step Functions that executes its state machines.
         moto_seams.reset_moto()
         self._settings = moto_seams.LocalCloudSettings()
+        # moto imports the RSA key it ships for every user pool it creates (the enforcement then gives
+        # each pool a key of its own): imported once per process instead.
+        self._user_pool_keys = moto_seams.ImportedUserPoolKeys()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
         # moto's interpreter logs every Fail state at ERROR; a failed booking is an expected outcome,
         # and describe_execution reports it.
@@ -289,6 +293,9 @@ class LocalCloud:
         if self._settings is not None:
             self._settings.restore()
             self._settings = None
+        if self._user_pool_keys is not None:
+            self._user_pool_keys.restore()
+            self._user_pool_keys = None
 
     def __enter__(self) -> LocalCloud:
         return self

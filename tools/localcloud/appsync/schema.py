@@ -7,9 +7,12 @@ authorization modes may read it (:func:`field_auth_rules`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
+
+from graphql.validation.validate import assert_valid_sdl
 
 from graphql import (
     DirectiveNode,
@@ -22,6 +25,7 @@ from graphql import (
     ValidationRule,
     build_schema,
     is_introspection_type,
+    parse,
     value_from_ast_untyped,
 )
 from localcloud.appsync.definition import AuthenticationType, DefinitionError
@@ -51,13 +55,24 @@ _MODE_DIRECTIVES = {
 
 
 def build_appsync_schema(sdl: str) -> GraphQLSchema:
-    """graphql-core's schema for AppSync SDL; a DefinitionError if AppSync would not accept it either."""
+    """graphql-core's schema for AppSync SDL; a DefinitionError if AppSync would not accept it either.
+
+    Each call builds a new schema (an engine installs its own resolvers on it); the SDL's validation,
+    which depends on its text alone and costs more than the build, is done once per text."""
+    text = f"{SCALAR_DECLARATIONS}\n{DIRECTIVE_DECLARATIONS}\n{sdl}"
     try:
-        schema = build_schema(f"{SCALAR_DECLARATIONS}\n{DIRECTIVE_DECLARATIONS}\n{sdl}")
+        _assert_valid_sdl(text)
+        schema = build_schema(text, assume_valid_sdl=True)
     except (GraphQLError, TypeError) as error:
         raise DefinitionError(f"the schema is not valid: {error}") from error
     install_scalars(schema)
     return schema
+
+
+@functools.lru_cache(maxsize=32)
+def _assert_valid_sdl(text: str) -> None:
+    """Raises for SDL graphql-core would refuse to build (an error is not kept: refused every time)."""
+    assert_valid_sdl(parse(text))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from graphql import GraphQLError, GraphQLScalarType
+from localcloud.appsync import schema as schema_module
 from localcloud.appsync.auth import Authenticator, RequestRefusedError, StaticKeys
 from localcloud.appsync.datasources import aws_endpoint_router
 from localcloud.appsync.definition import (
@@ -507,3 +509,29 @@ def test_items_are_handed_to_resolvers_as_plain_json() -> None:
         "blobs": ["/w=="],
         "map": {"inner": ["x", 3]},
     }
+
+
+def test_each_schema_is_built_anew_and_its_sdl_validated_once_per_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    validated: list[str] = []
+    original = schema_module.assert_valid_sdl  # type: ignore[attr-defined]
+
+    def counted(document: Any) -> None:
+        validated.append(document.loc.source.body)
+        original(document)
+
+    monkeypatch.setattr(schema_module, "assert_valid_sdl", counted)
+    sdl = f"type Query {{ once{uuid.uuid4().hex}: String }}"  # a text no other test has built
+
+    first, second = build_appsync_schema(sdl), build_appsync_schema(sdl)
+
+    assert first is not second  # each engine installs its own resolvers on its schema
+    assert first.query_type is not second.query_type
+    assert len(validated) == 1
+
+
+def test_sdl_graphql_refuses_is_refused_every_time_it_is_built() -> None:
+    for _ in range(2):
+        with pytest.raises(DefinitionError, match=r"the schema is not valid: .*Unknown type 'Nowhere'"):
+            build_appsync_schema("type Query { lost: Nowhere }")
