@@ -7,6 +7,7 @@ sessions from it (see tests/deployed), everything else sees only fake credential
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,43 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return LONGEST_FIRST.index(tier) if tier in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=tier_rank)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In a pytest-xdist worker, stop the coverage pytest-cov 7.1.0 (pinned in requirements/dev.in) starts
+    by mistake: reading the worker's options, its plugin starts a controller's coverage, then at session
+    start the worker's own, and never stops the first. Both then trace every call in the worker, and the
+    first one's data is never saved: half the worker's coverage cost bought nothing (measured: 15 s of CPU
+    on one end-to-end module). Runs before pytest-cov's own session start, which starts the worker's."""
+    if getattr(session.config, "workerinput", None) is None:
+        return
+    plugin = session.config.pluginmanager.getplugin("_cov")
+    controller = getattr(plugin, "cov_controller", None)
+    if controller is not None and type(controller).__name__ == "DistMaster":
+        controller.cov.stop()
+
+
+NOT_MEASURED = ("e2e", "attacks", "browser", "security", "deployed")
+"""The tiers that run none of src/ in the test process: the local cloud's tiers run the handlers in its
+worker processes, the security tier runs the static tools, the deployed tests call AWS. Coverage
+(``make pytest``'s ``--cov``) would trace only moto, the local cloud and the tools there - about a third
+more CPU for the whole run - and add nothing: the in-process tiers (unit, component, statemachine,
+template) cover src/ by themselves, and the floor in pyproject.toml is checked on them."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _coverage_paused_where_nothing_is_measured(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Coverage paused for a module of a tier in :data:`NOT_MEASURED` (set up before the module's own
+    fixtures, such as its local cloud)."""
+    tier = request.path.relative_to(Path(__file__).parent).parts[0]
+    plugin = request.config.pluginmanager.getplugin("_cov")
+    controller = getattr(plugin, "cov_controller", None)
+    if tier not in NOT_MEASURED or controller is None or not controller.started:
+        yield
+        return
+    controller.pause()
+    try:
+        yield
+    finally:
+        controller.resume()
