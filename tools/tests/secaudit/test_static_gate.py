@@ -205,22 +205,19 @@ def test_checkov_honours_the_skips_of_its_configuration_file_and_only_those(tmp_
     template.write_text(TABLE_TEMPLATE, encoding="utf-8")
     nothing_skipped = tmp_path / "nothing.yaml"
     nothing_skipped.write_text("skip-check: []\n", encoding="utf-8")
-    skipping = tmp_path / "skipping.yaml"
-    skipping.write_text("skip-check:\n  - CKV_AWS_119\n", encoding="utf-8")
 
-    def rules(config: Path) -> set[str]:
-        return {
-            finding.rule
-            for finding in run_checkov({template: "checkov/test"}, config=config)[template.resolve()]
-        }
-
-    assert {"CKV_AWS_119", "CKV_AWS_28"} <= rules(nothing_skipped)
-    assert "CKV_AWS_119" not in rules(skipping)
-    assert "CKV_AWS_28" in rules(skipping)
-    # The gate's default is the repository's .checkov.yaml, which accepts CKV_AWS_119 stack-wide.
+    unskipped = {
+        finding.rule
+        for finding in run_checkov({template: "checkov/test"}, config=nothing_skipped)[template.resolve()]
+    }
+    # The gate's default is the repository's .checkov.yaml, which skips CKV_AWS_119 stack-wide and
+    # nothing the table breaks besides (a third checkov run, with a configuration of its own that skips
+    # the same rule, would show nothing more: checkov's start-up costs more than its scan).
     default = {finding.rule for finding in run_checkov({template: "checkov/test"})[template.resolve()]}
+
+    assert {"CKV_AWS_119", "CKV_AWS_28"} <= unskipped
     assert "CKV_AWS_119" not in default
-    assert "CKV_AWS_28" in default
+    assert default == unskipped - {"CKV_AWS_119"}
 
 
 @pytest.mark.static_gate
