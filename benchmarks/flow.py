@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -218,14 +219,31 @@ class CommandTiming:
     succeeded: bool
 
 
+FAILED_OUTPUT_LINES = 40
+
+
 def time_command(
     command: Sequence[str], *, cwd: Path = REPOSITORY_ROOT, env: dict[str, str] | None = None
 ) -> CommandTiming:
-    started = time.perf_counter()
-    completed = subprocess.run(  # noqa: S603 - the make command the user chose, no shell
-        list(command), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
-    )
-    return CommandTiming(" ".join(command), time.perf_counter() - started, completed.returncode == 0)
+    """The command's wall time; its output is kept aside and, should it fail, its last lines are
+    printed (to stderr) so that the failure the report mentions can be read."""
+    with tempfile.TemporaryFile() as output:
+        started = time.perf_counter()
+        completed = subprocess.run(  # noqa: S603 - the make command the user chose, no shell
+            list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, check=False
+        )
+        seconds = time.perf_counter() - started
+        if completed.returncode != 0:
+            output.seek(0)
+            tail = output.read().decode(errors="replace").splitlines()[-FAILED_OUTPUT_LINES:]
+            print(
+                f"`{' '.join(command)}` in {cwd} exited {completed.returncode}; its last lines:",
+                *tail,
+                sep="\n",
+                file=sys.stderr,
+                flush=True,
+            )
+    return CommandTiming(" ".join(command), seconds, completed.returncode == 0)
 
 
 def demo(make: Sequence[str]) -> CommandTiming:
