@@ -14,6 +14,7 @@ import pytest
 
 from tests.support import real_aws
 from tests.support.audit import USAGE_PATH, audit_observations
+from tests.support.coverage import coverage_controller
 from tests.support.stack import REGION
 from tests.support.template import REPOSITORY_ROOT
 
@@ -79,12 +80,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """In a pytest-xdist worker, stop the coverage pytest-cov 7.1.0 (pinned in requirements/dev.in) starts
     by mistake: reading the worker's options, its plugin starts a controller's coverage, then at session
     start the worker's own, and never stops the first. Both then trace every call in the worker, and the
-    first one's data is never saved: half the worker's coverage cost bought nothing (measured: 15 s of CPU
-    on one end-to-end module). Runs before pytest-cov's own session start, which starts the worker's."""
+    first one's data is never saved (measured: 8 s of CPU more for one end-to-end module on one worker).
+    Runs before pytest-cov's own session start, which starts the worker's."""
     if getattr(session.config, "workerinput", None) is None:
         return
-    plugin = session.config.pluginmanager.getplugin("_cov")
-    controller = getattr(plugin, "cov_controller", None)
+    controller = coverage_controller(session.config)
     if controller is not None and type(controller).__name__ == "DistMaster":
         controller.cov.stop()
 
@@ -92,8 +92,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 NOT_MEASURED = ("e2e", "attacks", "browser", "security", "deployed")
 """The tiers that run none of src/ in the test process: the local cloud's tiers run the handlers in its
 worker processes, the security tier runs the static tools, the deployed tests call AWS. Coverage
-(``make pytest``'s ``--cov``) would trace only moto, the local cloud and the tools there - about a third
-more CPU for the whole run - and add nothing: the in-process tiers (unit, component, statemachine,
+(``make pytest``'s ``--cov``) would trace only moto, the local cloud and the tools there - a third more
+CPU for an end-to-end module run alone - and add nothing: the in-process tiers (unit, component, statemachine,
 template) cover src/ by themselves, and the floor in pyproject.toml is checked on them."""
 
 
@@ -102,8 +102,7 @@ def _coverage_paused_where_nothing_is_measured(request: pytest.FixtureRequest) -
     """Coverage paused for a module of a tier in :data:`NOT_MEASURED` (set up before the module's own
     fixtures, such as its local cloud)."""
     tier = request.path.relative_to(Path(__file__).parent).parts[0]
-    plugin = request.config.pluginmanager.getplugin("_cov")
-    controller = getattr(plugin, "cov_controller", None)
+    controller = coverage_controller(request.config)
     if tier not in NOT_MEASURED or controller is None or not controller.started:
         yield
         return

@@ -8,10 +8,11 @@ import threading
 
 import pytest
 
+from tests.support.coverage import coverage_controller
+
 
 def test_nothing_traces_a_tier_that_runs_no_application_code(request: pytest.FixtureRequest) -> None:
-    plugin = request.config.pluginmanager.getplugin("_cov")
-    if getattr(plugin, "cov_controller", None) is None:
+    if coverage_controller(request.config) is None:
         pytest.skip("coverage is measured under `make pytest` (pytest --cov)")
     assert sys.gettrace() is None
     assert threading.gettrace() is None

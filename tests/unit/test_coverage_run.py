@@ -8,14 +8,11 @@ import sys
 import pytest
 from coverage.collector import Collector
 
-
-def measuring(config: pytest.Config) -> bool:
-    plugin = config.pluginmanager.getplugin("_cov")
-    return getattr(plugin, "cov_controller", None) is not None
+from tests.support.coverage import coverage_controller
 
 
 def test_one_coverage_traces_an_in_process_tier(request: pytest.FixtureRequest) -> None:
-    if not measuring(request.config):
+    if coverage_controller(request.config) is None:
         pytest.skip("coverage is measured under `make pytest` (pytest --cov)")
     # Two would each trace every call, in pytest-xdist workers too, one of them for nothing.
     assert len(Collector._collectors) == 1

@@ -19,9 +19,9 @@ and answers with the worker's pid. The forked worker reads its function's enviro
 on its stdin - the prewarm process never holds a function's variables or credentials, which every later
 worker would find in the memory it starts with -, replaces the environment it inherited with it, and runs
 exactly as a started one. Only its init is shorter, since those modules are already imported (its report
-says ``prewarmed``). The local cloud forks workers this way only
-when asked to (``LocalCloud(prewarmed_imports=...)``, what the test suite uses): a cold start's init
-duration and peak memory are measured with started workers.
+says ``prewarmed``). The local cloud forks workers this way only when asked to
+(``LocalCloud(prewarmed_imports=...)``, what the test suite uses): a cold start's init duration and peak
+memory are measured with started workers.
 
 This file must stay importable with the standard library alone: it runs before the function's code.
 """

@@ -79,15 +79,25 @@ def make_function(code: Path, name: str, *, timeout: int = 30) -> SimpleNamespac
     )
 
 
-def make_runtime(prewarmed: bool, *functions: SimpleNamespace) -> LambdaRuntime:
+def make_runtime(
+    prewarmed: bool, *functions: SimpleNamespace, imports: tuple[str, ...] = (PREWARMED_MODULE,)
+) -> LambdaRuntime:
     return LambdaRuntime(
         _Directory(),  # type: ignore[arg-type]
         account_id="123456789012",
         region="eu-west-1",
         endpoint_url=lambda: "http://127.0.0.1:9",
         code_directories={function.function_name: function.code for function in functions},
-        prewarmed_imports=(PREWARMED_MODULE,) if prewarmed else (),
+        prewarmed_imports=imports if prewarmed else (),
     )
+
+
+def invoke_and_stop(lambdas: LambdaRuntime, function: SimpleNamespace, event: dict[str, Any]) -> Any:
+    """One invocation on a runtime made for it, which is then stopped."""
+    try:
+        return lambdas.invoke(function, event)  # type: ignore[arg-type]
+    finally:
+        lambdas.stop()
 
 
 @pytest.fixture(params=[False, True], ids=["started", "prewarmed"])
@@ -268,11 +278,7 @@ def test_a_handler_module_that_fails_to_import_is_reported_as_lambda_does(
 ) -> None:
     function = make_function(tmp_path / "broken", "broken")
     (function.code / "broken_handler.py").write_text("raise RuntimeError('no config')\n", encoding="utf-8")
-    lambdas = make_runtime(prewarmed, function)
-    try:
-        result = lambdas.invoke(function, {})  # type: ignore[arg-type]
-    finally:
-        lambdas.stop()
+    result = invoke_and_stop(make_runtime(prewarmed, function), function, {})
 
     assert result.function_error == "Unhandled"
     assert result.json()["errorType"] == "Runtime.ImportModuleError"
@@ -283,18 +289,9 @@ def test_a_prewarm_process_that_cannot_import_its_modules_fails_the_init_with_th
     tmp_path: Path,
 ) -> None:
     function = make_function(tmp_path / "reserve", "reserve")
-    lambdas = LambdaRuntime(
-        _Directory(),  # type: ignore[arg-type]
-        account_id="123456789012",
-        region="eu-west-1",
-        endpoint_url=lambda: "http://127.0.0.1:9",
-        code_directories={"reserve": function.code},
-        prewarmed_imports=("no_such_module_anywhere",),
-    )
-    try:
-        result = lambdas.invoke(function, {})  # type: ignore[arg-type]
-    finally:
-        lambdas.stop()
+    lambdas = make_runtime(True, function, imports=("no_such_module_anywhere",))
+
+    result = invoke_and_stop(lambdas, function, {})
 
     assert result.function_error == "Unhandled"
     assert result.json()["errorType"] == "Runtime.InitError"
