@@ -58,6 +58,13 @@ from typing import Any
 import yaml
 from samtranslator.model.exceptions import InvalidDocumentException
 
+from secaudit.findings import Finding
+from secaudit.findings_cache import (
+    FindingsCache,
+    environment_fingerprint,
+    files_fingerprint,
+    variables_fingerprint,
+)
 from secaudit.policies import RolePolicies, expanded_policies
 from stacktools.offline import offline_resolver
 from stacktools.project import REGION, WEB_TEMPLATE_PATH
@@ -86,36 +93,6 @@ class Gate(StrEnum):
     CHECKOV_SAM = "checkov/sam"
     CHECKOV_TRANSLATED = "checkov/translated"
     PARLIAMENT = "parliament"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem a tool reported.
-
-    Attributes:
-        gate: the tool and template (a ``Gate`` value, or a caller's label for other templates).
-        rule: the tool's id for the problem: ``W3037``, ``CKV_AWS_111``, ``RESOURCE_STAR``...;
-            ``InvalidSamDocument`` for sam validate and the offline translation.
-        resource: the logical id the finding is on (for parliament, the role's logical id).
-        message: the tool's message.
-        location: ``file:line`` when the tool gives one.
-        document: parliament only: which policy of the role (``inline:NAME`` or ``managed:NAME``).
-        details: parliament only: the actions (or text) the finding is about.
-    """
-
-    gate: str
-    rule: str
-    resource: str
-    message: str
-    location: str = ""
-    document: str = ""
-    details: tuple[str, ...] = ()
-
-    def describe(self, width: int = 240) -> str:
-        message = self.message if len(self.message) <= width else self.message[: width - 3] + "..."
-        where = "/".join(part for part in (self.resource, self.document) if part)
-        suffix = f" ({self.location})" if self.location else ""
-        return f"{self.gate:<20} {self.rule:<20} {where or '-'}: {message}{suffix}"
 
 
 class GateError(RuntimeError):
@@ -199,7 +176,37 @@ def run_cfn_lint(
     if not config.is_file():
         raise GateError(f"cfn-lint's configuration {config} does not exist")
     cfn_lint = _executable(SAM_ENV, "cfn-lint")
-    labels = _resolved(targets)
+
+    def fingerprint() -> str:
+        # cfn-lint also reads the user's ~/.cfnlintrc beside --config-file, and takes its region from
+        # the environment when a template does not name one.
+        return "\n".join(
+            [
+                environment_fingerprint(SAM_ENV),
+                files_fingerprint([config.resolve(), Path.home() / ".cfnlintrc"]),
+                variables_fingerprint(CFN_LINT_VARIABLES, {**os.environ, "AWS_REGION": region}),
+            ]
+        )
+
+    return FindingsCache.configured().findings(
+        "cfn-lint",
+        fingerprint,
+        _resolved(targets),
+        lambda labels: _ask_cfn_lint(cfn_lint, labels, region, config),
+    )
+
+
+UNPARSED = "PARSING_ERROR"
+"""checkov's finding for a file it could not parse (charged to every file of the run when it does not
+say which)."""
+CFN_LINT_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION", "CFN_LINT", "CFNLINT")
+CHECKOV_VARIABLES = ("CKV_", "CHECKOV_", "BC_", "PRISMA_", "LOG_LEVEL")
+"""The environment variables each tool takes settings from (part of a cached answer's key)."""
+
+
+def _ask_cfn_lint(
+    cfn_lint: Path, labels: Mapping[Path, str], region: str, config: Path
+) -> dict[Path, list[Finding]]:
     with tempfile.TemporaryDirectory(prefix="cfn-lint-") as scratch:
         result = _run(
             "cfn-lint",
@@ -243,7 +250,28 @@ def run_checkov(targets: Mapping[Path, str], *, config: Path = CHECKOV_CONFIG) -
     if not config.is_file():
         raise GateError(f"checkov's configuration {config} does not exist")
     checkov = _executable(CHECKOV_ENV, "checkov")
-    labels = _resolved(targets)
+
+    def fingerprint() -> str:
+        # checkov also reads a .checkov.yaml or .checkov.yml in the user's home directory.
+        home = [Path.home() / name for name in (".checkov.yaml", ".checkov.yml")]
+        return "\n".join(
+            [
+                environment_fingerprint(CHECKOV_ENV),
+                files_fingerprint([config.resolve(), *home]),
+                variables_fingerprint(CHECKOV_VARIABLES),
+            ]
+        )
+
+    return FindingsCache.configured().findings(
+        "checkov",
+        fingerprint,
+        _resolved(targets),
+        lambda labels: _ask_checkov(checkov, labels, config),
+        keep=lambda answers: not any(f.rule == UNPARSED for found in answers.values() for f in found),
+    )
+
+
+def _ask_checkov(checkov: Path, labels: Mapping[Path, str], config: Path) -> dict[Path, list[Finding]]:
     files = [argument for path in labels for argument in ("--file", str(path))]
     with tempfile.TemporaryDirectory(prefix="checkov-") as scratch:
         result = _run(
@@ -277,7 +305,7 @@ def run_checkov(targets: Mapping[Path, str], *, config: Path = CHECKOV_CONFIG) -
             unparsed = [path for path in labels if f"parsing {path}" in result.stderr] or list(labels)
             for path in unparsed:
                 message = "checkov could not parse the template"
-                findings[path].append(Finding(labels[path], "PARSING_ERROR", "", message, path.name))
+                findings[path].append(Finding(labels[path], UNPARSED, "", message, path.name))
         for check in section.get("results", {}).get("failed_checks", []):
             path = Path(check["file_abs_path"]).resolve()
             if path not in labels:

@@ -1,0 +1,246 @@
+"""The static gate's cache of cfn-lint's and checkov's answers: asked once per question, and asked again
+whenever anything that decides the answer changes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from secaudit import static_gate
+from secaudit.findings import Finding
+from secaudit.findings_cache import (
+    CACHE_VARIABLE,
+    DEFAULT_DIRECTORY,
+    FindingsCache,
+    environment_fingerprint,
+    files_fingerprint,
+    variables_fingerprint,
+)
+from secaudit.static_gate import UNPARSED, Gate, run_cfn_lint, run_checkov
+from stacktools.template import REPOSITORY_ROOT
+
+# A template with one finding each for cfn-lint (W3011: no UpdateReplacePolicy) and checkov
+# (CKV_AWS_28: no point-in-time recovery).
+TABLE = """\
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Retain
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+"""
+
+
+class Tool:
+    """A stand-in for a tool's run: one finding per file, naming the file's first line; counts its runs."""
+
+    def __init__(self) -> None:
+        self.asked: list[set[Path]] = []
+
+    def __call__(self, targets: Mapping[Path, str]) -> dict[Path, list[Finding]]:
+        self.asked.append(set(targets))
+        return {
+            path: [Finding(label, "R1", "Table", path.read_text().splitlines()[0], f"{path.name}:1")]
+            for path, label in targets.items()
+        }
+
+
+def template(directory: Path, name: str = "template.yaml", text: str = "first\n") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path.resolve()
+
+
+def test_a_question_asked_again_is_answered_from_the_cache_with_the_label_it_has_now(tmp_path: Path) -> None:
+    cache, tool = FindingsCache(tmp_path / "cache"), Tool()
+    path = template(tmp_path / "a")
+
+    first = cache.findings("tool", lambda: "v1", {path: "gate/sam"}, tool)
+    again = cache.findings("tool", lambda: "v1", {path: "gate/translated"}, tool)
+
+    assert tool.asked == [{path}]
+    assert again == {path: [Finding("gate/translated", "R1", "Table", "first", "template.yaml:1")]}
+    assert first[path][0].gate == "gate/sam"
+
+
+def test_only_the_files_not_answered_yet_are_given_to_the_tool(tmp_path: Path) -> None:
+    cache, tool = FindingsCache(tmp_path / "cache"), Tool()
+    known, new = template(tmp_path / "a"), template(tmp_path / "b", text="second\n")
+    cache.findings("tool", lambda: "v1", {known: "gate"}, tool)
+
+    answers = cache.findings("tool", lambda: "v1", {known: "gate", new: "gate"}, tool)
+
+    assert tool.asked == [{known}, {new}]
+    assert [finding.message for finding in answers[new]] == ["second"]
+    assert [finding.message for finding in answers[known]] == ["first"]
+
+
+@pytest.mark.parametrize("change", ["content", "file name", "fingerprint", "tool"])
+def test_anything_that_decides_the_answer_asks_the_tool_again(tmp_path: Path, change: str) -> None:
+    cache, tool = FindingsCache(tmp_path / "cache"), Tool()
+    path = template(tmp_path / "a")
+    cache.findings("tool", lambda: "v1", {path: "gate"}, tool)
+
+    name, fingerprint = "tool", "v1"
+    if change == "content":
+        path.write_text("first\nchanged\n", encoding="utf-8")
+    elif change == "file name":
+        path = template(tmp_path / "b", name="other.yaml")
+    elif change == "fingerprint":
+        fingerprint = "v2"
+    else:
+        name = "another tool"
+    cache.findings(name, lambda: fingerprint, {path: "gate"}, tool)
+
+    assert len(tool.asked) == 2
+
+
+def test_a_run_whose_answers_are_not_each_about_their_own_file_is_not_kept(tmp_path: Path) -> None:
+    cache, tool = FindingsCache(tmp_path / "cache"), Tool()
+    path = template(tmp_path / "a")
+
+    for _ in range(2):
+        cache.findings("tool", lambda: "v1", {path: "gate"}, tool, keep=lambda answers: False)
+
+    assert len(tool.asked) == 2
+
+
+def test_a_tool_that_fails_leaves_nothing_behind(tmp_path: Path) -> None:
+    cache, tool = FindingsCache(tmp_path / "cache"), Tool()
+    path = template(tmp_path / "a")
+
+    def failing(targets: Mapping[Path, str]) -> dict[Path, list[Finding]]:
+        raise static_gate.GateError("the tool crashed")
+
+    with pytest.raises(static_gate.GateError):
+        cache.findings("tool", lambda: "v1", {path: "gate"}, failing)
+    cache.findings("tool", lambda: "v1", {path: "gate"}, tool)
+
+    assert tool.asked == [{path}]
+
+
+def test_an_unreadable_entry_is_asked_again_and_replaced(tmp_path: Path) -> None:
+    cache, tool = FindingsCache(tmp_path / "cache"), Tool()
+    path = template(tmp_path / "a")
+    cache.findings("tool", lambda: "v1", {path: "gate"}, tool)
+    (entry,) = (tmp_path / "cache").rglob("*.json")
+    entry.write_text('[{"gate": "gate", "rule": "R1"', encoding="utf-8")  # cut short
+
+    answers = cache.findings("tool", lambda: "v1", {path: "gate"}, tool)
+
+    assert len(tool.asked) == 2
+    assert [finding.message for finding in answers[path]] == ["first"]
+    assert cache.get(FindingsCache.key("tool", "v1", path)) == answers[path]
+
+
+def test_the_setting_chooses_the_directory_or_turns_the_cache_off(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(CACHE_VARIABLE, raising=False)
+    assert FindingsCache.configured().directory == DEFAULT_DIRECTORY
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path))
+    assert FindingsCache.configured().directory == tmp_path
+
+    monkeypatch.setenv(CACHE_VARIABLE, "off")
+    cache, tool = FindingsCache.configured(), Tool()
+    path = template(tmp_path / "a")
+    fingerprints: list[str] = []
+    for _ in range(2):
+        cache.findings("tool", lambda: fingerprints.append("computed") or "v1", {path: "gate"}, tool)
+    assert len(tool.asked) == 2
+    assert fingerprints == []  # nothing is hashed for a cache that is off
+    assert list(tmp_path.rglob("*.json")) == []
+
+
+def test_the_environment_fingerprint_changes_with_any_installed_version(tmp_path: Path) -> None:
+    environment = tmp_path / "env"
+    site_packages = environment / "lib" / "python3.13" / "site-packages"
+    (site_packages / "cfn_lint-1.58.0.dist-info").mkdir(parents=True)
+    (environment / "pyvenv.cfg").write_text("version = 3.13.5\n", encoding="utf-8")
+    before = environment_fingerprint(environment)
+
+    (site_packages / "cfn_lint-1.58.0.dist-info").rename(site_packages / "cfn_lint-1.59.0.dist-info")
+    upgraded = environment_fingerprint(environment)
+    (site_packages / "cfn_lint_serverless-0.3.6.dist-info").mkdir()
+    plugin_added = environment_fingerprint(environment)
+    (environment / "pyvenv.cfg").write_text("version = 3.13.9\n", encoding="utf-8")
+
+    assert len({before, upgraded, plugin_added, environment_fingerprint(environment)}) == 4
+
+
+def test_configuration_files_and_variables_are_fingerprinted_by_content_and_presence(tmp_path: Path) -> None:
+    config, absent = tmp_path / ".cfnlintrc.yaml", tmp_path / ".cfnlintrc"
+    config.write_text("templates: []\n", encoding="utf-8")
+    before = files_fingerprint([config, absent])
+    absent.write_text("ignore_checks: [W3011]\n", encoding="utf-8")
+    assert files_fingerprint([config, absent]) != before
+
+    variables = {"CKV_FRAMEWORK": "cloudformation", "HOME": "/root", "PATH": "/bin"}
+    assert variables_fingerprint(("CKV_",), variables) == "CKV_FRAMEWORK=cloudformation"
+    assert variables_fingerprint(("CKV_",), {**variables, "PATH": "/usr/bin"}) == variables_fingerprint(
+        ("CKV_",), variables
+    )
+
+
+# ---------------------------------------------------------------- with the real tools
+
+
+@pytest.fixture
+def cache_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_VARIABLE, str(directory))
+    return directory
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The tools the gate starts, by name."""
+    started: list[str] = []
+    run = static_gate._run
+
+    def counted(tool: str, *args: object, **kwargs: object) -> object:
+        started.append(tool)
+        return run(tool, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(static_gate, "_run", counted)
+    return started
+
+
+def test_a_kept_answer_is_what_the_tool_says_and_a_new_configuration_asks_again(
+    tmp_path: Path, cache_directory: Path, runs: list[str]
+) -> None:
+    path = template(tmp_path / "project", text=TABLE)
+    config = tmp_path / ".cfnlintrc.yaml"
+    shutil.copy(REPOSITORY_ROOT / ".cfnlintrc.yaml", config)
+    uncached = run_cfn_lint({path: Gate.CFN_LINT_SAM}, config=config)
+    assert runs == ["cfn-lint"]
+    assert {finding.rule for finding in uncached[path]} >= {"W3011"}  # the template has its finding
+
+    assert run_cfn_lint({path: Gate.CFN_LINT_SAM}, config=config) == uncached
+    assert runs == ["cfn-lint"]
+
+    config.write_text(config.read_text() + "ignore_checks: [W3011]\n", encoding="utf-8")
+    reconfigured = run_cfn_lint({path: Gate.CFN_LINT_SAM}, config=config)
+    assert runs == ["cfn-lint", "cfn-lint"]
+    assert "W3011" not in {finding.rule for finding in reconfigured[path]}
+
+
+def test_checkov_is_asked_once_per_template_and_a_parsing_error_is_never_kept(
+    tmp_path: Path, cache_directory: Path, runs: list[str]
+) -> None:
+    path = template(tmp_path / "project", text=TABLE)
+    broken = template(tmp_path / "broken", text="Resources: [\n")
+    first = run_checkov({path: Gate.CHECKOV_SAM})
+    assert "CKV_AWS_28" in {finding.rule for finding in first[path]}
+
+    assert run_checkov({path: Gate.CHECKOV_SAM}) == first
+    for _ in range(2):
+        assert UNPARSED in {finding.rule for finding in run_checkov({broken: Gate.CHECKOV_SAM})[broken]}
+
+    assert runs == ["checkov", "checkov", "checkov"]
