@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from secaudit import blast_radius, graphql_matrix, matrix
 from secaudit.audit import SERVICES_WITHOUT_A_SOURCE, USAGE_PATH
+from secaudit.findings import Finding
 from secaudit.matrix import ANONYMOUS, OUTSIDER_ROLE, OUTSIDER_USER, Cell, allowed_cells, decide, intended
 from secaudit.policies import RolePolicies, StackPolicies, expanded_policies, stack_policies
 from secaudit.pytest_support import AuditObservations, audit_observations, skip_without_gate_tools
@@ -13,7 +14,6 @@ from secaudit.static_gate import (
     CHECKOV_CONFIG,
     CHECKOV_ENV,
     SAM_ENV,
-    Finding,
     Gate,
     GateReport,
     Scans,

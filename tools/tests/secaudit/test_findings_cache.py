@@ -151,8 +151,13 @@ def test_the_setting_chooses_the_directory_or_turns_the_cache_off(
     cache, tool = FindingsCache.configured(), Tool()
     path = template(tmp_path / "a")
     fingerprints: list[str] = []
+
+    def fingerprint() -> str:
+        fingerprints.append("computed")
+        return "v1"
+
     for _ in range(2):
-        cache.findings("tool", lambda: fingerprints.append("computed") or "v1", {path: "gate"}, tool)
+        cache.findings("tool", fingerprint, {path: "gate"}, tool)
     assert len(tool.asked) == 2
     assert fingerprints == []  # nothing is hashed for a cache that is off
     assert list(tmp_path.rglob("*.json")) == []

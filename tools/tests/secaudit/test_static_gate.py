@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from secaudit import static_gate
+from secaudit.findings import Finding
 from secaudit.policies import RolePolicies
 from secaudit.static_gate import (
     Allowance,
     AllowanceError,
-    Finding,
     Gate,
     GateError,
     GateReport,
