@@ -49,9 +49,10 @@ def environment_fingerprint(environment: Path) -> str:
 
 
 def files_fingerprint(paths: Iterable[Path]) -> str:
-    """Each file's path and bytes, or that it is absent (a configuration a tool may look for in vain)."""
+    """Each file's bytes, or that it is absent (a configuration a tool may look for in vain), in the
+    order given: where a file is does not change what the tool makes of it."""
     return "\n".join(
-        f"{path}:{hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else '-'}" for path in paths
+        hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "-" for path in paths
     )
 
 

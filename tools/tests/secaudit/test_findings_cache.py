@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -183,8 +184,16 @@ def test_configuration_files_and_variables_are_fingerprinted_by_content_and_pres
     config, absent = tmp_path / ".cfnlintrc.yaml", tmp_path / ".cfnlintrc"
     config.write_text("templates: []\n", encoding="utf-8")
     before = files_fingerprint([config, absent])
+    moved = tmp_path / "elsewhere" / ".cfnlintrc.yaml"
+    moved.parent.mkdir()
+    moved.write_bytes(config.read_bytes())
+    assert files_fingerprint([moved, absent]) == before  # where it is does not matter
     absent.write_text("ignore_checks: [W3011]\n", encoding="utf-8")
     assert files_fingerprint([config, absent]) != before
+    config.write_text("templates: [a.yaml]\n", encoding="utf-8")
+    assert (
+        len({before, files_fingerprint([config, absent]), files_fingerprint([config, tmp_path / "x"])}) == 3
+    )
 
     variables = {"CKV_FRAMEWORK": "cloudformation", "HOME": "/root", "PATH": "/bin"}
     assert variables_fingerprint(("CKV_",), variables) == "CKV_FRAMEWORK=cloudformation"
@@ -193,7 +202,7 @@ def test_configuration_files_and_variables_are_fingerprinted_by_content_and_pres
     )
 
 
-# ---------------------------------------------------------------- with the real tools
+# ---------------------------------------------------------------- the gate's tools
 
 
 @pytest.fixture
@@ -205,47 +214,86 @@ def cache_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The tools the gate starts, by name."""
+    """The tools the gate starts, by name (they run)."""
     started: list[str] = []
     run = static_gate._run
 
-    def counted(tool: str, *args: object, **kwargs: object) -> object:
+    def counted(tool: str, *args: Any, **kwargs: Any) -> Any:
         started.append(tool)
-        return run(tool, *args, **kwargs)  # type: ignore[arg-type]
+        return run(tool, *args, **kwargs)
 
     monkeypatch.setattr(static_gate, "_run", counted)
     return started
 
 
-def test_a_kept_answer_is_what_the_tool_says_and_a_new_configuration_asks_again(
-    tmp_path: Path, cache_directory: Path, runs: list[str]
-) -> None:
+def test_a_kept_answer_is_what_each_tool_said(tmp_path: Path, cache_directory: Path, runs: list[str]) -> None:
     path = template(tmp_path / "project", text=TABLE)
-    config = tmp_path / ".cfnlintrc.yaml"
-    shutil.copy(REPOSITORY_ROOT / ".cfnlintrc.yaml", config)
-    uncached = run_cfn_lint({path: Gate.CFN_LINT_SAM}, config=config)
-    assert runs == ["cfn-lint"]
-    assert {finding.rule for finding in uncached[path]} >= {"W3011"}  # the template has its finding
+    linted = run_cfn_lint({path: Gate.CFN_LINT_SAM})
+    scanned = run_checkov({path: Gate.CHECKOV_SAM})
+    assert "W3011" in {finding.rule for finding in linted[path]}  # the template has its findings
+    assert "CKV_AWS_28" in {finding.rule for finding in scanned[path]}
 
-    assert run_cfn_lint({path: Gate.CFN_LINT_SAM}, config=config) == uncached
-    assert runs == ["cfn-lint"]
-
-    config.write_text(config.read_text() + "ignore_checks: [W3011]\n", encoding="utf-8")
-    reconfigured = run_cfn_lint({path: Gate.CFN_LINT_SAM}, config=config)
-    assert runs == ["cfn-lint", "cfn-lint"]
-    assert "W3011" not in {finding.rule for finding in reconfigured[path]}
+    assert run_cfn_lint({path: Gate.CFN_LINT_SAM}) == linted
+    assert run_checkov({path: Gate.CHECKOV_SAM}) == scanned
+    assert runs == ["cfn-lint", "checkov"]
 
 
-def test_checkov_is_asked_once_per_template_and_a_parsing_error_is_never_kept(
-    tmp_path: Path, cache_directory: Path, runs: list[str]
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> dict[str, Tool]:
+    """The gate's tools replaced by stand-ins that count what they are asked."""
+    tools = {"cfn-lint": Tool(), "checkov": Tool()}
+    monkeypatch.setattr(static_gate, "_ask_cfn_lint", lambda _, labels, *rest: tools["cfn-lint"](labels))
+    monkeypatch.setattr(static_gate, "_ask_checkov", lambda _, labels, *rest: tools["checkov"](labels))
+    return tools
+
+
+def test_each_tools_configuration_and_settings_are_part_of_its_question(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cache_directory: Path, asked: dict[str, Tool]
 ) -> None:
-    path = template(tmp_path / "project", text=TABLE)
-    broken = template(tmp_path / "broken", text="Resources: [\n")
-    first = run_checkov({path: Gate.CHECKOV_SAM})
-    assert "CKV_AWS_28" in {finding.rule for finding in first[path]}
+    path = template(tmp_path / "project")
+    lint_config, checkov_config = tmp_path / ".cfnlintrc.yaml", tmp_path / ".checkov.yaml"
+    shutil.copy(REPOSITORY_ROOT / ".cfnlintrc.yaml", lint_config)
+    shutil.copy(REPOSITORY_ROOT / ".checkov.yaml", checkov_config)
 
-    assert run_checkov({path: Gate.CHECKOV_SAM}) == first
+    def ask_both(region: str = "eu-west-1") -> None:
+        run_cfn_lint({path: Gate.CFN_LINT_SAM}, config=lint_config, region=region)
+        run_checkov({path: Gate.CHECKOV_SAM}, config=checkov_config)
+
+    ask_both()
+    ask_both()
+    assert [len(tool.asked) for tool in asked.values()] == [1, 1]
+
+    lint_config.write_text(lint_config.read_text() + "ignore_checks: [W3011]\n", encoding="utf-8")
+    checkov_config.write_text(checkov_config.read_text() + "\n# changed\n", encoding="utf-8")
+    ask_both()
+    assert [len(tool.asked) for tool in asked.values()] == [2, 2]
+
+    ask_both(region="us-east-1")
+    monkeypatch.setenv("CKV_FRAMEWORK", "cloudformation")
+    ask_both()
+    assert [len(tool.asked) for tool in asked.values()] == [3, 3]
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # the user's own configuration files
+    (tmp_path / ".cfnlintrc").write_text("ignore_checks: [W3011]\n", encoding="utf-8")
+    (tmp_path / ".checkov.yml").write_text("skip-check: [CKV_AWS_28]\n", encoding="utf-8")
+    ask_both()
+    assert [len(tool.asked) for tool in asked.values()] == [4, 4]
+
+
+def test_a_checkov_run_that_could_not_parse_a_file_is_never_kept(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cache_directory: Path, asked: dict[str, Tool]
+) -> None:
+    path = template(tmp_path / "project")
+
+    def unparsed(labels: Mapping[Path, str]) -> dict[Path, list[Finding]]:
+        asked["checkov"].asked.append(set(labels))
+        return {
+            path: [Finding(label, UNPARSED, "", "checkov could not parse the template")]
+            for path, label in labels.items()
+        }
+
+    monkeypatch.setattr(static_gate, "_ask_checkov", lambda _, labels, *rest: unparsed(labels))
     for _ in range(2):
-        assert UNPARSED in {finding.rule for finding in run_checkov({broken: Gate.CHECKOV_SAM})[broken]}
+        assert UNPARSED in {finding.rule for finding in run_checkov({path: Gate.CHECKOV_SAM})[path]}
 
-    assert runs == ["checkov", "checkov", "checkov"]
+    assert len(asked["checkov"].asked) == 2
