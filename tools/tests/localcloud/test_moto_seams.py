@@ -390,6 +390,35 @@ def test_step_functions_definitions_parse_into_a_tree_from_which_new_programs_ar
     assert rebuilt.start_at.start_at_name == program.start_at.start_at_name == "Done"
 
 
+def _described(policy: Any) -> dict[str, Any]:
+    """What a managed policy holds, but its random id, with each version's document and dates."""
+    described = {key: value for key, value in vars(policy).items() if key not in {"id", "versions"}}
+    described["versions"] = [
+        (version.version_id, version.document, version.is_default, version.create_date)
+        for version in policy.versions
+    ]
+    return described
+
+
+def test_every_aws_managed_policy_is_the_one_moto_builds_with_its_document_made_once() -> None:
+    with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
+        built_by_moto = IAMBackend(region_name="aws", account_id=ACCOUNT_ID).managed_policies
+        replaced = moto_seams.aws_managed_policies_only_in("aws")
+        try:
+            first = IAMBackend(region_name="aws", account_id=ACCOUNT_ID).managed_policies
+            second = IAMBackend(region_name="aws", account_id="210987654321").managed_policies
+        finally:
+            replaced.restore()
+
+    assert len(built_by_moto) > 1000
+    assert {arn: _described(policy) for arn, policy in first.items()} == {
+        arn: _described(policy) for arn, policy in built_by_moto.items()
+    }
+    administrator = "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert second[administrator].account_id == "210987654321"
+    assert second[administrator] is not first[administrator]  # each account its own (attachment counts...)
+
+
 def test_aws_managed_policies_can_be_only_the_named_ones_as_moto_builds_them() -> None:
     named = ["AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"]
     with mock_aws(config={"iam": {"load_aws_managed_policies": True}}):
