@@ -18,10 +18,12 @@ that directory can change the gate's answers - as they could change the gate's c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -31,6 +33,8 @@ from stacktools.template import REPOSITORY_ROOT
 
 CACHE_VARIABLE = "STATIC_GATE_CACHE"
 DEFAULT_DIRECTORY = REPOSITORY_ROOT / ".cache" / "static-gate"
+KEPT_DAYS = 14
+"""An answer not read for this long is forgotten when new ones are kept."""
 FORMAT = "1"
 """Part of every key: changed when what an entry holds, or how a tool is run, changes."""
 
@@ -94,11 +98,14 @@ class FindingsCache:
     def get(self, key: str) -> list[Finding] | None:
         if self.directory is None:
             return None
+        entry = self._entry(key)
         try:
-            stored = json.loads(self._entry(key).read_text(encoding="utf-8"))
-            return [Finding(**{**item, "details": tuple(item["details"])}) for item in stored]
+            stored = json.loads(entry.read_text(encoding="utf-8"))
+            found = [Finding(**{**item, "details": tuple(item["details"])}) for item in stored]
+            os.utime(entry)  # used: kept for another KEPT_DAYS
         except (OSError, ValueError, TypeError, KeyError):
             return None  # absent, or unreadable: the tool answers again
+        return found
 
     def put(self, key: str, findings: Sequence[Finding]) -> None:
         if self.directory is None:
@@ -111,6 +118,17 @@ class FindingsCache:
         ) as file:
             json.dump([asdict(finding) for finding in findings], file)
         os.replace(file.name, entry)
+
+    def prune(self, now: float | None = None) -> None:
+        """Forget the answers nobody read for KEPT_DAYS (those about templates as they were before
+        an edit): run when new answers are kept, so the directory grows only with what is used."""
+        if self.directory is None:
+            return
+        oldest = (time.time() if now is None else now) - KEPT_DAYS * 86400
+        for entry in self.directory.glob("*/*.json"):
+            with contextlib.suppress(OSError):  # another process may have pruned it first
+                if entry.stat().st_mtime < oldest:
+                    entry.unlink()
 
     def findings(
         self,
@@ -144,5 +162,6 @@ class FindingsCache:
             if keep(asked):
                 for path, found in asked.items():
                     self.put(keys[path], found)
+                self.prune()
             answers.update(asked)
         return answers

@@ -3,7 +3,9 @@ whenever anything that decides the answer changes."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from secaudit.findings import Finding
 from secaudit.findings_cache import (
     CACHE_VARIABLE,
     DEFAULT_DIRECTORY,
+    KEPT_DAYS,
     FindingsCache,
     environment_fingerprint,
     files_fingerprint,
@@ -138,6 +141,22 @@ def test_an_unreadable_entry_is_asked_again_and_replaced(tmp_path: Path) -> None
     assert len(tool.asked) == 2
     assert [finding.message for finding in answers[path]] == ["first"]
     assert cache.get(FindingsCache.key("tool", "v1", path)) == answers[path]
+
+
+def test_answers_nobody_read_for_two_weeks_are_forgotten_when_new_ones_are_kept(tmp_path: Path) -> None:
+    cache, tool = FindingsCache(tmp_path / "cache"), Tool()
+    old, used = template(tmp_path / "a"), template(tmp_path / "b", text="second\n")
+    cache.findings("tool", lambda: "v1", {old: "gate", used: "gate"}, tool)
+    weeks_ago = time.time() - (KEPT_DAYS + 1) * 86400
+    for entry in (tmp_path / "cache").rglob("*.json"):
+        os.utime(entry, (weeks_ago, weeks_ago))
+    cache.findings("tool", lambda: "v1", {used: "gate"}, tool)  # read: kept for another two weeks
+
+    cache.findings("tool", lambda: "v1", {template(tmp_path / "c", text="third\n"): "gate"}, tool)
+
+    assert cache.get(FindingsCache.key("tool", "v1", used)) is not None
+    assert cache.get(FindingsCache.key("tool", "v1", old)) is None
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 2
 
 
 def test_the_setting_chooses_the_directory_or_turns_the_cache_off(
