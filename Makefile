@@ -186,7 +186,7 @@ audit: $(VENV)/.installed ## least-privilege audit (observed calls vs grants, af
 # The make command the benchmark uses to time `make demo` and `make test` (a wrapper can stand in for it).
 BENCH_MAKE ?= $(MAKE)
 
-bench: build ## measure cold starts, packages, memory, work per request, cost, the local flow -> docs/performance.md (BENCH_OPTIONS=--long adds a fresh make demo)
+bench: build ## measure cold starts, packages, memory, work per request, cost, the local flow -> docs/performance.md (BENCH_OPTIONS=--long adds a fresh make demo and a second make test)
 	BENCH_MAKE="$(BENCH_MAKE)" $(PY) -m benchmarks $(BENCH_OPTIONS)
 
 bench-quick: build ## a short benchmark run that proves the suite works -> reports/performance-quick.md

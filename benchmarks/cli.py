@@ -2,7 +2,7 @@
 
 python -m benchmarks                 every section, 15 pairs per cold start -> docs/performance.md
 python -m benchmarks --quick         a short run that proves the suite works -> reports/performance-quick.md
-python -m benchmarks --long          as the default, plus `make demo` in a fresh clone
+python -m benchmarks --long          as the default, plus `make demo` in a fresh clone and `make test` again
 python -m benchmarks --only cold-start,packages --runs 30
 """
 
@@ -12,6 +12,7 @@ import argparse
 import os
 import shlex
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -52,7 +53,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     mode.add_argument(
         "--long",
         action="store_true",
-        help="also time `make demo` in a fresh clone (its environments, build and walkthrough)",
+        help="also time `make demo` in a fresh clone, and `make test` again with its static answers kept",
     )
     parser.add_argument("--runs", type=int, help="floor/function pairs per cold start (default 15; quick 2)")
     parser.add_argument(
@@ -154,8 +155,12 @@ def run(options: Options, make: list[str], progress: Callable[[str], None]) -> R
             progress("make demo (fresh clone)")
             results.commands.append(flow.fresh_demo(make))
     if "make-test" in selected:
-        progress("make test")
-        results.make_test = flow.make_test(make)
+        with tempfile.TemporaryDirectory(prefix="bench-static-answers-") as static_answers:
+            progress("make test (no static answers kept: a fresh clone, or every template changed)")
+            results.make_tests.append(flow.make_test(make, Path(static_answers)))
+            if options.mode == "long":
+                progress("make test (again, nothing changed)")
+                results.make_tests.append(flow.make_test(make, Path(static_answers)))
     results.load_average_after = os.getloadavg() if hasattr(os, "getloadavg") else None
     results.seconds = time.perf_counter() - started
     return results

@@ -23,6 +23,7 @@ from benchmarks.support import (
     BOOKING_QUERY,
     LOYALTY_QUERY,
     REPOSITORY_ROOT,
+    STATIC_GATE_CACHE_VARIABLE,
     Customer,
     Flight,
     GraphQLError,
@@ -300,6 +301,10 @@ class TestTiming:
     """Each make target that ran a recipe, in order, from ``make --trace``."""
     tiers: list[Share]
     """Each test tier (a directory of tests/, and the tools' tests), from pytest's --durations."""
+    static_answers_kept_before: int = 0
+    """cfn-lint's and checkov's answers (one per file) kept from earlier runs when it started."""
+    static_answers_asked: int = 0
+    """The answers it had to ask the tools for (the others it read)."""
 
 
 _TRACE = re.compile(r"^\S+:\d+: (?:update )?target '(?P<target>[^']+)'")
@@ -307,10 +312,17 @@ _DURATION = re.compile(r"^(?P<seconds>\d+(?:\.\d+)?)s (?:setup|call|teardown)\s+
 _DURATIONS_HEADER = re.compile(r"^=+ slowest durations =+$")
 
 
-def make_test(make: Sequence[str]) -> TestTiming:
+def make_test(make: Sequence[str], static_answers: Path) -> TestTiming:
     """``make test``, its output timestamped line by line: ``--trace`` names each target as it starts,
-    pytest's ``--durations=0`` gives every test's setup, call and teardown."""
-    env = {**os.environ, "PYTEST_ADDOPTS": f"{os.environ.get('PYTEST_ADDOPTS', '')} --durations=0".strip()}
+    pytest's ``--durations=0`` gives every test's setup, call and teardown. The static gate keeps its
+    tools' answers in ``static_answers`` (the benchmark's own directory, so that what was kept before
+    is known: nothing, or exactly what an earlier timed run asked)."""
+    env = {
+        **os.environ,
+        "PYTEST_ADDOPTS": f"{os.environ.get('PYTEST_ADDOPTS', '')} --durations=0".strip(),
+        STATIC_GATE_CACHE_VARIABLE: str(static_answers),
+    }
+    kept_before = _kept_answers(static_answers)
     lines: list[tuple[float, str]] = []
     started = time.perf_counter()
     with subprocess.Popen(  # noqa: S603 - the make command the user chose, no shell
@@ -332,7 +344,14 @@ def make_test(make: Sequence[str]) -> TestTiming:
         succeeded=returncode == 0,
         targets=target_shares(lines, seconds),
         tiers=tier_shares([text for _, text in lines]),
+        static_answers_kept_before=len(kept_before),
+        static_answers_asked=len(_kept_answers(static_answers) - kept_before),
     )
+
+
+def _kept_answers(directory: Path) -> set[str]:
+    """The static gate's kept answers (``secaudit.findings_cache``: one file per answer)."""
+    return {entry.name for entry in directory.glob("*/*.json")}
 
 
 def target_shares(lines: Sequence[tuple[float, str]], total_seconds: float) -> list[Share]:

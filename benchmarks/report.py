@@ -644,7 +644,8 @@ def flow_section(results: Results) -> str:
     header = (
         "## 6. The local flow (absolute: this machine only)\n\n"
         + reproduce(
-            "python -m benchmarks --only flow,startup,demo,make-test (add --long for a fresh make demo)"
+            "python -m benchmarks --only flow,startup,demo,make-test "
+            "(add --long for a fresh make demo and a second make test)"
         )
         + "\n\n"
     )
@@ -686,8 +687,8 @@ def flow_section(results: Results) -> str:
         text.append(
             f"**{timing.command}**: {timing.seconds:.0f} s{'' if timing.succeeded else ' (it FAILED)'}.\n"
         )
-    if results.make_test is not None:
-        text.append(make_test_text(results.make_test))
+    for test_timing in results.make_tests:
+        text.append(make_test_text(test_timing))
     if len(text) == 2:
         text.append(NOT_MEASURED)
     return "\n".join(text) + "\n"
@@ -717,10 +718,21 @@ def _levels_table(levels: Sequence[Level], noun: str, *, with_execution: bool) -
 
 
 def make_test_text(timing: TestTiming) -> str:
+    if timing.static_answers_kept_before:
+        static = (
+            f"{timing.static_answers_kept_before} of cfn-lint's and checkov's answers kept by the run "
+            f"before (nothing changed since), {timing.static_answers_asked} asked again"
+        )
+    else:
+        static = (
+            f"no static answers kept, as in a fresh clone or after every template changed: "
+            f"cfn-lint and checkov asked {timing.static_answers_asked} times"
+        )
     lines = [
         f"**make test**: {timing.seconds / 60:.1f} min{'' if timing.succeeded else ' (it FAILED)'}, its "
-        "build already up to date. Each make target that ran, and each test tier's share of the pytest runs "
-        "(setup, call and teardown of its tests, from `--durations=0`):\n",
+        f"build already up to date, {static} (docs/ci.md: the static gate). Each make target that ran, and "
+        "each test tier's share of the pytest runs (setup, call and teardown of its tests, from "
+        "`--durations=0`):\n",
         table(
             ("make target", "seconds", "share"),
             [

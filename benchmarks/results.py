@@ -51,7 +51,8 @@ class Results:
     loyalty_levels: list[Level] | None = None
     startups: list[float] | None = None
     commands: list[CommandTiming] = field(default_factory=list)
-    make_test: TestTiming | None = None
+    make_tests: list[TestTiming] = field(default_factory=list)
+    """``make test``: with no static answers kept, then (a long run) again with those the first kept."""
     load_average_after: tuple[float, float, float] | None = None
     seconds: float = 0.0
 

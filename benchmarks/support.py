@@ -17,6 +17,7 @@ from localcloud.walkthrough import (
     book_variables,
     graphql,
 )
+from secaudit.findings_cache import CACHE_VARIABLE as STATIC_GATE_CACHE_VARIABLE
 from stacktools.catalog import Flight, sample_flights, seed
 from stacktools.project import ACCOUNT_ID, REGION, REPOSITORY_ROOT
 from stacktools.template import FunctionSpec, function_specs, project_template
@@ -29,6 +30,7 @@ __all__ = [
     "LOYALTY_QUERY",
     "REGION",
     "REPOSITORY_ROOT",
+    "STATIC_GATE_CACHE_VARIABLE",
     "AccessRecord",
     "Credentials",
     "Customer",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.flow import FAILED_OUTPUT_LINES, time_command
+from benchmarks.flow import FAILED_OUTPUT_LINES, make_test, time_command
 
 
 def test_a_command_that_succeeds_is_timed_and_prints_nothing(
@@ -36,3 +36,30 @@ def test_a_failed_command_shows_its_last_lines(tmp_path: Path, capsys: pytest.Ca
     assert len(shown) == 1 + FAILED_OUTPUT_LINES
     assert "line 99" in shown
     assert "line 40" not in shown
+
+
+# A stand-in for `make`: keeps one new static answer where the static gate would (one file per answer
+# under a two-letter directory), prints a target trace line and a duration line as make and pytest do.
+FAKE_MAKE = """
+import os, pathlib, sys
+answers = pathlib.Path(os.environ["STATIC_GATE_CACHE"]) / "ab"
+answers.mkdir(parents=True, exist_ok=True)
+(answers / f"ab{len(list(answers.iterdir()))}.json").write_text("[]")
+print("Makefile:120: target 'test' does not exist")
+print("=============== slowest durations ===============")
+print("1.50s call     tests/unit/test_x.py::test_x")
+"""
+
+
+def test_make_test_keeps_static_answers_where_it_is_told_and_counts_those_asked(tmp_path: Path) -> None:
+    make = tmp_path / "make.py"
+    make.write_text(FAKE_MAKE, encoding="utf-8")
+    answers = tmp_path / "answers"
+
+    first = make_test([sys.executable, str(make)], answers)
+    again = make_test([sys.executable, str(make)], answers)
+
+    assert first.succeeded
+    assert (first.static_answers_kept_before, first.static_answers_asked) == (0, 1)
+    assert (again.static_answers_kept_before, again.static_answers_asked) == (1, 1)
+    assert [share.part for share in first.tiers] == ["tests/unit"]

@@ -4,7 +4,8 @@ section was not run."""
 from __future__ import annotations
 
 from benchmarks.coldstart import ColdStart, ProcessMeasurement
-from benchmarks.flow import CommandTiming, Level
+from benchmarks.flow import CommandTiming, Level, Share
+from benchmarks.flow import TestTiming as MakeTestTiming  # not a test class
 from benchmarks.importtime import ImportEntry, Phase
 from benchmarks.machine import Machine
 from benchmarks.packages import Package
@@ -149,3 +150,19 @@ def test_a_history_table_lists_both_designs() -> None:
 
 def test_table_cells_cannot_break_the_table() -> None:
     assert table(("a",), [("x|y",)]).splitlines()[-1] == "| x\\|y |"
+
+
+def test_each_make_test_run_says_which_static_answers_it_had_kept() -> None:
+    measured = results()
+    shares = [Share("test", 90.0)]
+    measured.make_tests = [
+        MakeTestTiming(120.0, True, shares, [], static_answers_kept_before=0, static_answers_asked=70),
+        MakeTestTiming(90.0, True, shares, [], static_answers_kept_before=70, static_answers_asked=0),
+    ]
+
+    report = render(measured)
+
+    assert "**make test**: 2.0 min, its build already up to date, no static answers kept" in report
+    assert "cfn-lint and checkov asked 70 times" in report
+    assert "**make test**: 1.5 min, its build already up to date, 70 of cfn-lint's and checkov's" in report
+    assert "kept by the run before (nothing changed since), 0 asked again" in report
