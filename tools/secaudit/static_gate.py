@@ -79,6 +79,14 @@ DEFAULT_ALLOWANCES = Path(__file__).with_name("allowances.yaml")
 PROJECT_TEMPLATES = (TEMPLATE_PATH, WEB_TEMPLATE_PATH)
 """What ``python -m secaudit.static_gate`` checks: the application's stack and the web app's hosting."""
 
+UNPARSED = "PARSING_ERROR"
+"""checkov's finding for a file it could not parse (charged to every file of the run when it does not
+say which)."""
+CFN_LINT_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION", "CFN_LINT", "CFNLINT")
+CHECKOV_VARIABLES = ("CKV_", "CHECKOV_", "BC_", "PRISMA_", "LOG_LEVEL")
+"""The environment variables each tool takes settings from (part of a cached answer's key)."""
+
+
 # Generous for a 2-core machine: each tool takes 1-6 s on this template.
 TIMEOUTS = {"cfn-lint": 180.0, "checkov": 300.0, "parliament": 120.0, "sam validate": 180.0}
 
@@ -194,14 +202,6 @@ def run_cfn_lint(
         _resolved(targets),
         lambda labels: _ask_cfn_lint(cfn_lint, labels, region, config),
     )
-
-
-UNPARSED = "PARSING_ERROR"
-"""checkov's finding for a file it could not parse (charged to every file of the run when it does not
-say which)."""
-CFN_LINT_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION", "CFN_LINT", "CFNLINT")
-CHECKOV_VARIABLES = ("CKV_", "CHECKOV_", "BC_", "PRISMA_", "LOG_LEVEL")
-"""The environment variables each tool takes settings from (part of a cached answer's key)."""
 
 
 def _ask_cfn_lint(
