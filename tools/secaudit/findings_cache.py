@@ -2,11 +2,14 @@
 
 Each tool is a pure function of what it reads: its own installed version (and those of its plugins,
 such as cfn-lint's serverless rules), its configuration, the variables of its environment that it
-reads, the file's name and the file's bytes. An entry is keyed by a hash of all of them, so a change to
-any - a template edited, a tool upgraded, ``.cfnlintrc.yaml`` changed, a ``~/.checkov.yaml`` added -
-asks the tool again. Only a complete answer is kept (the tool ran and its report was read): a tool that
-failed or timed out leaves nothing behind, nor does a run whose findings are not each about their own
-file (checkov charges a file it could not parse to every file of its run when it does not say which).
+reads, the file's name and the file's bytes - and no other file: neither reads what a template names
+(``CodeUri``, ``DefinitionUri``; cfn-lint 1.x merges SAM's Globals itself rather than translating, and
+neither tool's source mentions those properties: checked in the pinned versions). An entry is keyed by
+a hash of all of them, so a change to any - a template edited, a tool upgraded, ``.cfnlintrc.yaml``
+changed, a ``~/.checkov.yaml`` added - asks the tool again. Only a complete answer is kept (the tool
+ran and its report was read): a tool that failed or timed out leaves nothing behind, nor does a run
+whose findings are not each about their own file (checkov charges a file it could not parse to every
+file of its run when it does not say which).
 
 Why: the security tier runs both tools on every known-bad variant of the templates, and `make test`
 runs them again on the unchanged templates; cfn-lint's schema validation alone costs seconds per
