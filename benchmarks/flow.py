@@ -30,6 +30,7 @@ from benchmarks.support import (
     LocalCloud,
     book_variables,
     graphql,
+    static_answer_files,
 )
 from benchmarks.work import GOOD_CARD, execution_arn, wait_until_drained
 
@@ -350,8 +351,7 @@ def make_test(make: Sequence[str], static_answers: Path) -> TestTiming:
 
 
 def _kept_answers(directory: Path) -> set[str]:
-    """The static gate's kept answers (``secaudit.findings_cache``: one file per answer)."""
-    return {entry.name for entry in directory.glob("*/*.json")}
+    return {entry.name for entry in static_answer_files(directory)}
 
 
 def target_shares(lines: Sequence[tuple[float, str]], total_seconds: float) -> list[Share]:

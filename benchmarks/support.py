@@ -18,6 +18,7 @@ from localcloud.walkthrough import (
     graphql,
 )
 from secaudit.findings_cache import CACHE_VARIABLE as STATIC_GATE_CACHE_VARIABLE
+from secaudit.findings_cache import answer_files as static_answer_files
 from stacktools.catalog import Flight, sample_flights, seed
 from stacktools.project import ACCOUNT_ID, REGION, REPOSITORY_ROOT
 from stacktools.template import FunctionSpec, function_specs, project_template
@@ -46,4 +47,5 @@ __all__ = [
     "project_template",
     "sample_flights",
     "seed",
+    "static_answer_files",
 ]

@@ -28,7 +28,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -70,6 +70,11 @@ def variables_fingerprint(prefixes: Sequence[str], environment: Mapping[str, str
     return "\n".join(
         f"{name}={value}" for name, value in sorted(variables.items()) if name.startswith(tuple(prefixes))
     )
+
+
+def answer_files(directory: Path) -> Iterator[Path]:
+    """The kept answers in a cache's directory, one file each (``_entry`` names them)."""
+    return directory.glob("*/*.json")
 
 
 class FindingsCache:
@@ -123,13 +128,13 @@ class FindingsCache:
             json.dump([asdict(finding) for finding in findings], file)
         os.replace(file.name, entry)
 
-    def prune(self, now: float | None = None) -> None:
+    def prune(self) -> None:
         """Forget the answers nobody read for KEPT_DAYS (those about templates as they were before
         an edit): run when new answers are kept, so the directory grows only with what is used."""
         if self.directory is None:
             return
-        oldest = (time.time() if now is None else now) - KEPT_DAYS * 86400
-        for entry in self.directory.glob("*/*.json"):
+        oldest = time.time() - KEPT_DAYS * 86400
+        for entry in answer_files(self.directory):
             with contextlib.suppress(OSError):  # another process may have pruned it first
                 if entry.stat().st_mtime < oldest:
                     entry.unlink()
