@@ -212,4 +212,4 @@ invoke: build ## sam local invoke (needs Docker): make invoke FUNCTION=GetLoyalt
 	$(SAM_RUN) local invoke $(FUNCTION) -e $(EVENT)
 
 clean: ## remove build output and caches (keeps the environments)
-	rm -rf .aws-sam .cache .pytest_cache .mypy_cache .ruff_cache $(WEB)/dist
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache $(WEB)/dist

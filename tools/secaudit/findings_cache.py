@@ -15,9 +15,11 @@ Why: the security tier runs both tools on every known-bad variant of the templat
 runs them again on the unchanged templates; cfn-lint's schema validation alone costs seconds per
 template. Between two runs where no template changed, every answer is the same.
 
-``STATIC_GATE_CACHE`` chooses the directory (default ``.cache/static-gate`` in the repository, which
-git ignores and `make clean` removes); ``STATIC_GATE_CACHE=off`` turns the cache off. Whoever can write
-that directory can change the gate's answers - as they could change the gate's code beside it.
+``STATIC_GATE_CACHE`` chooses the directory, ``STATIC_GATE_CACHE=off`` turns the cache off. By default
+it is the user's (``$XDG_CACHE_HOME``, else ``~/.cache``, then ``serverless-airline/static-gate``), never
+the repository's: a clone - a pull request's - cannot bring answers of its own for CI's gate to read (a
+committed file under a git-ignored directory is still checked out). Whoever can write the directory can
+change the gate's answers, as whoever runs code in the test run can change the gate itself.
 """
 
 from __future__ import annotations
@@ -33,10 +35,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from secaudit.findings import Finding
-from stacktools.template import REPOSITORY_ROOT
 
 CACHE_VARIABLE = "STATIC_GATE_CACHE"
-DEFAULT_DIRECTORY = REPOSITORY_ROOT / ".cache" / "static-gate"
 KEPT_DAYS = 14
 """An answer not read for this long is forgotten when new ones are kept."""
 FORMAT = "1"
@@ -72,6 +72,12 @@ def variables_fingerprint(prefixes: Sequence[str], environment: Mapping[str, str
     )
 
 
+def default_directory() -> Path:
+    """The user's cache directory for the gate's answers (outside every clone of the project)."""
+    root = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(root) / "serverless-airline" / "static-gate"
+
+
 def answer_files(directory: Path) -> Iterator[Path]:
     """The kept answers in a cache's directory, one file each (``_entry`` names them)."""
     return directory.glob("*/*.json")
@@ -89,7 +95,7 @@ class FindingsCache:
         setting = os.environ.get(CACHE_VARIABLE, "").strip()
         if setting.lower() == "off":
             return cls(None)
-        return cls(Path(setting) if setting else DEFAULT_DIRECTORY)
+        return cls(Path(setting) if setting else default_directory())
 
     @staticmethod
     def key(tool: str, fingerprint: str, path: Path) -> str:

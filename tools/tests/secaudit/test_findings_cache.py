@@ -16,7 +16,6 @@ from secaudit import static_gate
 from secaudit.findings import Finding
 from secaudit.findings_cache import (
     CACHE_VARIABLE,
-    DEFAULT_DIRECTORY,
     KEPT_DAYS,
     FindingsCache,
     environment_fingerprint,
@@ -163,7 +162,12 @@ def test_the_setting_chooses_the_directory_or_turns_the_cache_off(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv(CACHE_VARIABLE, raising=False)
-    assert FindingsCache.configured().directory == DEFAULT_DIRECTORY
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert FindingsCache.configured().directory == tmp_path / "xdg" / "serverless-airline" / "static-gate"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    home = FindingsCache.configured().directory
+    assert home == tmp_path / "home" / ".cache" / "serverless-airline" / "static-gate"
     monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path))
     assert FindingsCache.configured().directory == tmp_path
 
@@ -181,6 +185,18 @@ def test_the_setting_chooses_the_directory_or_turns_the_cache_off(
     assert len(tool.asked) == 2
     assert fingerprints == []  # nothing is hashed for a cache that is off
     assert list(tmp_path.rglob("*.json")) == []
+
+
+def test_a_clone_cannot_bring_answers_for_the_gate_to_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An attacker's pull request could commit a "no findings" answer for its own template (git checks
+    out a committed file even under an ignored directory), keyed as the gate would key it. The gate reads
+    answers only from outside the repository unless told otherwise."""
+    monkeypatch.delenv(CACHE_VARIABLE, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    directory = FindingsCache.configured().directory
+
+    assert directory is not None
+    assert not directory.resolve().is_relative_to(REPOSITORY_ROOT.resolve())
 
 
 def test_the_environment_fingerprint_changes_with_any_installed_version(tmp_path: Path) -> None:
