@@ -13,14 +13,19 @@ from pathlib import Path
 import pytest
 
 from tests.support import real_aws
-from tests.support.audit import USAGE_PATH, audit_observations
 from tests.support.coverage import coverage_controller
-from tests.support.stack import REGION
-from tests.support.template import REPOSITORY_ROOT
+from tests.support.session import (
+    REGION,
+    REPOSITORY_ROOT,
+    USAGE_PATH,
+    audit_observations,
+    hands_tests_to_workers,
+)
 
 real_aws.remember_environment()
 
-pytest_plugins = ["tests.support.fixtures"]
+FIXTURES_PLUGIN = "tests.support.fixtures"
+"""The suite's shared fixtures (a moto-backed stack built from the template, the in-process Lambda runner)."""
 
 # Set before any boto3 session exists. Fake credentials: a test that escapes the mocks fails to
 # authenticate instead of touching a real account.
@@ -43,8 +48,14 @@ for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHAR
 def pytest_configure(config: pytest.Config) -> None:
     """The recorder of what the local clouds of tests/e2e and tests/attacks see, for the least-privilege
     audit (``secaudit.audit``). Registered here because under pytest-xdist the controller, which writes
-    the workers' observations as one run, loads no other conftest.py."""
+    the workers' observations as one run, loads no other conftest.py.
+
+    The shared fixtures are registered in every process that runs tests, but not in pytest-xdist's
+    controller: they import moto and the local cloud's seams, about 5 s of CPU the controller would spend
+    alone before starting any worker (tests.support.session)."""
     audit_observations(config, REPOSITORY_ROOT, USAGE_PATH)
+    if not hands_tests_to_workers(config):
+        config.pluginmanager.import_plugin(FIXTURES_PLUGIN)
 
 
 LONGEST_FIRST = (

@@ -4,7 +4,7 @@ least-privilege audit and its observations, the authorization matrix, the static
 from __future__ import annotations
 
 from secaudit import blast_radius, graphql_matrix, matrix
-from secaudit.audit import SERVICES_WITHOUT_A_SOURCE, USAGE_PATH
+from secaudit.audit import SERVICES_WITHOUT_A_SOURCE
 from secaudit.findings import Finding
 from secaudit.matrix import ANONYMOUS, OUTSIDER_ROLE, OUTSIDER_USER, Cell, allowed_cells, decide, intended
 from secaudit.policies import RolePolicies, StackPolicies, expanded_policies, stack_policies
@@ -23,7 +23,7 @@ from secaudit.static_gate import (
     run_gates_and_scans,
     run_parliament,
 )
-from secaudit.usage import uses_of
+from secaudit.usage import USAGE_PATH, uses_of
 from secaudit.variants import VARIANTS, Template, shared_role, write_template
 
 __all__ = [

@@ -43,6 +43,7 @@ from secaudit.resource_policies import ResourcePolicy, resource_policies
 from secaudit.resource_policies import render as render_resource_policies
 from secaudit.usage import (
     OBSERVED_TIERS,
+    USAGE_PATH,
     ObservationsError,
     Run,
     Use,
@@ -54,7 +55,6 @@ from secaudit.usage import (
 from stacktools.project import LOCAL_STACK_NAME, TEMPLATE_PATH, WEB_TEMPLATE_PATH
 from stacktools.template import REPOSITORY_ROOT, load_template
 
-USAGE_PATH = REPOSITORY_ROOT / "reports" / "observed-access.json"
 ALLOWANCES_PATH = Path(__file__).with_name("allowances.yaml")
 DOCS_PATH = REPOSITORY_ROOT / "docs" / "permissions.md"
 REPORTS_PATH = REPOSITORY_ROOT / "reports" / "audit"

@@ -24,12 +24,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stacktools.project import REPOSITORY_ROOT
+
 # Only for annotations: the test-session plugin (secaudit.pytest_support) imports this module in every
 # pytest process, and the local cloud's modules (moto, boto3) are seconds of start-up it does not need.
 if TYPE_CHECKING:
     from localcloud.cloud import LocalCloud
     from localcloud.deploy import DeployedStack
     from stacktools.intrinsics import Resolver
+
+USAGE_PATH = REPOSITORY_ROOT / "reports" / "observed-access.json"
+"""Where a test run's observations are written, for ``secaudit.audit`` to read."""
 
 APPSYNC_SESSION = "APPSYNC_ASSUME_ROLE"
 
