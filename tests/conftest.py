@@ -48,14 +48,8 @@ for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHAR
 def pytest_configure(config: pytest.Config) -> None:
     """The recorder of what the local clouds of tests/e2e and tests/attacks see, for the least-privilege
     audit (``secaudit.audit``). Registered here because under pytest-xdist the controller, which writes
-    the workers' observations as one run, loads no other conftest.py.
-
-    The shared fixtures are registered in every process that runs tests, but not in pytest-xdist's
-    controller: they import moto and the local cloud's seams, about 5 s of CPU the controller would spend
-    alone before starting any worker (tests.support.session)."""
+    the workers' observations as one run, loads no other conftest.py."""
     audit_observations(config, REPOSITORY_ROOT, USAGE_PATH)
-    if not hands_tests_to_workers(config):
-        config.pluginmanager.import_plugin(FIXTURES_PLUGIN)
 
 
 LONGEST_FIRST = (
@@ -86,18 +80,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=tier_rank)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """In a pytest-xdist worker, stop the coverage pytest-cov 7.1.0 (pinned in requirements/dev.in) starts
-    by mistake: reading the worker's options, its plugin starts a controller's coverage, then at session
-    start the worker's own, and never stops the first. Both then trace every call in the worker, and the
-    first one's data is never saved (measured: 8 s of CPU more for one end-to-end module on one worker).
-    Runs before pytest-cov's own session start, which starts the worker's."""
-    if getattr(session.config, "workerinput", None) is None:
-        return
-    controller = coverage_controller(session.config)
-    if controller is not None and type(controller).__name__ == "DistMaster":
-        controller.cov.stop()
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionstart(session: pytest.Session) -> Iterator[None]:
+    """Around every plugin's session start, pytest-cov's among them (7.1.0, pinned in requirements/dev.in).
+
+    Before it, in a pytest-xdist worker: stop the coverage pytest-cov starts by mistake. Reading the
+    worker's options, its plugin starts a controller's coverage, then at session start the worker's own,
+    and never stops the first. Both then trace every call in the worker, and the first one's data is never
+    saved (measured: 8 s of CPU more for one end-to-end module on one worker).
+
+    After it, in every process that runs tests: register the shared fixtures. Not in pytest-xdist's
+    controller, which runs no test - they import moto and the local cloud's seams, about 5 s of CPU it
+    would spend alone before starting any worker (tests.support.session). And only once the process's
+    coverage runs: they import the application's modules, whose top-level lines (imports, definitions)
+    a worker's coverage would otherwise never see run."""
+    config = session.config
+    if getattr(config, "workerinput", None) is not None:
+        controller = coverage_controller(config)
+        if controller is not None and type(controller).__name__ == "DistMaster":
+            controller.cov.stop()
+    result = yield
+    if not hands_tests_to_workers(config):
+        config.pluginmanager.import_plugin(FIXTURES_PLUGIN)
+    return result
 
 
 NOT_MEASURED = ("e2e", "attacks", "browser", "security", "deployed")
