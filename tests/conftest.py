@@ -14,13 +14,7 @@ import pytest
 
 from tests.support import real_aws
 from tests.support.coverage import coverage_controller
-from tests.support.session import (
-    REGION,
-    REPOSITORY_ROOT,
-    USAGE_PATH,
-    audit_observations,
-    hands_tests_to_workers,
-)
+from tests.support.session import REGION, hands_tests_to_workers, observations
 
 real_aws.remember_environment()
 
@@ -49,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """The recorder of what the local clouds of tests/e2e and tests/attacks see, for the least-privilege
     audit (``secaudit.audit``). Registered here because under pytest-xdist the controller, which writes
     the workers' observations as one run, loads no other conftest.py."""
-    audit_observations(config, REPOSITORY_ROOT, USAGE_PATH)
+    observations(config)
 
 
 LONGEST_FIRST = (

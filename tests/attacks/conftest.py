@@ -7,9 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.conftest import observations, require_build
+from tests.e2e.conftest import require_build
 from tests.support.audit import uses_of
 from tests.support.local_cloud import LocalCloud, prewarmed_cloud
+from tests.support.session import observations
 
 
 @pytest.fixture(scope="module")

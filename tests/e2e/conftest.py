@@ -10,19 +10,13 @@ from typing import Any
 import pytest
 from requests_aws4auth import AWS4Auth
 
-from tests.support.audit import USAGE_PATH, AuditObservations, audit_observations, uses_of
+from tests.support.audit import uses_of
 from tests.support.invariants import assert_system_consistent
 from tests.support.local_cloud import ACCOUNT_ID, Credentials, LocalCloud, prewarmed_cloud, sigv4
+from tests.support.session import observations
 from tests.support.template import REPOSITORY_ROOT
 
 pytestmark = pytest.mark.local_cloud
-
-
-def observations(config: pytest.Config) -> AuditObservations:
-    """What the stack's roles do in this tier's and the attack tier's local clouds, written to
-    reports/observed-access.json with the run's record when the session ends (``secaudit.audit``;
-    tests/conftest.py registers it)."""
-    return audit_observations(config, REPOSITORY_ROOT, USAGE_PATH)
 
 
 @pytest.fixture(scope="module")

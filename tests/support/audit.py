@@ -8,7 +8,7 @@ from secaudit.audit import SERVICES_WITHOUT_A_SOURCE
 from secaudit.findings import Finding
 from secaudit.matrix import ANONYMOUS, OUTSIDER_ROLE, OUTSIDER_USER, Cell, allowed_cells, decide, intended
 from secaudit.policies import RolePolicies, StackPolicies, expanded_policies, stack_policies
-from secaudit.pytest_support import AuditObservations, audit_observations, skip_without_gate_tools
+from secaudit.pytest_support import skip_without_gate_tools
 from secaudit.static_gate import (
     CFN_LINT_CONFIG,
     CHECKOV_CONFIG,
@@ -23,7 +23,7 @@ from secaudit.static_gate import (
     run_gates_and_scans,
     run_parliament,
 )
-from secaudit.usage import USAGE_PATH, uses_of
+from secaudit.usage import uses_of
 from secaudit.variants import VARIANTS, Template, shared_role, write_template
 
 __all__ = [
@@ -35,9 +35,7 @@ __all__ = [
     "OUTSIDER_USER",
     "SAM_ENV",
     "SERVICES_WITHOUT_A_SOURCE",
-    "USAGE_PATH",
     "VARIANTS",
-    "AuditObservations",
     "Cell",
     "Finding",
     "Gate",
@@ -47,7 +45,6 @@ __all__ = [
     "StackPolicies",
     "Template",
     "allowed_cells",
-    "audit_observations",
     "blast_radius",
     "decide",
     "expanded_policies",

@@ -13,14 +13,15 @@ from secaudit.pytest_support import AuditObservations, audit_observations
 from secaudit.usage import USAGE_PATH
 from stacktools.project import REGION, REPOSITORY_ROOT
 
-__all__ = [
-    "REGION",
-    "REPOSITORY_ROOT",
-    "USAGE_PATH",
-    "AuditObservations",
-    "audit_observations",
-    "hands_tests_to_workers",
-]
+__all__ = ["REGION", "hands_tests_to_workers", "observations"]
+
+
+def observations(config: pytest.Config) -> AuditObservations:
+    """What the stack's roles do in the local clouds of tests/e2e and tests/attacks, written to
+    reports/observed-access.json with the run's record when the session ends (``secaudit.audit``).
+    Registered by the root conftest.py, in every process: under pytest-xdist the controller writes the
+    workers' observations as one run."""
+    return audit_observations(config, REPOSITORY_ROOT, USAGE_PATH)
 
 
 def hands_tests_to_workers(config: pytest.Config) -> bool:

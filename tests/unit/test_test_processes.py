@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.session import REPOSITORY_ROOT, hands_tests_to_workers
+from tests.support.session import hands_tests_to_workers
+from tests.support.template import REPOSITORY_ROOT
 
 HEAVY_MODULES = ("moto", "boto3", "localcloud.moto_seams", "secaudit.policies", "tests.support.fixtures")
 
